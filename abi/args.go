@@ -1,0 +1,55 @@
+package abi
+
+// Helpers that check the type of an argument and name it in the error, the
+// way MicroPython reports a wrong type to config(...) or connect(...).
+
+// Int returns v as an int, or a TypeError naming the parameter.
+func Int(name string, v any) (int64, error) {
+	switch x := v.(type) {
+	case int64:
+		return x, nil
+	case int:
+		return int64(x), nil
+	case bool:
+		// MicroPython accepts bools as ints; nichost is stricter: a bool
+		// given for a number is nearly always a mistake.
+	}
+	return 0, TypeError("%s: expected int, got %s", name, TypeName(v))
+}
+
+// Bool returns v as a bool, or a TypeError naming the parameter.
+func Bool(name string, v any) (bool, error) {
+	if b, ok := v.(bool); ok {
+		return b, nil
+	}
+	return false, TypeError("%s: expected bool, got %s", name, TypeName(v))
+}
+
+// Str returns v as a string, or a TypeError naming the parameter.
+func Str(name string, v any) (string, error) {
+	if s, ok := v.(string); ok {
+		return s, nil
+	}
+	return "", TypeError("%s: expected str, got %s", name, TypeName(v))
+}
+
+// Bytes returns v as bytes, or a TypeError naming the parameter.
+func Bytes(name string, v any) ([]byte, error) {
+	if b, ok := v.([]byte); ok {
+		return b, nil
+	}
+	return nil, TypeError("%s: expected bytes, got %s", name, TypeName(v))
+}
+
+// MAC checks that v is a 6-byte MAC address: a TypeError for another type, a
+// ValueError for another length.
+func MAC(name string, v any) ([]byte, error) {
+	b, err := Bytes(name, v)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) != 6 {
+		return nil, ValueError("%s: a MAC address is 6 bytes, got %d", name, len(b))
+	}
+	return append([]byte(nil), b...), nil
+}

@@ -1,0 +1,243 @@
+package abi
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// Values crossing the ABI are encoded as CBOR (RFC 8949) restricted to these
+// Go types, which mirror MicroPython's:
+//
+//	none   nil
+//	bool   bool
+//	int    int64 (int and the sized integer types are accepted on encode)
+//	float  float64 (float32 accepted on encode)
+//	str    string
+//	bytes  []byte
+//	list   []any
+//	tuple  Tuple (CBOR tag TagTuple around an array)
+//	map    map[string]any (text keys only)
+//
+// Anything else is refused on encode and on decode, with an error naming the
+// path to the offending value.
+
+// Tuple is an immutable sequence, encoded as an array under TagTuple.
+type Tuple []any
+
+// TagTuple is the CBOR tag number marking an array as a tuple.
+const TagTuple = 32870
+
+// MaxDepth is how deeply lists, tuples and maps may nest in one message.
+const MaxDepth = 16
+
+var (
+	encMode cbor.EncMode
+	decMode cbor.DecMode
+)
+
+func init() {
+	tags := cbor.NewTagSet()
+	if err := tags.Add(cbor.TagOptions{EncTag: cbor.EncTagRequired, DecTag: cbor.DecTagRequired},
+		reflect.TypeOf(Tuple(nil)), TagTuple); err != nil {
+		panic(err)
+	}
+	var err error
+	encMode, err = cbor.EncOptions{
+		Sort:          cbor.SortBytewiseLexical,
+		IndefLength:   cbor.IndefLengthForbidden,
+		NilContainers: cbor.NilContainerAsEmpty,
+	}.EncModeWithTags(tags)
+	if err != nil {
+		panic(err)
+	}
+	decMode, err = cbor.DecOptions{
+		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+		IndefLength:       cbor.IndefLengthForbidden,
+		MaxNestedLevels:   MaxDepth + 1,
+		MaxArrayElements:  4096,
+		MaxMapPairs:       1024,
+		IntDec:            cbor.IntDecConvertSignedOrFail,
+		DefaultMapType:    reflect.TypeOf(map[string]any(nil)),
+		UTF8:              cbor.UTF8RejectInvalid,
+		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+	}.DecModeWithTags(tags)
+	if err != nil {
+		panic(err)
+	}
+}
+
+// ErrEncoding is wrapped by every encoding and decoding error.
+var ErrEncoding = errors.New("abi: bad value encoding")
+
+// Marshal encodes v, which must be built only of the types listed above.
+func Marshal(v any) ([]byte, error) {
+	nv, err := normalize(v, "value", 0)
+	if err != nil {
+		return nil, err
+	}
+	b, err := encMode.Marshal(nv)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrEncoding, err)
+	}
+	if len(b) > MaxMessage {
+		return nil, fmt.Errorf("%w: message of %d bytes exceeds the %d-byte limit", ErrEncoding, len(b), MaxMessage)
+	}
+	return b, nil
+}
+
+// Unmarshal decodes one value from b and checks that it is built only of the
+// ABI's types. Trailing bytes are an error.
+func Unmarshal(b []byte) (any, error) {
+	if len(b) > MaxMessage {
+		return nil, fmt.Errorf("%w: message of %d bytes exceeds the %d-byte limit", ErrEncoding, len(b), MaxMessage)
+	}
+	var v any
+	if err := decMode.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrEncoding, err)
+	}
+	return normalize(v, "value", 0)
+}
+
+// UnmarshalInto decodes b into a Go struct (used for the fixed records of the
+// handshake: Description and StartInfo). Unknown fields are an error.
+func UnmarshalInto(b []byte, dst any) error {
+	if len(b) > MaxMessage {
+		return fmt.Errorf("%w: message of %d bytes exceeds the %d-byte limit", ErrEncoding, len(b), MaxMessage)
+	}
+	if err := decMode.Unmarshal(b, dst); err != nil {
+		return fmt.Errorf("%w: %v", ErrEncoding, err)
+	}
+	return nil
+}
+
+// MarshalStruct encodes a fixed record (Description, StartInfo).
+func MarshalStruct(v any) ([]byte, error) {
+	b, err := encMode.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrEncoding, err)
+	}
+	return b, nil
+}
+
+// normalize checks v against the value model and converts the accepted Go
+// spellings (int, uint8, float32, []string, ...) to the canonical ones.
+func normalize(v any, path string, depth int) (any, error) {
+	if depth > MaxDepth {
+		return nil, fmt.Errorf("%w: %s nests deeper than %d", ErrEncoding, path, MaxDepth)
+	}
+	switch x := v.(type) {
+	case nil, bool, int64, float64, string:
+		return x, nil
+	case []byte:
+		if x == nil {
+			return []byte{}, nil
+		}
+		return x, nil
+	case int:
+		return int64(x), nil
+	case int8:
+		return int64(x), nil
+	case int16:
+		return int64(x), nil
+	case int32:
+		return int64(x), nil
+	case uint8:
+		return int64(x), nil
+	case uint16:
+		return int64(x), nil
+	case uint32:
+		return int64(x), nil
+	case uint:
+		return uintToInt(uint64(x), path)
+	case uint64:
+		return uintToInt(x, path)
+	case float32:
+		return float64(x), nil
+	case []string:
+		out := make([]any, len(x))
+		for i, s := range x {
+			out[i] = s
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			n, err := normalize(e, fmt.Sprintf("%s[%d]", path, i), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = n
+		}
+		return out, nil
+	case Tuple:
+		out := make(Tuple, len(x))
+		for i, e := range x {
+			n, err := normalize(e, fmt.Sprintf("%s[%d]", path, i), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = n
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			n, err := normalize(e, path+"."+k, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = n
+		}
+		return out, nil
+	default:
+		return nil, fmt.Errorf("%w: %s has type %T, which the ABI cannot carry", ErrEncoding, path, v)
+	}
+}
+
+func uintToInt(u uint64, path string) (any, error) {
+	if u > math.MaxInt64 {
+		return nil, fmt.Errorf("%w: %s = %d does not fit a signed 64-bit int", ErrEncoding, path, u)
+	}
+	return int64(u), nil
+}
+
+// TypeName is the MicroPython name of a value's type, for error messages.
+func TypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "NoneType"
+	case bool:
+		return "bool"
+	case int64, int, int32, uint8, uint16, uint32:
+		return "int"
+	case float64, float32:
+		return "float"
+	case string:
+		return "str"
+	case []byte:
+		return "bytes"
+	case []any:
+		return "list"
+	case Tuple:
+		return "tuple"
+	case map[string]any:
+		return "dict"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
+}
+
+// SortedKeys returns m's keys in order, for deterministic iteration.
+func SortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,15 @@
+module github.com/nichost/nichost
+
+go 1.26.8
+
+require (
+	github.com/fxamacker/cbor/v2 v2.10.0
+	github.com/tetratelabs/wazero v1.12.0
+	go.bug.st/serial v1.8.0
+	golang.org/x/sys v0.44.0
+	gopkg.in/yaml.v3 v3.0.1
+	periph.io/x/conn/v3 v3.7.3
+	periph.io/x/host/v3 v3.8.5
+)
+
+require github.com/x448/float16 v0.8.4 // indirect
