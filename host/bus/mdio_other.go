@@ -1,0 +1,17 @@
+//go:build !linux
+
+package bus
+
+import (
+	"fmt"
+	"runtime"
+)
+
+// OpenMDIO is only implemented on Linux, where it uses the MII ioctls of a
+// network interface.
+func OpenMDIO(cfg MDIOConfig) (MDIO, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("bus: mdio: %s: MII ioctls not supported on %s", cfg.Interface, runtime.GOOS)
+}
