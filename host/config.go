@@ -1,0 +1,376 @@
+package host
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/host/bus"
+)
+
+// Config is the operator's configuration file (YAML):
+//
+//	hostname: board-7
+//	country: DE
+//	limits: {memory_limit: 64MiB, call_timeout: 2s}
+//	plugins:
+//	  - name: eth0
+//	    source: plugins/wiznet        # Go source directory, or a .wasm file
+//	    class: WIZNET5K               # optional: refuse a plugin of another class
+//	    buses:                        # grants, by the names the plugin declares
+//	      spi:   {kind: spi, spi: {device: /dev/spidev0.0, speed_hz: 20000000}}
+//	      reset: {kind: gpio, gpio: {chip: gpiochip0, line: GPIO25}}
+//	      irq:   {kind: gpio, sim: w5500-int}   # a simulated bus the host provides
+//	    interfaces: {eth: {mac: "02:00:00:00:00:01"}}
+//	    options: {interrupt: true}
+//	    limits: {call_timeout: 500ms}
+type Config struct {
+	Hostname string         `yaml:"hostname"`
+	Country  string         `yaml:"country"`
+	Limits   Limits         `yaml:"limits"`
+	Plugins  []PluginConfig `yaml:"plugins"`
+}
+
+// PluginConfig configures and grants one plugin.
+type PluginConfig struct {
+	Name       string                     `yaml:"name"`
+	Source     string                     `yaml:"source"`
+	Class      string                     `yaml:"class"`
+	Buses      map[string]BusGrant        `yaml:"buses"`
+	Interfaces map[string]InterfaceConfig `yaml:"interfaces"`
+	Options    map[string]any             `yaml:"options"`
+	Limits     Limits                     `yaml:"limits"`
+}
+
+// BusGrant grants one bus: a simulated one the host provides by name (Sim),
+// or a real Linux device described in the field of its kind.
+type BusGrant struct {
+	Kind string          `yaml:"kind"`
+	Sim  string          `yaml:"sim"`
+	SPI  *bus.SPIConfig  `yaml:"spi"`
+	GPIO *bus.GPIOConfig `yaml:"gpio"`
+	UART *bus.UARTConfig `yaml:"uart"`
+	MDIO *bus.MDIOConfig `yaml:"mdio"`
+}
+
+// InterfaceConfig sets one interface's identity.
+type InterfaceConfig struct {
+	MAC string `yaml:"mac"` // e.g. "02:00:00:00:00:01"; derived when empty
+}
+
+// Limits bound a plugin's resources. Zero fields take the host's defaults
+// (DefaultLimits).
+type Limits struct {
+	// MemoryLimit caps an instance's linear memory (a Go plugin needs at
+	// least 3 MiB to start). Default 64 MiB.
+	MemoryLimit ByteSize `yaml:"memory_limit"`
+	// CallTimeout bounds every call into the plugin; a call that runs
+	// longer is interrupted and the instance restarted. Default 2s.
+	CallTimeout time.Duration `yaml:"call_timeout"`
+	// StartTimeout bounds instantiating and starting an instance. Default
+	// 10s.
+	StartTimeout time.Duration `yaml:"start_timeout"`
+	// RestartBackoff is the wait before the first restart after a fault; it
+	// doubles with each fault in a row up to RestartBackoffMax. Defaults
+	// 100ms and 10s.
+	RestartBackoff    time.Duration `yaml:"restart_backoff"`
+	RestartBackoffMax time.Duration `yaml:"restart_backoff_max"`
+	// HealthyAfter is how long an instance must run for the back-off to
+	// start again from RestartBackoff. Default 30s.
+	HealthyAfter time.Duration `yaml:"healthy_after"`
+}
+
+// DefaultLimits are the limits used where neither the plugin's nor the
+// host's configuration sets one.
+var DefaultLimits = Limits{
+	MemoryLimit:       64 << 20,
+	CallTimeout:       2 * time.Second,
+	StartTimeout:      10 * time.Second,
+	RestartBackoff:    100 * time.Millisecond,
+	RestartBackoffMax: 10 * time.Second,
+	HealthyAfter:      30 * time.Second,
+}
+
+// or fills l's zero fields from d.
+func (l Limits) or(d Limits) Limits {
+	pick := func(a, b time.Duration) time.Duration {
+		if a != 0 {
+			return a
+		}
+		return b
+	}
+	if l.MemoryLimit == 0 {
+		l.MemoryLimit = d.MemoryLimit
+	}
+	l.CallTimeout = pick(l.CallTimeout, d.CallTimeout)
+	l.StartTimeout = pick(l.StartTimeout, d.StartTimeout)
+	l.RestartBackoff = pick(l.RestartBackoff, d.RestartBackoff)
+	l.RestartBackoffMax = pick(l.RestartBackoffMax, d.RestartBackoffMax)
+	l.HealthyAfter = pick(l.HealthyAfter, d.HealthyAfter)
+	return l
+}
+
+// Validate reports the first limit out of range.
+func (l Limits) Validate() error {
+	switch {
+	case l.MemoryLimit != 0 && (l.MemoryLimit < 4<<20 || l.MemoryLimit > 4<<30):
+		return fmt.Errorf("memory_limit: %s out of range 4MiB..4GiB (a Go plugin needs 3 MiB to start)", l.MemoryLimit)
+	case l.CallTimeout < 0 || l.CallTimeout > time.Minute:
+		return fmt.Errorf("call_timeout: %v out of range 0..1m", l.CallTimeout)
+	case l.StartTimeout < 0 || l.StartTimeout > 5*time.Minute:
+		return fmt.Errorf("start_timeout: %v out of range 0..5m", l.StartTimeout)
+	case l.RestartBackoff < 0 || l.RestartBackoffMax < 0 || l.HealthyAfter < 0:
+		return errors.New("restart_backoff, restart_backoff_max and healthy_after must not be negative")
+	case l.RestartBackoffMax != 0 && l.RestartBackoff > l.RestartBackoffMax:
+		return fmt.Errorf("restart_backoff %v is above restart_backoff_max %v", l.RestartBackoff, l.RestartBackoffMax)
+	}
+	return nil
+}
+
+// ByteSize is a size in bytes, written in YAML as 67108864, "64MiB" or
+// "64M".
+type ByteSize uint64
+
+var sizeRE = regexp.MustCompile(`^(\d+)\s*([KMG]i?B?|B)?$`)
+
+// UnmarshalYAML parses a size.
+func (s *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseByteSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*s = v
+	return nil
+}
+
+// ParseByteSize parses "64MiB", "64M", "512KiB" or a plain number of bytes.
+func ParseByteSize(str string) (ByteSize, error) {
+	m := sizeRE.FindStringSubmatch(strings.TrimSpace(str))
+	if m == nil {
+		return 0, fmt.Errorf("size %q: want a number of bytes or e.g. 64MiB", str)
+	}
+	n, err := strconv.ParseUint(m[1], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("size %q: %w", str, err)
+	}
+	switch strings.TrimSuffix(strings.TrimSuffix(m[2], "B"), "i") {
+	case "K":
+		n <<= 10
+	case "M":
+		n <<= 20
+	case "G":
+		n <<= 30
+	}
+	return ByteSize(n), nil
+}
+
+func (s ByteSize) String() string {
+	switch {
+	case s >= 1<<20 && s%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", s>>20)
+	case s >= 1<<10 && s%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", s>>10)
+	}
+	return fmt.Sprintf("%dB", uint64(s))
+}
+
+// LoadConfig reads and checks a configuration file. Relative plugin sources
+// are taken relative to the file's directory.
+func LoadConfig(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("host: config: %w", err)
+	}
+	defer f.Close()
+	cfg, err := ParseConfig(f)
+	if err != nil {
+		return nil, fmt.Errorf("host: config %s: %w", path, err)
+	}
+	for i := range cfg.Plugins {
+		if src := cfg.Plugins[i].Source; !filepath.IsAbs(src) {
+			cfg.Plugins[i].Source = filepath.Join(filepath.Dir(path), src)
+		}
+	}
+	return cfg, nil
+}
+
+// ParseConfig decodes a configuration and checks it; unknown keys are
+// errors, so a misspelt grant is not silently ignored.
+func ParseConfig(r io.Reader) (*Config, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var cfg Config
+	if err := dec.Decode(&cfg); err != nil && err != io.EOF {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// Validate checks the whole configuration and names the first problem.
+func (c *Config) Validate() error {
+	if c.Hostname != "" {
+		if err := checkHostname(c.Hostname); err != nil {
+			return fmt.Errorf("hostname: %w", err)
+		}
+	}
+	if c.Country != "" {
+		if _, err := checkCountry(c.Country); err != nil {
+			return fmt.Errorf("country: %w", err)
+		}
+	}
+	if err := c.Limits.Validate(); err != nil {
+		return fmt.Errorf("limits: %w", err)
+	}
+	seen := map[string]bool{}
+	for i := range c.Plugins {
+		p := &c.Plugins[i]
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("plugins[%d]: %w", i, err)
+		}
+		if seen[p.Name] {
+			return fmt.Errorf("plugins[%d]: name %q is used twice", i, p.Name)
+		}
+		seen[p.Name] = true
+	}
+	return nil
+}
+
+var pluginNameRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_-]{0,14}$`)
+
+// Validate checks one plugin's configuration.
+func (p *PluginConfig) Validate() error {
+	if !pluginNameRE.MatchString(p.Name) {
+		return fmt.Errorf("name: %q must be 1-15 letters, digits, - or _, starting with a letter", p.Name)
+	}
+	if p.Source == "" {
+		return fmt.Errorf("%s: source: missing (a Go source directory or a .wasm file)", p.Name)
+	}
+	if p.Class != "" && !contains(abi.Classes(), p.Class) {
+		return fmt.Errorf("%s: class: %q, want one of %v", p.Name, p.Class, abi.Classes())
+	}
+	for name, g := range p.Buses {
+		if err := g.Validate(); err != nil {
+			return fmt.Errorf("%s: buses.%s: %w", p.Name, name, err)
+		}
+	}
+	for name, ic := range p.Interfaces {
+		if ic.MAC != "" {
+			if _, err := parseMAC(ic.MAC); err != nil {
+				return fmt.Errorf("%s: interfaces.%s.mac: %w", p.Name, name, err)
+			}
+		}
+	}
+	if _, err := abi.Marshal(map[string]any(p.Options)); err != nil {
+		return fmt.Errorf("%s: options: %w", p.Name, err)
+	}
+	if err := p.Limits.Validate(); err != nil {
+		return fmt.Errorf("%s: limits: %w", p.Name, err)
+	}
+	return nil
+}
+
+// Validate checks that the grant names one bus, of its kind.
+func (g BusGrant) Validate() error {
+	kind, err := bus.ParseKind(g.Kind)
+	if err != nil {
+		return fmt.Errorf("kind: %w", err)
+	}
+	real := map[bus.Kind]bool{bus.KindSPI: g.SPI != nil, bus.KindGPIO: g.GPIO != nil, bus.KindUART: g.UART != nil, bus.KindMDIO: g.MDIO != nil}
+	n := 0
+	for k, set := range real {
+		if set && k != kind {
+			return fmt.Errorf("a %s grant cannot have a %s: section", kind, k)
+		}
+		if set {
+			n++
+		}
+	}
+	switch {
+	case g.Sim != "" && n > 0:
+		return errors.New("sim: and a device section are exclusive")
+	case g.Sim == "" && n == 0 && kind == bus.KindFrame:
+		return errors.New("frame ports are simulated here (sim: NAME); TAP and AF_PACKET ports arrive with the network core")
+	case g.Sim == "" && n == 0:
+		return fmt.Errorf("neither sim: nor a %s: section says which bus to grant", kind)
+	}
+	switch {
+	case g.SPI != nil:
+		return g.SPI.Validate()
+	case g.GPIO != nil:
+		return g.GPIO.Validate()
+	case g.UART != nil:
+		return g.UART.Validate()
+	case g.MDIO != nil:
+		return g.MDIO.Validate()
+	}
+	return nil
+}
+
+// open returns the bus object of a validated grant: a simulated bus from
+// sims, or a real Linux device, with a function that releases it.
+func (g BusGrant) open(name string, sims map[string]any) (any, func() error, error) {
+	if g.Sim != "" {
+		obj, ok := sims[g.Sim]
+		if !ok {
+			return nil, nil, fmt.Errorf("buses.%s: no simulated bus named %q in this host", name, g.Sim)
+		}
+		return obj, nil, nil
+	}
+	switch {
+	case g.SPI != nil:
+		c, closer, err := bus.OpenSPI(*g.SPI)
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, closer.Close, nil
+	case g.GPIO != nil:
+		p, err := bus.OpenGPIO(*g.GPIO)
+		if err != nil {
+			return nil, nil, err
+		}
+		return p, func() error { return p.Halt() }, nil
+	case g.UART != nil:
+		u, err := bus.OpenUART(*g.UART)
+		if err != nil {
+			return nil, nil, err
+		}
+		return u, u.Close, nil
+	case g.MDIO != nil:
+		m, err := bus.OpenMDIO(*g.MDIO)
+		if err != nil {
+			return nil, nil, err
+		}
+		var closer func() error
+		if c, ok := m.(io.Closer); ok {
+			closer = c.Close
+		}
+		return m, closer, nil
+	}
+	return nil, nil, fmt.Errorf("buses.%s: nothing to open", name)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

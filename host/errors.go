@@ -1,0 +1,75 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nichost/nichost/host/internal/engine"
+)
+
+// Errors callers can match with errors.Is.
+var (
+	// ErrNoCore is returned by IP configuration calls while the host has no
+	// network core attached.
+	ErrNoCore = errors.New("nichost: no network core: IP configuration needs the TCP/IP core")
+	// ErrABIVersion: the plugin speaks another ABI version.
+	ErrABIVersion = errors.New("ABI version mismatch")
+	// ErrBadModule: the module is not a usable plugin (missing or mistyped
+	// exports, unknown imports, a bad description).
+	ErrBadModule = errors.New("not a valid nichost plugin")
+	// ErrNotGranted: the plugin needs a bus the operator did not grant.
+	ErrNotGranted = errors.New("bus not granted")
+	// ErrClassMismatch: the plugin declares another class than the config
+	// expects.
+	ErrClassMismatch = errors.New("class mismatch")
+	// ErrClosed: the plugin or host was closed.
+	ErrClosed = errors.New("nichost: closed")
+
+	// Faults: the instance was discarded and is being restarted.
+	ErrTimeout     = errors.New("call deadline exceeded")
+	ErrTrap        = errors.New("plugin trapped")
+	ErrCrashed     = errors.New("plugin crashed")
+	ErrOutOfMemory = errors.New("plugin exceeded its memory limit")
+	ErrViolation   = errors.New("plugin broke the ABI")
+)
+
+// PluginError is an error of one plugin, naming it and the operation.
+type PluginError struct {
+	Plugin string // the plugin's configured name
+	Op     string // e.g. "active(True)", "load", "config"
+	Err    error
+}
+
+func (e *PluginError) Error() string {
+	return fmt.Sprintf("nichost: plugin %q: %s: %v", e.Plugin, e.Op, e.Err)
+}
+
+func (e *PluginError) Unwrap() error { return e.Err }
+
+// Is maps an engine fault to the exported sentinel of its kind, so that
+// callers can write errors.Is(err, host.ErrTimeout) or
+// errors.Is(err, context.DeadlineExceeded).
+func (e *PluginError) Is(target error) bool {
+	var f *engine.Fault
+	if !errors.As(e.Err, &f) {
+		return false
+	}
+	switch f.Kind {
+	case engine.FaultTimeout:
+		return target == ErrTimeout || target == context.DeadlineExceeded
+	case engine.FaultTrap:
+		return target == ErrTrap
+	case engine.FaultCrash:
+		return target == ErrCrashed
+	case engine.FaultMemory:
+		return target == ErrOutOfMemory
+	case engine.FaultViolation:
+		return target == ErrViolation
+	}
+	return false
+}
+
+// IsFault reports whether err says a plugin instance failed and was
+// discarded.
+func IsFault(err error) bool { return engine.IsFault(err) }

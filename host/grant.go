@@ -1,0 +1,120 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/spi"
+
+	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/host/bus"
+)
+
+// grant is one bus the operator granted to a plugin, behind the handle the
+// plugin sees. Grants outlive plugin instances: a restarted instance gets the
+// same handles and the same open buses.
+type grant struct {
+	name   string
+	handle uint32
+	kind   bus.Kind
+
+	spi   spi.Conn
+	pin   gpio.PinIO
+	uart  bus.UART
+	frame bus.FramePort
+	mdio  bus.MDIO
+
+	closer func() error // releases what the grant opened (nil for shared sim buses)
+
+	// GPIO edge watching.
+	watchMu  sync.Mutex
+	watching gpio.Edge
+	edges    atomic.Int32
+	stopped  chan struct{}
+}
+
+// newGrant wraps a bus object, checking that it is of the kind the grant
+// names.
+func newGrant(name string, kind bus.Kind, obj any) (*grant, error) {
+	g := &grant{name: name, kind: kind}
+	ok := false
+	switch kind {
+	case bus.KindSPI:
+		g.spi, ok = obj.(spi.Conn)
+	case bus.KindGPIO:
+		g.pin, ok = obj.(gpio.PinIO)
+	case bus.KindUART:
+		g.uart, ok = obj.(bus.UART)
+	case bus.KindFrame:
+		g.frame, ok = obj.(bus.FramePort)
+	case bus.KindMDIO:
+		g.mdio, ok = obj.(bus.MDIO)
+	default:
+		return nil, fmt.Errorf("unknown bus kind %q", kind)
+	}
+	if !ok {
+		return nil, fmt.Errorf("bus %q: a %T is not a %s bus", name, obj, kind)
+	}
+	return g, nil
+}
+
+// watch makes the pin an input reporting edges, and starts (once) the
+// goroutine that counts them and wakes the plugin.
+func (g *grant) watch(edge gpio.Edge, notify func()) error {
+	g.watchMu.Lock()
+	defer g.watchMu.Unlock()
+	if err := g.pin.In(gpio.PullNoChange, edge); err != nil {
+		return err
+	}
+	g.edges.Store(0)
+	if g.watching != gpio.NoEdge || edge == gpio.NoEdge {
+		g.watching = edge
+		return nil
+	}
+	g.watching = edge
+	g.stopped = make(chan struct{})
+	go func() {
+		defer close(g.stopped)
+		for g.pin.WaitForEdge(-1) {
+			g.edges.Add(1)
+			notify()
+		}
+	}()
+	return nil
+}
+
+// close stops the edge watcher and releases what the grant opened.
+func (g *grant) close() error {
+	g.watchMu.Lock()
+	stopped := g.stopped
+	g.watchMu.Unlock()
+	if stopped != nil {
+		g.pin.Halt()
+		<-stopped
+	}
+	if g.uart != nil {
+		g.uart.Notify(nil)
+	}
+	if g.frame != nil {
+		g.frame.Notify(nil)
+	}
+	if g.closer != nil {
+		return g.closer()
+	}
+	return nil
+}
+
+// busErrno maps a bus error to the errno the plugin sees.
+func busErrno(err error) int32 {
+	switch {
+	case errors.Is(err, bus.ErrReadOnly):
+		return -abi.EPERM
+	case errors.Is(err, bus.ErrFrameTooLong):
+		return -abi.EMSGSIZE
+	default:
+		return -abi.EIO
+	}
+}

@@ -1,0 +1,53 @@
+package host_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/nichost/nichost/host"
+)
+
+func TestHost_Grants(t *testing.T) {
+	tests := []struct {
+		name   string
+		plugin string
+		cfg    func(*host.PluginConfig)
+		want   error
+		msg    string
+	}{
+		{"missing grant", "needy", func(c *host.PluginConfig) {
+			c.Buses = map[string]host.BusGrant{"spi": {Kind: "spi", Sim: "spi0"}}
+		}, host.ErrNotGranted, "the plugin needs [reset (gpio)]"},
+		{"wrong kind", "needy", func(c *host.PluginConfig) {
+			c.Buses = map[string]host.BusGrant{"spi": {Kind: "gpio", Sim: "pin0"}, "reset": {Kind: "gpio", Sim: "pin0"}}
+		}, host.ErrNotGranted, `bus "spi" is granted as gpio, the plugin needs spi`},
+		{"class mismatch", "full", func(c *host.PluginConfig) { c.Class = "WIZNET5K" }, host.ErrClassMismatch,
+			`the config expects WIZNET5K, the plugin "testdriver" is LAN`},
+		{"sim bus of another kind", "full", func(c *host.PluginConfig) {
+			c.Buses = map[string]host.BusGrant{"spi": {Kind: "spi", Sim: "pin0"}}
+		}, nil, `bus "spi": a *bus.SimPin is not a spi bus`},
+		{"unknown sim bus", "full", func(c *host.PluginConfig) {
+			c.Buses = map[string]host.BusGrant{"spi": {Kind: "spi", Sim: "nope"}}
+		}, nil, `no simulated bus named "nope"`},
+		{"absent device", "full", func(c *host.PluginConfig) {
+			c.Buses = map[string]host.BusGrant{"serial": {Kind: "uart", UART: &busUART}}
+		}, nil, "/dev/ttyNICHOST9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, host.Limits{})
+			_, _, err := r.loadErr(t, "p", plugin(tt.plugin), tt.cfg)
+			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) || !contains(err.Error(), tt.msg) {
+				t.Fatalf("Load = %v\nwant %v containing %q", err, tt.want, tt.msg)
+			}
+		})
+	}
+	// With both grants, the needy plugin loads and sees only its handles.
+	r := newRig(t, host.Limits{})
+	p := r.load(t, "p", plugin("needy"), func(c *host.PluginConfig) {
+		c.Buses = map[string]host.BusGrant{"spi": {Kind: "spi", Sim: "spi0"}, "reset": {Kind: "gpio", Sim: "pin0"}}
+	})
+	if _, err := p.NICs()[0].Call(ctxT(t), "uart_read"); err == nil || !contains(err.Error(), `bus "serial" was not granted`) {
+		t.Fatalf("use of an ungranted bus: %v", err)
+	}
+}

@@ -1,0 +1,159 @@
+package host_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"periph.io/x/conn/v3/gpio"
+
+	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/bus"
+)
+
+// logBuf collects a host's log for assertions.
+type logBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// loopback is an SPI device that answers each byte with its complement and
+// counts chip-select frames.
+type loopback struct {
+	selects int
+	frames  [][]byte // bytes written per CS frame
+}
+
+func (d *loopback) Select()   { d.selects++; d.frames = append(d.frames, nil) }
+func (d *loopback) Deselect() {}
+func (d *loopback) Transfer(w, r []byte) {
+	d.frames[len(d.frames)-1] = append(d.frames[len(d.frames)-1], w...)
+	for i := range w {
+		r[i] = ^w[i]
+	}
+}
+
+// phyRegs is a PHY with 32 plain registers.
+type phyRegs struct{ r [32]uint16 }
+
+func (p *phyRegs) ReadReg(reg uint8) uint16     { return p.r[reg] }
+func (p *phyRegs) WriteReg(reg uint8, v uint16) { p.r[reg] = v }
+
+// rig is a host with one simulated bus of each kind.
+type rig struct {
+	h      *host.Host
+	log    *logBuf
+	spiDev *loopback
+	spi    *bus.SimSPI
+	pin    *bus.SimPin
+	uart   *bus.SimUART // the device side of the plugin's UART
+	seg    *bus.Segment
+	wire   *bus.SimFramePort // a second port on the plugin's segment
+	phy    *phyRegs
+	buses  map[string]host.BusGrant
+	limits host.Limits
+}
+
+func newRig(t *testing.T, limits host.Limits) *rig {
+	t.Helper()
+	r := &rig{log: &logBuf{}, spiDev: &loopback{}, phy: &phyRegs{}}
+	r.spi = bus.NewSimSPI(r.spiDev)
+	r.pin = bus.NewSimPin("pin", 1)
+	uartPlugin, uartDev := bus.NewSimUARTPair()
+	r.uart = uartDev
+	r.seg = bus.NewSegment(bus.SegmentOptions{Seed: 1})
+	port := r.seg.Attach("plugin")
+	r.wire = r.seg.Attach("wire")
+	mdio := bus.NewSimMDIO()
+	mdio.Attach(1, r.phy)
+	h, err := host.New(host.Options{
+		Logger:   slog.New(slog.NewTextHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Limits:   limits,
+		Hostname: "testboard",
+		Buses: map[string]any{
+			"spi0": r.spi, "pin0": r.pin, "uart0": uartPlugin, "port0": port, "mdio0": mdio,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.h = h
+	r.buses = map[string]host.BusGrant{
+		"spi":    {Kind: "spi", Sim: "spi0"},
+		"pin":    {Kind: "gpio", Sim: "pin0"},
+		"serial": {Kind: "uart", Sim: "uart0"},
+		"port":   {Kind: "frame", Sim: "port0"},
+		"mdio":   {Kind: "mdio", Sim: "mdio0"},
+	}
+	t.Cleanup(func() {
+		h.Close()
+		if t.Failed() {
+			t.Logf("host log:\n%s", r.log)
+		}
+	})
+	_ = gpio.High
+	return r
+}
+
+// plugin returns the source directory of a test plugin.
+func plugin(name string) string {
+	return filepath.Join("testdata", "plugins", filepath.FromSlash(name))
+}
+
+// load loads a test plugin with all of the rig's buses granted.
+func (r *rig) load(t *testing.T, name, src string, mutate ...func(*host.PluginConfig)) *host.Plugin {
+	t.Helper()
+	p, _, err := r.loadErr(t, name, src, mutate...)
+	if err != nil {
+		t.Fatalf("load %s: %v", src, err)
+	}
+	return p
+}
+
+func (r *rig) loadErr(t *testing.T, name, src string, mutate ...func(*host.PluginConfig)) (*host.Plugin, host.LoadInfo, error) {
+	t.Helper()
+	cfg := host.PluginConfig{Name: name, Source: src, Buses: r.buses}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return r.h.Load(ctx, cfg)
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// eventually polls cond until it holds or 10s pass.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -1,0 +1,382 @@
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/abi/guest"
+	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/internal/engine"
+)
+
+// Options configure a Host.
+type Options struct {
+	// CacheDir holds built plugins and wazero's compilation cache
+	// (DefaultCacheDir() when empty).
+	CacheDir string
+	// Logger receives the host's and the plugins' log lines
+	// (slog.Default() when nil).
+	Logger *slog.Logger
+	// Progress, if set, receives one line before slow steps (building a
+	// plugin, a cold compile), so a person waiting knows why.
+	Progress func(msg string)
+	// Buses are simulated (or already opened) buses that grants name with
+	// sim: NAME: spi.Conn, gpio.PinIO, bus.UART, bus.FramePort or bus.MDIO
+	// values.
+	Buses map[string]any
+	// Limits are the defaults for plugins that do not set their own; zero
+	// fields take DefaultLimits.
+	Limits Limits
+	// Hostname is network.hostname()'s initial value ("nichost" when
+	// empty); Country is network.country()'s ("XX" when empty).
+	Hostname string
+	Country  string
+}
+
+// Host holds plugins, their NICs and the module-level state of
+// MicroPython's network module.
+type Host struct {
+	opts    Options
+	log     *slog.Logger
+	epoch   time.Time
+	cache   *engine.Cache
+	builder *Builder
+
+	mu      sync.Mutex
+	plugins map[string]*Plugin
+	g       globals
+}
+
+// New makes a host.
+func New(opts Options) (*Host, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.CacheDir == "" {
+		opts.CacheDir = DefaultCacheDir()
+	}
+	if err := opts.Limits.Validate(); err != nil {
+		return nil, fmt.Errorf("host: limits: %w", err)
+	}
+	opts.Limits = opts.Limits.or(DefaultLimits)
+	g := globals{hostname: "nichost", country: "XX", dns: []string{}, prefer: 4}
+	if opts.Hostname != "" {
+		if err := checkHostname(opts.Hostname); err != nil {
+			return nil, fmt.Errorf("host: hostname: %w", err)
+		}
+		g.hostname = opts.Hostname
+	}
+	if opts.Country != "" {
+		c, err := checkCountry(opts.Country)
+		if err != nil {
+			return nil, fmt.Errorf("host: country: %w", err)
+		}
+		g.country = c
+	}
+	wdir := filepath.Join(opts.CacheDir, "wazero")
+	if err := os.MkdirAll(wdir, 0o755); err != nil {
+		return nil, fmt.Errorf("host: cache: %w", err)
+	}
+	cache, err := engine.NewCache(wdir)
+	if err != nil {
+		return nil, err
+	}
+	return &Host{
+		opts:    opts,
+		log:     opts.Logger,
+		epoch:   time.Now(),
+		cache:   cache,
+		builder: &Builder{CacheDir: filepath.Join(opts.CacheDir, "plugins"), Progress: opts.Progress},
+		plugins: map[string]*Plugin{},
+		g:       g,
+	}, nil
+}
+
+// Builder is the host's plugin builder (its cache lives in the host's
+// cache directory).
+func (h *Host) Builder() *Builder { return h.builder }
+
+// LoadInfo says how a plugin's module was obtained.
+type LoadInfo struct {
+	Build         *BuildResult  // set when the source was a Go directory
+	Compile       time.Duration // compiling the module (fast when wazero's cache had it)
+	CompileCached bool          // wazero's disk cache already held this module
+	Start         time.Duration // instantiating, the handshake and nic_start
+}
+
+// Load builds (or takes from the cache) and compiles the plugin, checks its
+// ABI version, its description against the config and the grants, starts it
+// and registers its NICs. Any failure leaves the host as it was.
+func (h *Host) Load(ctx context.Context, cfg PluginConfig) (*Plugin, LoadInfo, error) {
+	var info LoadInfo
+	fail := func(err error) (*Plugin, LoadInfo, error) {
+		return nil, info, &PluginError{Plugin: cfg.Name, Op: "load", Err: err}
+	}
+	if err := cfg.Validate(); err != nil {
+		return fail(err)
+	}
+	wasmPath := cfg.Source
+	if st, err := os.Stat(cfg.Source); err != nil {
+		return fail(fmt.Errorf("source: %w", err))
+	} else if st.IsDir() {
+		res, err := h.builder.Build(ctx, cfg.Source)
+		if err != nil {
+			return fail(err)
+		}
+		info.Build, wasmPath = &res, res.Path
+	}
+	wasm, err := os.ReadFile(wasmPath)
+	if err != nil {
+		return fail(fmt.Errorf("source: %w", err))
+	}
+	limits := cfg.Limits.or(h.opts.Limits)
+	rt, err := engine.NewRuntime(ctx, h.cache, uint64(limits.MemoryLimit))
+	if err != nil {
+		return fail(err)
+	}
+	t0 := time.Now()
+	marker := h.compileMarker(wasm)
+	_, statErr := os.Stat(marker)
+	info.CompileCached = statErr == nil
+	if h.opts.Progress != nil && !info.CompileCached {
+		h.opts.Progress(fmt.Sprintf("compiling plugin %s (the first time takes about a second; cached afterwards)...", cfg.Name))
+	}
+	mod, err := rt.Compile(ctx, wasm)
+	if err != nil {
+		rt.Close(ctx)
+		return fail(fmt.Errorf("%w: %v", ErrBadModule, err))
+	}
+	info.Compile = time.Since(t0)
+	if !info.CompileCached {
+		os.WriteFile(marker, nil, 0o644) // only feeds the progress line; failure is harmless
+	}
+	release := func() {
+		ctx := context.Background()
+		mod.Close(ctx)
+		rt.Close(ctx)
+	}
+	newInst := func(ctx context.Context, s *session) (engine.Instance, error) {
+		return mod.Instantiate(ctx, s, func(line string) { s.p.log.Debug("plugin output", "line", line) })
+	}
+	p, err := h.start(cfg, limits, newInst, release, &info)
+	if err != nil {
+		return fail(err)
+	}
+	return p, info, nil
+}
+
+// LoadNative runs a driver compiled into the host instead of a WASM module:
+// the same ABI dispatch, grants, supervision and NICs, without the sandbox
+// (no memory limit, and a looping driver cannot be interrupted). It is the
+// baseline of the WASM-versus-native benchmarks and a debugging aid.
+// newDriver is called for every instance.
+func (h *Host) LoadNative(ctx context.Context, cfg PluginConfig, newDriver func() guest.Driver) (*Plugin, error) {
+	if cfg.Source == "" {
+		cfg.Source = "native"
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, &PluginError{Plugin: cfg.Name, Op: "load", Err: err}
+	}
+	newInst := func(_ context.Context, s *session) (engine.Instance, error) {
+		return engine.NewNative(newDriver(), s), nil
+	}
+	var info LoadInfo
+	p, err := h.start(cfg, cfg.Limits.or(h.opts.Limits), newInst, nil, &info)
+	if err != nil {
+		return nil, &PluginError{Plugin: cfg.Name, Op: "load", Err: err}
+	}
+	return p, nil
+}
+
+// start opens the grants, starts the first instance and registers the
+// plugin. On failure everything it opened is released.
+func (h *Host) start(cfg PluginConfig, limits Limits, newInst func(context.Context, *session) (engine.Instance, error), release func(), info *LoadInfo) (*Plugin, error) {
+	p := &Plugin{
+		h: h, cfg: cfg, limits: limits,
+		log:         h.log.With("plugin", cfg.Name),
+		newInstance: newInst,
+		release:     release,
+		reqs:        make(chan func()),
+		wakeCh:      make(chan struct{}, 1),
+		quit:        make(chan struct{}),
+		done:        make(chan struct{}),
+	}
+	p.state.Store(&PluginState{})
+	cleanup := func() {
+		for _, g := range p.grants {
+			g.close()
+		}
+		if release != nil {
+			release()
+		}
+	}
+	h.mu.Lock()
+	_, dup := h.plugins[cfg.Name]
+	h.mu.Unlock()
+	if dup {
+		cleanup()
+		return nil, fmt.Errorf("a plugin named %q is already loaded", cfg.Name)
+	}
+	if err := p.openGrants(h.opts.Buses); err != nil {
+		cleanup()
+		return nil, err
+	}
+	t0 := time.Now()
+	if err := p.startInstance(true); err != nil {
+		p.discard()
+		cleanup()
+		return nil, err
+	}
+	info.Start = time.Since(t0)
+	h.mu.Lock()
+	if _, dup := h.plugins[cfg.Name]; dup {
+		h.mu.Unlock()
+		p.discard()
+		cleanup()
+		return nil, fmt.Errorf("a plugin named %q is already loaded", cfg.Name)
+	}
+	h.plugins[cfg.Name] = p
+	h.mu.Unlock()
+	go p.run()
+	p.log.Info("plugin loaded", "class", p.desc.Class, "driver", p.desc.Name, "nics", len(p.nics))
+	return p, nil
+}
+
+// openGrants opens every granted bus in name order, so handles are stable.
+func (p *Plugin) openGrants(sims map[string]any) error {
+	names := make([]string, 0, len(p.cfg.Buses))
+	for name := range p.cfg.Buses {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		bg := p.cfg.Buses[name]
+		obj, closer, err := bg.open(name, sims)
+		if err != nil {
+			return err
+		}
+		g, err := newGrant(name, bus.Kind(bg.Kind), obj)
+		if err != nil {
+			if closer != nil {
+				closer()
+			}
+			return err
+		}
+		g.closer = closer
+		g.handle = uint32(len(p.grants) + 1)
+		switch {
+		case g.uart != nil:
+			g.uart.Notify(func() { p.notify(abi.EventUART) })
+		case g.frame != nil:
+			g.frame.Notify(func() { p.notify(abi.EventFrame) })
+		}
+		p.grants = append(p.grants, g)
+	}
+	return nil
+}
+
+// makeNICs creates the plugin's NICs from its first description.
+func (p *Plugin) makeNICs() {
+	for i, iface := range p.desc.Interfaces {
+		name := p.cfg.Name
+		if len(p.desc.Interfaces) > 1 {
+			name += "." + iface
+		}
+		p.nics = append(p.nics, &NIC{p: p, index: i, iface: iface, name: name, mac: p.macFor(iface)})
+	}
+}
+
+// macFor is the configured MAC of an interface, or the derived one.
+func (p *Plugin) macFor(iface string) net.HardwareAddr {
+	if ic, ok := p.cfg.Interfaces[iface]; ok && ic.MAC != "" {
+		if mac, err := parseMAC(ic.MAC); err == nil {
+			return mac
+		}
+	}
+	return DeriveMAC(p.cfg.Name, iface)
+}
+
+func parseMAC(s string) (net.HardwareAddr, error) {
+	mac, err := net.ParseMAC(s)
+	if err != nil {
+		return nil, err
+	}
+	if len(mac) != 6 {
+		return nil, fmt.Errorf("%q is not a 6-byte MAC address", s)
+	}
+	return mac, nil
+}
+
+func (h *Host) forget(p *Plugin) {
+	h.mu.Lock()
+	if h.plugins[p.cfg.Name] == p {
+		delete(h.plugins, p.cfg.Name)
+	}
+	h.mu.Unlock()
+}
+
+// compileMarker is a file whose presence says this module was compiled
+// into wazero's disk cache before (wazero does not tell).
+func (h *Host) compileMarker(wasm []byte) string {
+	sum := sha256.Sum256(wasm)
+	return filepath.Join(h.opts.CacheDir, "wazero", "compiled-"+hex.EncodeToString(sum[:12]))
+}
+
+// Plugin returns a loaded plugin by name.
+func (h *Host) Plugin(name string) (*Plugin, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p, ok := h.plugins[name]
+	return p, ok
+}
+
+// Plugins lists the loaded plugins by name.
+func (h *Host) Plugins() []*Plugin {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ps := make([]*Plugin, 0, len(h.plugins))
+	for _, p := range h.plugins {
+		ps = append(ps, p)
+	}
+	slices.SortFunc(ps, func(a, b *Plugin) int { return strings.Compare(a.cfg.Name, b.cfg.Name) })
+	return ps
+}
+
+// NICs lists every NIC of every plugin.
+func (h *Host) NICs() []*NIC {
+	var nics []*NIC
+	for _, p := range h.Plugins() {
+		nics = append(nics, p.nics...)
+	}
+	return nics
+}
+
+// NIC finds a NIC by name.
+func (h *Host) NIC(name string) (*NIC, bool) {
+	for _, n := range h.NICs() {
+		if n.name == name {
+			return n, true
+		}
+	}
+	return nil, false
+}
+
+// Close stops every plugin and releases the caches.
+func (h *Host) Close() error {
+	for _, p := range h.Plugins() {
+		p.Close()
+	}
+	return h.cache.Close(context.Background())
+}

@@ -1,0 +1,275 @@
+package testdriver
+
+import (
+	"time"
+
+	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/abi/guest"
+)
+
+type callFunc func(d *Driver, iface int, a guest.Args) (any, error)
+
+// calls are the driver's class-specific methods; each exercises imports.
+var calls map[string]callFunc
+
+func init() {
+	calls = map[string]callFunc{
+		"noop": func(*Driver, int, guest.Args) (any, error) { return nil, nil },
+		// crash panics: in WASM the instance dies and the host restarts it.
+		"crash": func(*Driver, int, guest.Args) (any, error) { panic("testdriver: crash requested") },
+		"echo":  func(_ *Driver, _ int, a guest.Args) (any, error) { return abi.Tuple{a.Pos, a.KW}, nil },
+		"raise": func(_ *Driver, _ int, a guest.Args) (any, error) {
+			kind, err := intArg(a, 0, "kind")
+			if err != nil {
+				return nil, err
+			}
+			errno, err := intArg(a, 1, "errno")
+			if err != nil {
+				return nil, err
+			}
+			msg, _ := arg(a, 2, "msg")
+			s, _ := msg.(string)
+			return nil, &abi.Error{Kind: int(kind), Errno: int(errno), Msg: s}
+		},
+		"info": func(d *Driver, _ int, _ guest.Args) (any, error) {
+			info := d.env.Info()
+			return map[string]any{"hostname": info.Hostname, "country": d.country, "phy_mode": d.phyMode, "polls": d.polls, "events": int64(d.events)}, nil
+		},
+		"phy_mode": func(d *Driver, _ int, a guest.Args) (any, error) {
+			m, err := intArg(a, 0, "mode")
+			d.phyMode = m
+			return nil, err
+		},
+		"country": func(d *Driver, _ int, a guest.Args) (any, error) {
+			v, err := arg(a, 0, "code")
+			if err != nil {
+				return nil, err
+			}
+			d.country, err = abi.Str("code", v)
+			return nil, err
+		},
+		"now": func(d *Driver, _ int, a guest.Args) (any, error) {
+			n := int64(1)
+			if len(a.Pos) > 0 {
+				var err error
+				if n, err = intArg(a, 0, "n"); err != nil {
+					return nil, err
+				}
+			}
+			var t time.Duration
+			for range n {
+				t = d.env.Now()
+			}
+			return int64(t), nil
+		},
+		"sleep": func(d *Driver, _ int, a guest.Args) (any, error) {
+			ns, err := intArg(a, 0, "ns")
+			if err != nil {
+				return nil, err
+			}
+			return nil, d.env.Sleep(time.Duration(ns))
+		},
+		"wake_after": func(d *Driver, _ int, a guest.Args) (any, error) {
+			ns, err := intArg(a, 0, "ns")
+			if err != nil {
+				return nil, err
+			}
+			d.env.WakeAfter(time.Duration(ns))
+			return nil, nil
+		},
+		"log": func(d *Driver, _ int, a guest.Args) (any, error) {
+			v, err := arg(a, 0, "msg")
+			if err != nil {
+				return nil, err
+			}
+			s, err := abi.Str("msg", v)
+			d.env.Logf(abi.LogInfo, "%s", s)
+			return nil, err
+		},
+		"deliver": func(d *Driver, iface int, a guest.Args) (any, error) {
+			frame, err := bytesArg(a, 0, "frame")
+			if err != nil {
+				return nil, err
+			}
+			n := int64(1)
+			if len(a.Pos) > 1 {
+				if n, err = intArg(a, 1, "n"); err != nil {
+					return nil, err
+				}
+			}
+			for range n {
+				if err := d.env.Deliver(iface, frame); err != nil {
+					return nil, err
+				}
+			}
+			return nil, nil
+		},
+		"report": func(d *Driver, iface int, a guest.Args) (any, error) {
+			v, err := arg(a, 0, "info")
+			if err != nil {
+				return nil, err
+			}
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil, abi.TypeError("info: expected dict")
+			}
+			return nil, d.env.Report(iface, m)
+		},
+		"sent": func(d *Driver, _ int, _ guest.Args) (any, error) {
+			out := make([]any, len(d.sent))
+			for i, f := range d.sent {
+				out[i] = f
+			}
+			d.sent = nil
+			return out, nil
+		},
+		"spi": func(d *Driver, _ int, a guest.Args) (any, error) {
+			w, err := bytesArg(a, 0, "data")
+			if err != nil {
+				return nil, err
+			}
+			s, err := d.env.SPI("spi")
+			if err != nil {
+				return nil, err
+			}
+			r := make([]byte, len(w))
+			return r, s.Tx(w, r)
+		},
+		"spi_batch": func(d *Driver, _ int, a guest.Args) (any, error) {
+			// Two chip-select frames: (header, then a read under the same
+			// CS) and a second write alone.
+			hdr, err := bytesArg(a, 0, "header")
+			if err != nil {
+				return nil, err
+			}
+			n, err := intArg(a, 1, "n")
+			if err != nil {
+				return nil, err
+			}
+			tail, err := bytesArg(a, 2, "tail")
+			if err != nil {
+				return nil, err
+			}
+			s, err := d.env.SPI("spi")
+			if err != nil {
+				return nil, err
+			}
+			r := make([]byte, n)
+			err = s.Transact([]guest.SPIOp{{W: hdr, KeepCS: true}, {R: r}, {W: tail}})
+			return r, err
+		},
+		"gpio_write": func(d *Driver, _ int, a guest.Args) (any, error) {
+			v, err := arg(a, 0, "level")
+			if err != nil {
+				return nil, err
+			}
+			hi, err := abi.Bool("level", v)
+			if err != nil {
+				return nil, err
+			}
+			g, err := d.env.GPIO("pin")
+			if err != nil {
+				return nil, err
+			}
+			return nil, g.Write(hi)
+		},
+		"gpio_read": func(d *Driver, _ int, _ guest.Args) (any, error) {
+			g, err := d.env.GPIO("pin")
+			if err != nil {
+				return nil, err
+			}
+			return g.Read()
+		},
+		"gpio_watch": func(d *Driver, _ int, a guest.Args) (any, error) {
+			e, err := intArg(a, 0, "edge")
+			if err != nil {
+				return nil, err
+			}
+			g, err := d.env.GPIO("pin")
+			if err != nil {
+				return nil, err
+			}
+			return nil, g.Watch(int(e))
+		},
+		"gpio_edges": func(d *Driver, _ int, _ guest.Args) (any, error) {
+			g, err := d.env.GPIO("pin")
+			if err != nil {
+				return nil, err
+			}
+			return g.Edges()
+		},
+		"uart_write": func(d *Driver, _ int, a guest.Args) (any, error) {
+			b, err := bytesArg(a, 0, "data")
+			if err != nil {
+				return nil, err
+			}
+			u, err := d.env.UART("serial")
+			if err != nil {
+				return nil, err
+			}
+			return u.Write(b)
+		},
+		"uart_read": func(d *Driver, _ int, _ guest.Args) (any, error) {
+			u, err := d.env.UART("serial")
+			if err != nil {
+				return nil, err
+			}
+			n, err := u.Read(d.buf)
+			return append([]byte(nil), d.buf[:n]...), err
+		},
+		"frame_write": func(d *Driver, _ int, a guest.Args) (any, error) {
+			b, err := bytesArg(a, 0, "frame")
+			if err != nil {
+				return nil, err
+			}
+			p, err := d.env.FramePort("port")
+			if err != nil {
+				return nil, err
+			}
+			return nil, p.Write(b)
+		},
+		"frame_read": func(d *Driver, _ int, _ guest.Args) (any, error) {
+			p, err := d.env.FramePort("port")
+			if err != nil {
+				return nil, err
+			}
+			n, err := p.Read(d.buf)
+			return append([]byte(nil), d.buf[:n]...), err
+		},
+		"mdio_read": func(d *Driver, _ int, a guest.Args) (any, error) {
+			phy, err := intArg(a, 0, "phy")
+			if err != nil {
+				return nil, err
+			}
+			reg, err := intArg(a, 1, "reg")
+			if err != nil {
+				return nil, err
+			}
+			m, err := d.env.MDIO("mdio")
+			if err != nil {
+				return nil, err
+			}
+			v, err := m.Read(int(phy), int(reg))
+			return int64(v), err
+		},
+		"mdio_write": func(d *Driver, _ int, a guest.Args) (any, error) {
+			phy, err := intArg(a, 0, "phy")
+			if err != nil {
+				return nil, err
+			}
+			reg, err := intArg(a, 1, "reg")
+			if err != nil {
+				return nil, err
+			}
+			val, err := intArg(a, 2, "val")
+			if err != nil {
+				return nil, err
+			}
+			m, err := d.env.MDIO("mdio")
+			if err != nil {
+				return nil, err
+			}
+			return nil, m.Write(int(phy), int(reg), uint16(val))
+		},
+	}
+}

@@ -1,0 +1,275 @@
+// Package testdriver is a driver that exercises every import and export of
+// the ABI, for the host's own tests and benchmarks. It is built as a WASM
+// plugin (host/testdata/plugins/full) and run natively through
+// host.LoadNative from the same source. Its methods are reached with
+// NIC.Call(name, ...) and answer with what the host did.
+//
+// It declares class LAN with two interfaces ("eth0", "eth1") and optional
+// buses: spi (spi), pin (gpio), serial (uart), port (frame), mdio (mdio).
+package testdriver
+
+import (
+	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/abi/guest"
+)
+
+// Interfaces the driver declares.
+var Interfaces = []string{"eth0", "eth1"}
+
+// Driver is the test driver. Hostile test plugins embed it and override one
+// method.
+type Driver struct {
+	env    *guest.Env
+	active [2]bool
+	conn   [2]bool
+	mac    [2][]byte
+	label  [2]string
+	busy   bool
+	bridge bool
+
+	polls  int
+	events uint32
+	sent   [][]byte
+	buf    []byte
+	frame  []byte
+
+	phyMode int64
+	country string
+}
+
+// New makes a driver.
+func New() guest.Driver { return &Driver{} }
+
+// Describe implements guest.Driver.
+func (d *Driver) Describe() abi.Description {
+	return abi.Description{
+		Class: abi.ClassLAN, Name: "testdriver", Version: "1",
+		Interfaces: Interfaces,
+		Buses: []abi.BusNeed{
+			{Name: "spi", Kind: "spi", Optional: true},
+			{Name: "pin", Kind: "gpio", Optional: true},
+			{Name: "serial", Kind: "uart", Optional: true},
+			{Name: "port", Kind: "frame", Optional: true},
+			{Name: "mdio", Kind: "mdio", Optional: true},
+		},
+		Features: []string{"phy_mode", "country"},
+	}
+}
+
+// Start implements guest.Driver.
+func (d *Driver) Start(env *guest.Env) error {
+	d.env = env
+	for i := range d.mac {
+		d.mac[i] = env.MAC(i)
+	}
+	if v, ok := env.Option("bridge"); ok {
+		b, err := abi.Bool("options.bridge", v)
+		if err != nil {
+			return err
+		}
+		d.bridge = b
+	}
+	d.country = env.Info().Country
+	d.buf = make([]byte, 2048)
+	d.frame = make([]byte, 1514)
+	return nil
+}
+
+func (d *Driver) check(iface int) error {
+	if iface < 0 || iface >= len(Interfaces) {
+		return abi.ValueError("no interface %d", iface)
+	}
+	return nil
+}
+
+// Active implements guest.Driver.
+func (d *Driver) Active(iface int) bool { return d.check(iface) == nil && d.active[iface] }
+
+// SetActive implements guest.Driver.
+func (d *Driver) SetActive(iface int, up bool) error {
+	if err := d.check(iface); err != nil {
+		return err
+	}
+	d.active[iface] = up
+	return d.env.SetLink(iface, up, abi.LinkEthernet, 1500)
+}
+
+// Connect implements guest.Driver: connect(ssid, key=None).
+func (d *Driver) Connect(iface int, a guest.Args) error {
+	if err := d.check(iface); err != nil {
+		return err
+	}
+	if !d.active[iface] {
+		return abi.OSError(abi.EPERM, "interface %s is not active", Interfaces[iface])
+	}
+	if len(a.Pos) > 0 {
+		if _, err := abi.Str("ssid", a.Pos[0]); err != nil {
+			return err
+		}
+	}
+	d.conn[iface] = true
+	return nil
+}
+
+// Disconnect implements guest.Driver.
+func (d *Driver) Disconnect(iface int) error {
+	if err := d.check(iface); err != nil {
+		return err
+	}
+	d.conn[iface] = false
+	return nil
+}
+
+// IsConnected implements guest.Driver.
+func (d *Driver) IsConnected(iface int) bool { return d.check(iface) == nil && d.conn[iface] }
+
+// Scan implements guest.Driver with one network in WLAN's tuple format.
+func (d *Driver) Scan(iface int, a guest.Args) ([]any, error) {
+	return []any{abi.Tuple{"testnet", []byte{2, 0, 0, 0, 0, 1}, 6, -42, 3, false}}, nil
+}
+
+// Status implements guest.Driver: status() is 1 when active, 0 otherwise.
+func (d *Driver) Status(iface int, param string) (any, error) {
+	if err := d.check(iface); err != nil {
+		return nil, err
+	}
+	switch param {
+	case "":
+		if d.active[iface] {
+			return 1, nil
+		}
+		return 0, nil
+	case "iface":
+		return iface, nil
+	}
+	return nil, abi.ValueError("unknown status param %q", param)
+}
+
+// ConfigGet implements guest.Driver.
+func (d *Driver) ConfigGet(iface int, name string) (any, error) {
+	if err := d.check(iface); err != nil {
+		return nil, err
+	}
+	switch name {
+	case "mac":
+		return d.mac[iface], nil
+	case "label":
+		return d.label[iface], nil
+	case "busy":
+		return d.busy, nil
+	}
+	return nil, abi.ValueError("unknown config param %q", name)
+}
+
+// ConfigSet implements guest.Driver; it checks every key before applying.
+func (d *Driver) ConfigSet(iface int, kv map[string]any) error {
+	if err := d.check(iface); err != nil {
+		return err
+	}
+	for _, k := range abi.SortedKeys(kv) {
+		var err error
+		switch k {
+		case "mac":
+			_, err = abi.MAC(k, kv[k])
+		case "label":
+			_, err = abi.Str(k, kv[k])
+		case "busy":
+			_, err = abi.Bool(k, kv[k])
+		default:
+			err = abi.ValueError("unknown config param %q", k)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for k, v := range kv {
+		switch k {
+		case "mac":
+			d.mac[iface] = v.([]byte)
+		case "label":
+			d.label[iface] = v.(string)
+		case "busy":
+			d.busy = v.(bool)
+			if !d.busy {
+				// Like a transmit-done interrupt: ask for a poll, after
+				// which the host offers the frames it held back.
+				d.env.WakeAfter(0)
+			}
+		}
+	}
+	return nil
+}
+
+// Poll implements guest.Driver: it counts polls and, with the bridge
+// option, moves frames from the granted frame port to the core.
+func (d *Driver) Poll(events uint32) error {
+	d.polls++
+	d.events |= events
+	if !d.bridge {
+		return nil
+	}
+	port, err := d.env.FramePort("port")
+	if err != nil {
+		return err
+	}
+	for {
+		n, err := port.Read(d.buf)
+		if err != nil || n == 0 {
+			return err
+		}
+		if err := d.env.Deliver(0, d.buf[:n]); err != nil {
+			return err
+		}
+	}
+}
+
+// Transmit implements guest.Driver: frames are kept for the "sent" call,
+// or written to the frame port with the bridge option.
+func (d *Driver) Transmit(iface int, frame []byte) error {
+	if d.busy {
+		return guest.ErrBusy
+	}
+	if d.bridge {
+		port, err := d.env.FramePort("port")
+		if err != nil {
+			return err
+		}
+		return port.Write(frame)
+	}
+	if len(d.sent) < 64 {
+		d.sent = append(d.sent, append([]byte(nil), frame...))
+	}
+	return nil
+}
+
+// Call implements guest.Driver; see calls.go.
+func (d *Driver) Call(iface int, name string, a guest.Args) (any, error) {
+	fn, ok := calls[name]
+	if !ok {
+		return nil, abi.Unsupported("testdriver has no method %s()", name)
+	}
+	return fn(d, iface, a)
+}
+
+func arg(a guest.Args, i int, name string) (any, error) {
+	if i >= len(a.Pos) {
+		return nil, abi.TypeError("missing argument %d (%s)", i, name)
+	}
+	return a.Pos[i], nil
+}
+
+func intArg(a guest.Args, i int, name string) (int64, error) {
+	v, err := arg(a, i, name)
+	if err != nil {
+		return 0, err
+	}
+	return abi.Int(name, v)
+}
+
+func bytesArg(a guest.Args, i int, name string) ([]byte, error) {
+	v, err := arg(a, i, name)
+	if err != nil {
+		return nil, err
+	}
+	return abi.Bytes(name, v)
+}

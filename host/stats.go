@@ -1,0 +1,93 @@
+package host
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// PluginStats are a plugin's counters since it was loaded.
+type PluginStats struct {
+	Calls      uint64 // control calls into the instance
+	Polls      uint64
+	Faults     uint64
+	SPICalls   uint64 // spi_transact host calls
+	SPIBytes   uint64 // bytes clocked on SPI buses
+	BadHandles uint64 // host calls on handles not granted
+}
+
+type pluginStats struct {
+	calls, polls, faults, spiCalls, spiBytes, badHandles atomic.Uint64
+}
+
+func (s *pluginStats) snapshot() PluginStats {
+	return PluginStats{
+		Calls: s.calls.Load(), Polls: s.polls.Load(), Faults: s.faults.Load(),
+		SPICalls: s.spiCalls.Load(), SPIBytes: s.spiBytes.Load(), BadHandles: s.badHandles.Load(),
+	}
+}
+
+// NICStats are a NIC's frame counters.
+type NICStats struct {
+	RxFrames, RxBytes uint64
+	TxFrames, TxBytes uint64
+	Drops             map[string]uint64 // dropped frames by reason
+}
+
+type nicStats struct {
+	rxFrames, rxBytes, txFrames, txBytes atomic.Uint64
+	mu                                   sync.Mutex
+	drops                                map[string]uint64
+}
+
+func (s *nicStats) drop(reason string) {
+	s.mu.Lock()
+	if s.drops == nil {
+		s.drops = map[string]uint64{}
+	}
+	s.drops[reason]++
+	s.mu.Unlock()
+}
+
+func (s *nicStats) snapshot() NICStats {
+	st := NICStats{
+		RxFrames: s.rxFrames.Load(), RxBytes: s.rxBytes.Load(),
+		TxFrames: s.txFrames.Load(), TxBytes: s.txBytes.Load(),
+		Drops: map[string]uint64{},
+	}
+	s.mu.Lock()
+	for k, v := range s.drops {
+		st.Drops[k] = v
+	}
+	s.mu.Unlock()
+	return st
+}
+
+// rateLimiter allows a burst of events, refilled at a steady rate: it keeps
+// a plugin that logs in a loop from flooding the host's log.
+type rateLimiter struct {
+	mu     sync.Mutex
+	tokens float64
+	last   time.Time
+}
+
+const (
+	logBurst = 50
+	logRate  = 20 // per second
+)
+
+func (r *rateLimiter) allow(now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.last.IsZero() {
+		r.tokens = logBurst
+	} else {
+		r.tokens = min(logBurst, r.tokens+now.Sub(r.last).Seconds()*logRate)
+	}
+	r.last = now
+	if r.tokens < 1 {
+		return false
+	}
+	r.tokens--
+	return true
+}

@@ -1,0 +1,88 @@
+package host_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/nichost/nichost/host"
+)
+
+// A crashed instance is replaced and brought back to the state callers
+// asked for: configuration, active, connection; the NIC keeps its MAC and
+// the core sees the link come back.
+func TestPlugin_RestartReplaysState(t *testing.T) {
+	r := newRig(t, host.Limits{})
+	p := r.load(t, "full", plugin("full"))
+	nic := p.NICs()[0]
+	ctx := ctxT(t)
+	link := &chanLink{}
+	nic.Attach(link)
+	mac := []byte{0x02, 1, 2, 3, 4, 5}
+	if err := nic.SetConfig(ctx, host.KW{"label": "uplink", "mac": mac}); err != nil {
+		t.Fatal(err)
+	}
+	if err := nic.SetActive(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := nic.Connect(ctx, "net"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.h.SetHostname("renamed"); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err := nic.Call(ctx, "crash")
+	if !errors.Is(err, host.ErrCrashed) || !contains(err.Error(), "testdriver: crash requested") {
+		t.Fatalf("crash: %v", err)
+	}
+	checks := []struct {
+		name string
+		get  func() (any, error)
+		want any
+	}{
+		{"active", func() (any, error) { return nic.Active(ctx) }, true},
+		{"isconnected", func() (any, error) { return nic.IsConnected(ctx) }, true},
+		{"label", func() (any, error) { return nic.Config(ctx, "label") }, "uplink"},
+		{"driver's mac", func() (any, error) { v, err := nic.Config(ctx, "mac"); return string(v.([]byte)), err }, string(mac)},
+		{"hostname in the new StartInfo", func() (any, error) {
+			v, err := nic.Call(ctx, "info")
+			return v.(map[string]any)["hostname"], err
+		}, "renamed"},
+	}
+	for _, c := range checks {
+		got, err := c.get()
+		if err != nil || got != c.want {
+			t.Errorf("%s after restart = %v, %v; want %v", c.name, got, err, c.want)
+		}
+	}
+	if !bytes.Equal(nic.MAC(), mac) {
+		t.Errorf("host MAC after restart %v", nic.MAC())
+	}
+	st := p.State()
+	if st.Restarts != 1 || st.Faults != 1 || !st.Up {
+		t.Errorf("state %+v", st)
+	}
+	// The second interface was never activated and stays so.
+	if up, _ := p.NICs()[1].Active(ctx); up {
+		t.Error("restart activated an interface nobody activated")
+	}
+	if n := len(link.states); n < 2 || !link.states[n-1].Up {
+		t.Errorf("core's link states %+v, want the link up again after the replay", link.states)
+	}
+}
+
+func TestPlugin_Close(t *testing.T) {
+	r := newRig(t, host.Limits{})
+	p := r.load(t, "full", plugin("full"))
+	nic := p.NICs()[0]
+	p.Close()
+	if _, err := nic.Active(ctxT(t)); !errors.Is(err, host.ErrClosed) {
+		t.Fatalf("call after Close: %v, want ErrClosed", err)
+	}
+	if _, ok := r.h.Plugin("full"); ok {
+		t.Fatal("closed plugin still registered")
+	}
+	// The name is free again.
+	r.load(t, "full", plugin("full"))
+}

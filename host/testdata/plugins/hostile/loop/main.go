@@ -1,0 +1,21 @@
+// Command loop is a hostile plugin: active(True) never returns.
+package main
+
+import (
+	"github.com/nichost/nichost/abi/guest"
+	"github.com/nichost/nichost/host/internal/testdriver"
+)
+
+type driver struct{ *testdriver.Driver }
+
+var spins uint64
+
+func (driver) SetActive(int, bool) error {
+	for {
+		spins++
+	}
+}
+
+func init() { guest.Register(driver{testdriver.New().(*testdriver.Driver)}) }
+
+func main() {}
