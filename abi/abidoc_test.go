@@ -1,0 +1,155 @@
+package abi
+
+import (
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// ABI.md is the contract; these tests keep it and the code from drifting.
+
+var rowRE = regexp.MustCompile("^\\| `([a-z_0-9A-Z]+)` \\| `?([^`|]+?)`? \\|")
+
+// docRows returns the first two cells of the table rows in the section of
+// ABI.md whose heading starts with heading, up to the next "## " heading.
+func docRows(t *testing.T, heading string) [][2]string {
+	t.Helper()
+	b, err := os.ReadFile("ABI.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows [][2]string
+	in := false
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "## ") {
+			in = strings.HasPrefix(line, heading)
+			continue
+		}
+		if m := rowRE.FindStringSubmatch(line); in && m != nil {
+			rows = append(rows, [2]string{m[1], m[2]})
+		}
+	}
+	if len(rows) == 0 {
+		t.Fatalf("ABI.md has no table rows under %q", heading)
+	}
+	return rows
+}
+
+func funcsOf(rows [][2]string) []Func {
+	var fs []Func
+	for _, r := range rows {
+		if strings.HasPrefix(r[1], "(") {
+			fs = append(fs, Func{r[0], Signature(r[1])})
+		}
+	}
+	return fs
+}
+
+func TestABIDoc_ExportsAndImports(t *testing.T) {
+	if got := funcsOf(docRows(t, "## 4. Exports")); !reflect.DeepEqual(got, Exports()) {
+		t.Errorf("ABI.md exports:\n%v\nabi.Exports():\n%v", got, Exports())
+	}
+	if got := funcsOf(docRows(t, "## 5. Imports")); !reflect.DeepEqual(got, Imports()) {
+		t.Errorf("ABI.md imports:\n%v\nabi.Imports():\n%v", got, Imports())
+	}
+}
+
+// The SDK must use exactly the documented functions: every wasmexport and
+// wasmimport in abi/guest is in the ABI, and every ABI function is there.
+func TestABIDoc_SDKUsesTheDocumentedFunctions(t *testing.T) {
+	b, err := os.ReadFile("guest/wasm.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(b)
+	collect := func(re string) []string {
+		var names []string
+		for _, m := range regexp.MustCompile(re).FindAllStringSubmatch(src, -1) {
+			names = append(names, m[1])
+		}
+		sort.Strings(names)
+		return names
+	}
+	names := func(fs []Func) []string {
+		var n []string
+		for _, f := range fs {
+			n = append(n, f.Name)
+		}
+		sort.Strings(n)
+		return n
+	}
+	if got, want := collect(`(?m)^//go:wasmexport (\S+)$`), names(Exports()); !reflect.DeepEqual(got, want) {
+		t.Errorf("SDK exports %v\nABI exports %v", got, want)
+	}
+	if got, want := collect(`(?m)^//go:wasmimport nic (\S+)$`), names(Imports()); !reflect.DeepEqual(got, want) {
+		t.Errorf("SDK imports %v\nABI imports %v", got, want)
+	}
+	// Each Go declaration has as many parameters as the documented type.
+	declRE := regexp.MustCompile(`(?m)^//go:wasmimport nic (\S+)\nfunc \w+\(([^)]*)\)`)
+	sigs := map[string]Signature{}
+	for _, f := range Imports() {
+		sigs[f.Name] = f.Sig
+	}
+	for _, m := range declRE.FindAllStringSubmatch(src, -1) {
+		got := 0
+		for _, group := range strings.Split(m[2], ",") {
+			if strings.TrimSpace(group) != "" {
+				got++
+			}
+		}
+		if want := len(sigs[m[1]].Params()); got != want {
+			t.Errorf("SDK declares nic.%s with %d parameters, ABI.md has %d", m[1], got, want)
+		}
+	}
+}
+
+func TestABIDoc_Numbers(t *testing.T) {
+	tables := []struct {
+		heading string
+		want    map[string]int
+	}{
+		{"## 2. Return codes", map[string]int{
+			"EPERM": EPERM, "EIO": EIO, "E2BIG": E2BIG, "EBADF": EBADF, "EAGAIN": EAGAIN, "EFAULT": EFAULT,
+			"ENODEV": ENODEV, "EINVAL": EINVAL, "EMSGSIZE": EMSGSIZE, "ENOTSUP": ENOTSUP, "ENOBUFS": ENOBUFS, "ETIMEDOUT": ETIMEDOUT,
+		}},
+		{"## 4. Exports", map[string]int{
+			"EVENT_TIMER": EventTimer, "EVENT_GPIO": EventGPIO, "EVENT_UART": EventUART,
+			"EVENT_FRAME": EventFrame, "EVENT_TX": EventTx, "EVENT_START": EventStart,
+		}},
+		{"## 3. Values", map[string]int{
+			"ValueError": KindValueError, "TypeError": KindTypeError, "OSError": KindOSError, "NotImplementedError": KindUnsupported,
+		}},
+	}
+	for _, tab := range tables {
+		got := map[string]int{}
+		for _, r := range docRows(t, tab.heading) {
+			if _, ok := tab.want[r[0]]; !ok {
+				continue
+			}
+			n, err := strconv.Atoi(r[1])
+			if err != nil {
+				t.Errorf("%s: %s = %q is not a number", tab.heading, r[0], r[1])
+			}
+			got[r[0]] = n
+		}
+		if !reflect.DeepEqual(got, tab.want) {
+			t.Errorf("%s: ABI.md says %v, package abi says %v", tab.heading, got, tab.want)
+		}
+	}
+	b, _ := os.ReadFile("ABI.md")
+	doc := string(b)
+	for _, want := range []string{
+		"tag **32870**", "# nichost driver ABI, version 1.0", "five little-endian u32", "`0x00010000`",
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("ABI.md lacks %q", want)
+		}
+	}
+	if TagTuple != 32870 || SPIOpSize != 20 || Version != 0x00010000 || MaxSleepNanos != 10_000_000 || SPIMaxOps != 64 {
+		t.Error("a constant changed: update ABI.md and this test together")
+	}
+}
