@@ -121,60 +121,111 @@ type LoadInfo struct {
 // and registers its NICs. Any failure leaves the host as it was.
 func (h *Host) Load(ctx context.Context, cfg PluginConfig) (*Plugin, LoadInfo, error) {
 	var info LoadInfo
-	fail := func(err error) (*Plugin, LoadInfo, error) {
+	if err := cfg.Validate(); err != nil {
 		return nil, info, &PluginError{Plugin: cfg.Name, Op: "load", Err: err}
 	}
-	if err := cfg.Validate(); err != nil {
-		return fail(err)
+	limits := cfg.Limits.or(h.opts.Limits)
+	m, err := h.prepare(ctx, cfg.Name, cfg.Source, limits, &info)
+	if err != nil {
+		return nil, info, &PluginError{Plugin: cfg.Name, Op: "load", Err: err}
 	}
-	wasmPath := cfg.Source
-	if st, err := os.Stat(cfg.Source); err != nil {
-		return fail(fmt.Errorf("source: %w", err))
+	p, err := h.start(cfg, limits, m.newInstance, m.release, &info)
+	if err != nil {
+		return nil, info, &PluginError{Plugin: cfg.Name, Op: "load", Err: err}
+	}
+	return p, info, nil
+}
+
+// module is a compiled plugin ready to be instantiated.
+type module struct {
+	newInstance func(context.Context, *session) (engine.Instance, error)
+	release     func()
+}
+
+// prepare builds (if source is a directory) and compiles a module in a
+// runtime of its own with the plugin's memory limit.
+func (h *Host) prepare(ctx context.Context, name, source string, limits Limits, info *LoadInfo) (*module, error) {
+	wasmPath := source
+	if st, err := os.Stat(source); err != nil {
+		return nil, fmt.Errorf("source: %w", err)
 	} else if st.IsDir() {
-		res, err := h.builder.Build(ctx, cfg.Source)
+		res, err := h.builder.Build(ctx, source)
 		if err != nil {
-			return fail(err)
+			return nil, err
 		}
 		info.Build, wasmPath = &res, res.Path
 	}
 	wasm, err := os.ReadFile(wasmPath)
 	if err != nil {
-		return fail(fmt.Errorf("source: %w", err))
+		return nil, fmt.Errorf("source: %w", err)
 	}
-	limits := cfg.Limits.or(h.opts.Limits)
 	rt, err := engine.NewRuntime(ctx, h.cache, uint64(limits.MemoryLimit))
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	t0 := time.Now()
 	marker := h.compileMarker(wasm)
 	_, statErr := os.Stat(marker)
 	info.CompileCached = statErr == nil
 	if h.opts.Progress != nil && !info.CompileCached {
-		h.opts.Progress(fmt.Sprintf("compiling plugin %s (the first time takes about a second; cached afterwards)...", cfg.Name))
+		h.opts.Progress(fmt.Sprintf("compiling plugin %s (the first time takes about a second; cached afterwards)...", name))
 	}
 	mod, err := rt.Compile(ctx, wasm)
 	if err != nil {
 		rt.Close(ctx)
-		return fail(fmt.Errorf("%w: %v", ErrBadModule, err))
+		return nil, fmt.Errorf("%w: %v", ErrBadModule, err)
 	}
 	info.Compile = time.Since(t0)
 	if !info.CompileCached {
 		os.WriteFile(marker, nil, 0o644) // only feeds the progress line; failure is harmless
 	}
-	release := func() {
-		ctx := context.Background()
-		mod.Close(ctx)
-		rt.Close(ctx)
-	}
-	newInst := func(ctx context.Context, s *session) (engine.Instance, error) {
-		return mod.Instantiate(ctx, s, func(line string) { s.p.log.Debug("plugin output", "line", line) })
-	}
-	p, err := h.start(cfg, limits, newInst, release, &info)
+	return &module{
+		newInstance: func(ctx context.Context, s *session) (engine.Instance, error) {
+			return mod.Instantiate(ctx, s, func(line string) { s.p.log.Debug("plugin output", "line", line) })
+		},
+		release: func() {
+			ctx := context.Background()
+			mod.Close(ctx)
+			rt.Close(ctx)
+		},
+	}, nil
+}
+
+// Reload replaces the plugin's module with the one built from source (a Go
+// directory or a .wasm file) without dropping its NICs: the new module must
+// declare the same class and interfaces, gets the same grants and MAC
+// addresses, and is brought to the state callers asked for. If it fails to
+// start, the old module is started again and the error returned.
+func (p *Plugin) Reload(ctx context.Context, source string) (LoadInfo, error) {
+	var info LoadInfo
+	m, err := p.h.prepare(ctx, p.cfg.Name, source, p.limits, &info)
 	if err != nil {
-		return fail(err)
+		return info, &PluginError{Plugin: p.cfg.Name, Op: "reload", Err: err}
 	}
-	return p, info, nil
+	_, err = p.doAlways(ctx, "reload", func() (any, error) {
+		oldInst, oldRelease := p.newInstance, p.release
+		p.discard()
+		p.newInstance, p.release = m.newInstance, m.release
+		t0 := time.Now()
+		if err := p.startInstance(false); err != nil {
+			p.discard()
+			p.newInstance, p.release = oldInst, oldRelease
+			m.release()
+			if rerr := p.startInstance(false); rerr != nil {
+				p.fault(asFault(rerr))
+			}
+			return nil, err
+		}
+		info.Start = time.Since(t0)
+		if oldRelease != nil {
+			oldRelease()
+		}
+		p.cfg.Source = source
+		p.setState(func(s *PluginState) { s.Reloads++ })
+		p.log.Info("plugin reloaded", "source", source)
+		return nil, nil
+	})
+	return info, err
 }
 
 // LoadNative runs a driver compiled into the host instead of a WASM module:
@@ -209,6 +260,7 @@ func (h *Host) start(cfg PluginConfig, limits Limits, newInst func(context.Conte
 		newInstance: newInst,
 		release:     release,
 		reqs:        make(chan func()),
+		ctrl:        make(chan func()),
 		wakeCh:      make(chan struct{}, 1),
 		quit:        make(chan struct{}),
 		done:        make(chan struct{}),

@@ -35,7 +35,8 @@ type Plugin struct {
 	grants []*grant // handle-1 -> grant
 	nics   []*NIC
 
-	reqs    chan func()
+	reqs    chan func() // calls that need a running instance
+	ctrl    chan func() // work that runs even while the plugin is down (reload)
 	wakeCh  chan struct{}
 	pending atomic.Uint32
 	quit    chan struct{}
@@ -70,7 +71,8 @@ const maxTxQueue = 256
 // PluginState is a snapshot of a plugin's health.
 type PluginState struct {
 	Up        bool      // an instance is running
-	Restarts  int       // instances started after faults or reloads
+	Restarts  int       // instances started after faults
+	Reloads   int       // modules replaced by Reload
 	Faults    int       // faults so far
 	LastFault error     // the last fault, nil if none
 	RestartAt time.Time // when the next restart is due, if down
@@ -110,17 +112,26 @@ func (p *Plugin) notify(ev uint32) {
 // do runs fn on the plugin goroutine once an instance is up, waiting at most
 // until ctx is done.
 func (p *Plugin) do(ctx context.Context, op string, fn func() (any, error)) (any, error) {
+	return p.send(ctx, p.reqs, op, fn)
+}
+
+// doAlways runs fn on the plugin goroutine even while no instance is up.
+func (p *Plugin) doAlways(ctx context.Context, op string, fn func() (any, error)) (any, error) {
+	return p.send(ctx, p.ctrl, op, fn)
+}
+
+func (p *Plugin) send(ctx context.Context, ch chan func(), op string, fn func() (any, error)) (any, error) {
 	type result struct {
 		v   any
 		err error
 	}
-	ch := make(chan result, 1)
+	res := make(chan result, 1)
 	req := func() {
 		v, err := fn()
-		ch <- result{v, err}
+		res <- result{v, err}
 	}
 	select {
-	case p.reqs <- req:
+	case ch <- req:
 	case <-p.done:
 		return nil, &PluginError{Plugin: p.cfg.Name, Op: op, Err: ErrClosed}
 	case <-ctx.Done():
@@ -130,7 +141,7 @@ func (p *Plugin) do(ctx context.Context, op string, fn func() (any, error)) (any
 		}
 		return nil, &PluginError{Plugin: p.cfg.Name, Op: op, Err: err}
 	}
-	r := <-ch
+	r := <-res
 	if r.err != nil {
 		var pe *PluginError
 		if !errors.As(r.err, &pe) {
@@ -166,6 +177,8 @@ func (p *Plugin) run() {
 			p.discard()
 			return
 		case fn := <-reqs:
+			fn()
+		case fn := <-p.ctrl:
 			fn()
 		case <-p.wakeCh:
 			if p.inst != nil {
@@ -292,6 +305,14 @@ func (p *Plugin) discard() {
 	cancel()
 	p.inst, p.sess = nil, nil
 	p.txBusy = false
+	// Nothing moves frames now: tell the core the links are down; the next
+	// instance reports them again.
+	for _, n := range p.nics {
+		if st := n.LinkState(); st.Up {
+			st.Up = false
+			n.setLink(st)
+		}
+	}
 }
 
 // restart starts a fresh instance after a fault; on failure it schedules
@@ -371,10 +392,10 @@ func (p *Plugin) handshake(first bool) error {
 	if desc.ABI != v {
 		return fmt.Errorf("%w: nic_abi_version says %s but the description says %s", ErrBadModule, abi.VersionString(v), abi.VersionString(desc.ABI))
 	}
+	if err := p.checkDescription(desc); err != nil {
+		return err
+	}
 	if first {
-		if err := p.checkDescription(desc); err != nil {
-			return err
-		}
 		p.desc = desc
 		p.makeNICs()
 	} else if desc.Class != p.desc.Class || !slices.Equal(desc.Interfaces, p.desc.Interfaces) {

@@ -3,6 +3,7 @@ package host_test
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/nichost/nichost/host"
@@ -67,8 +68,12 @@ func TestPlugin_RestartReplaysState(t *testing.T) {
 	if up, _ := p.NICs()[1].Active(ctx); up {
 		t.Error("restart activated an interface nobody activated")
 	}
-	if n := len(link.states); n < 2 || !link.states[n-1].Up {
-		t.Errorf("core's link states %+v, want the link up again after the replay", link.states)
+	var ups []bool
+	for _, s := range link.states {
+		ups = append(ups, s.Up)
+	}
+	if want := []bool{false, true, false, true}; !reflect.DeepEqual(ups, want) {
+		t.Errorf("core saw link up/down %v, want %v (attach, active, crash, replay)", ups, want)
 	}
 }
 

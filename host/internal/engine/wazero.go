@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -201,7 +202,8 @@ func (m *Module) Instantiate(ctx context.Context, imp Imports, log func(line str
 		WithStdout(w.stderr).
 		WithStderr(w.stderr).
 		WithSysWalltime().
-		WithSysNanotime()
+		WithSysNanotime().
+		WithRandSource(rand.Reader)
 	m.r.cur = w
 	mod, err := m.r.rt.InstantiateModule(ctx, m.cm, cfg)
 	if err != nil {
