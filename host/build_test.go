@@ -1,0 +1,128 @@
+package host_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/nichost/nichost/host"
+)
+
+// writePlugin writes a plugin whose driver lives in a helper package of its
+// own, inside this module (so it builds against this module's abi/guest).
+func writePlugin(t *testing.T, helper string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("testdata", "tmp-plugin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	files := map[string]string{
+		"main.go": `package main
+
+import (
+	"github.com/nichost/nichost/abi/guest"
+	"github.com/nichost/nichost/host/internal/testdriver"
+	"github.com/nichost/nichost/host/` + filepath.ToSlash(dir) + `/helper"
+)
+
+func init() { _ = helper.Name; guest.Register(testdriver.New()) }
+
+func main() {}
+`,
+		"helper/helper.go": "package helper\n\nconst Name = " + `"` + helper + `"` + "\n",
+	}
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestBuilder_CacheKeyCoversImports(t *testing.T) {
+	b := &host.Builder{CacheDir: t.TempDir()}
+	ctx := context.Background()
+	dir := writePlugin(t, "one")
+	first, err := b.Build(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Cached {
+		t.Fatal("first build of a new plugin came from the cache")
+	}
+	again, err := b.Build(ctx, dir)
+	if err != nil || !again.Cached || again.Path != first.Path {
+		t.Fatalf("unchanged plugin rebuilt: %+v, %v", again, err)
+	}
+	// A change in a package the plugin imports (not in its own folder)
+	// must rebuild it.
+	if err := os.WriteFile(filepath.Join(dir, "helper", "helper.go"), []byte("package helper\n\nconst Name = \"two\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	changed, err := b.Build(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changed.Cached || changed.Key == first.Key {
+		t.Fatalf("a change in an imported package did not change the key: %+v", changed)
+	}
+	if _, err := os.Stat(changed.Path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBuilder_ConcurrentBuildsShareOneResult(t *testing.T) {
+	b := &host.Builder{CacheDir: t.TempDir()}
+	dir := writePlugin(t, "concurrent")
+	var wg sync.WaitGroup
+	results := make([]host.BuildResult, 4)
+	errs := make([]error, 4)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = b.Build(context.Background(), dir)
+		}()
+	}
+	wg.Wait()
+	built := 0
+	for i := range results {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if !results[i].Cached {
+			built++
+		}
+		if results[i].Path != results[0].Path {
+			t.Fatalf("different outputs %s and %s", results[i].Path, results[0].Path)
+		}
+	}
+	if built != 1 {
+		t.Fatalf("%d of 4 concurrent builds of one plugin ran the compiler, want 1", built)
+	}
+	entries, _ := os.ReadDir(b.CacheDir)
+	for _, e := range entries {
+		if filepath.Ext(e.Name()) != ".wasm" && filepath.Ext(e.Name()) != ".lock" {
+			t.Fatalf("leftover %s in the cache", e.Name())
+		}
+	}
+}
+
+func TestBuilder_Errors(t *testing.T) {
+	b := &host.Builder{CacheDir: t.TempDir()}
+	ctx := context.Background()
+	if _, err := b.Build(ctx, "testdata/no-such-plugin"); err == nil || !contains(err.Error(), "not a directory of Go source") {
+		t.Fatalf("missing dir: %v", err)
+	}
+	dir, _ := os.MkdirTemp("testdata", "tmp-broken-")
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() { undefinedThing() }\n"), 0o644)
+	if _, err := b.Build(ctx, dir); err == nil || !contains(err.Error(), "undefinedThing") {
+		t.Fatalf("compile error not passed on: %v", err)
+	}
+}
