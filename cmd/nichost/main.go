@@ -1,0 +1,40 @@
+// Command nichost runs network interface drivers as sandboxed WebAssembly
+// plugins: it builds them, checks configurations, runs them as a daemon and
+// shows what they do on simulated hardware.
+//
+//	nichost demo              the plugin host on simulated hardware
+//	nichost build DIR...      build plugins from Go source (cached)
+//	nichost check CONFIG      validate a configuration file
+//	nichost run -c CONFIG     load the configured plugins and keep them running
+//	nichost version           versions of nichost, its ABI and Go
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newRoot().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "nichost:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "nichost",
+		Short:         "Run network interface drivers as sandboxed WebAssembly plugins",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newDemo(), newBuild(), newCheck(), newRun(), newVersion())
+	return root
+}

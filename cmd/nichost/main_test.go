@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// run runs the CLI in-process with args and returns its output.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := newRoot()
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func TestDemo_JSON(t *testing.T) {
+	out, err := run(t, "demo", "--json", "--frames", "200")
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	var nics []nicResult
+	dec := json.NewDecoder(strings.NewReader(out))
+	for dec.More() {
+		var r nicResult
+		if err := dec.Decode(&r); err != nil {
+			t.Fatalf("bad JSON %q: %v", out, err)
+		}
+		nics = append(nics, r)
+	}
+	if len(nics) != 2 {
+		t.Fatalf("%d NICs in %s", len(nics), out)
+	}
+	eth, bad := nics[0], nics[1]
+	if eth.Name != "eth0" || !eth.Active || !eth.Link || eth.RxFrames != 200 || eth.TxFrames != 200 || eth.Error != "" {
+		t.Fatalf("eth0: %+v", eth)
+	}
+	if bad.Restarts != 1 || !strings.Contains(bad.Contained, "call deadline exceeded") || bad.Error != "" {
+		t.Fatalf("bad0: %+v", bad)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte("plugins:\n  - {name: eth0, source: drv, buses: {spi: {kind: spi, sim: w5500}}}\n"), 0o644)
+	if out, err := run(t, "check", good); err != nil || !strings.Contains(out, "eth0: "+filepath.Join(dir, "drv")+", 1 bus grant(s)") {
+		t.Fatalf("check good: %v\n%s", err, out)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("hostname: "+strings.Repeat("x", 40)+"\n"), 0o644)
+	if _, err := run(t, "check", bad); err == nil || !strings.Contains(err.Error(), "at most 32") {
+		t.Fatalf("check bad: %v", err)
+	}
+}
+
+func TestBuildAndVersion(t *testing.T) {
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "build", filepath.Join(root, "host", "testdata", "plugins", "full"))
+	if err != nil || !strings.Contains(out, ".wasm") {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	if out, err := run(t, "build", filepath.Join(root, "no-such-dir")); err == nil {
+		t.Fatalf("build of a missing dir succeeded: %s", out)
+	}
+	if out, _ := run(t, "version"); !strings.Contains(out, "plugin ABI 1.0") {
+		t.Fatalf("version: %s", out)
+	}
+}
+
+func TestRun_LoadsAndReportsStatus(t *testing.T) {
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "nichost.yaml")
+	os.WriteFile(cfg, []byte("hostname: runner\nplugins:\n  - name: lan0\n    source: "+
+		filepath.Join(root, "host", "testdata", "plugins", "full")+"\n"), 0o644)
+	var out lockedBuffer // plugin goroutines log while the status loop prints
+	cmd := newRoot()
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs([]string{"run", "-c", cfg, "--up", "--status-every", "100ms"})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	got := out.String()
+	if !strings.Contains(got, "lan0.eth0") || !strings.Contains(got, "active=true") || !strings.Contains(got, "link=up (ethernet, mtu 1500)") {
+		t.Fatalf("no status line for the active NIC:\n%s", got)
+	}
+	if _, err := run(t, "run"); err == nil || !strings.Contains(err.Error(), "-c CONFIG is required") {
+		t.Fatalf("run without config: %v", err)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
