@@ -1,12 +1,15 @@
 package bus
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nichost/nichost/internal/testenv"
 )
 
 // openPTY returns the master side of a new pseudo-terminal and the path of
@@ -14,27 +17,20 @@ import (
 func openPTY(t *testing.T) (*os.File, string) {
 	t.Helper()
 	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminals here: %v", err)
-	}
+	testenv.Need(t, err == nil, fmt.Sprintf("no pseudo-terminals here: %v", err))
 	t.Cleanup(func() { _ = master.Close() })
 	fd := int(master.Fd())
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
-		t.Skipf("unlockpt: %v", err)
-	}
+	err = unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0)
+	testenv.Need(t, err == nil, fmt.Sprintf("unlockpt: %v", err))
 	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
-	if err != nil {
-		t.Skipf("ptsname: %v", err)
-	}
+	testenv.Need(t, err == nil, fmt.Sprintf("ptsname: %v", err))
 	return master, "/dev/pts/" + strconv.Itoa(n)
 }
 
 func TestOpenUART_pty(t *testing.T) {
 	master, slave := openPTY(t)
 	u, err := OpenUART(UARTConfig{Device: slave, Baud: 115200})
-	if err != nil {
-		t.Skipf("cannot open the pty as a serial port here: %v", err)
-	}
+	testenv.Need(t, err == nil, fmt.Sprintf("cannot open the pty as a serial port here: %v", err))
 	defer u.Close()
 	notified := make(chan struct{}, 10)
 	u.Notify(func() { notified <- struct{}{} })
