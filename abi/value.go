@@ -165,25 +165,10 @@ func normalize(v any, path string, depth int) (any, error) {
 		}
 		return out, nil
 	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			n, err := normalize(e, fmt.Sprintf("%s[%d]", path, i), depth+1)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = n
-		}
-		return out, nil
+		return normalizeSeq(x, path, depth)
 	case Tuple:
-		out := make(Tuple, len(x))
-		for i, e := range x {
-			n, err := normalize(e, fmt.Sprintf("%s[%d]", path, i), depth+1)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = n
-		}
-		return out, nil
+		out, err := normalizeSeq(x, path, depth)
+		return Tuple(out), err
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
@@ -197,6 +182,18 @@ func normalize(v any, path string, depth int) (any, error) {
 	default:
 		return nil, fmt.Errorf("%w: %s has type %T, which the ABI cannot carry", ErrEncoding, path, v)
 	}
+}
+
+func normalizeSeq(x []any, path string, depth int) ([]any, error) {
+	out := make([]any, len(x))
+	for i, e := range x {
+		n, err := normalize(e, fmt.Sprintf("%s[%d]", path, i), depth+1)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
 }
 
 func uintToInt(u uint64, path string) (any, error) {
