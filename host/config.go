@@ -323,6 +323,24 @@ func (g BusGrant) Validate() error {
 	return nil
 }
 
+// claimKey names the bus a grant points at, so that two grants of one bus
+// can be told apart from two buses.
+func (g BusGrant) claimKey() string {
+	switch {
+	case g.Sim != "":
+		return "sim:" + g.Sim
+	case g.SPI != nil:
+		return "spi:" + g.SPI.Device
+	case g.GPIO != nil:
+		return "gpio:" + g.GPIO.Chip + "/" + g.GPIO.Line
+	case g.UART != nil:
+		return "uart:" + g.UART.Device
+	case g.MDIO != nil:
+		return "mdio:" + g.MDIO.Interface
+	}
+	return "none"
+}
+
 // open returns the bus object of a validated grant: a simulated bus from
 // sims, or a real Linux device, with a function that releases it.
 func (g BusGrant) open(name string, sims map[string]any) (any, func() error, error) {

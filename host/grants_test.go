@@ -19,8 +19,11 @@ func TestHost_Grants(t *testing.T) {
 			c.Buses = map[string]host.BusGrant{"spi": {Kind: "spi", Sim: "spi0"}}
 		}, host.ErrNotGranted, "the plugin needs [reset (gpio)]"},
 		{"wrong kind", "needy", func(c *host.PluginConfig) {
-			c.Buses = map[string]host.BusGrant{"spi": {Kind: "gpio", Sim: "pin0"}, "reset": {Kind: "gpio", Sim: "pin0"}}
-		}, host.ErrNotGranted, `bus "spi" is granted as gpio, the plugin needs spi`},
+			c.Buses = map[string]host.BusGrant{"spi": {Kind: "uart", Sim: "uart0"}, "reset": {Kind: "gpio", Sim: "pin0"}}
+		}, host.ErrNotGranted, `bus "spi" is granted as uart, the plugin needs spi`},
+		{"one bus granted twice", "needy", func(c *host.PluginConfig) {
+			c.Buses = map[string]host.BusGrant{"spi": {Kind: "spi", Sim: "spi0"}, "reset": {Kind: "gpio", Sim: "spi0"}}
+		}, nil, "buses.reset and buses.spi grant the same bus sim:spi0"},
 		{"class mismatch", "full", func(c *host.PluginConfig) { c.Class = "WIZNET5K" }, host.ErrClassMismatch,
 			`the config expects WIZNET5K, the plugin "testdriver" is LAN`},
 		{"sim bus of another kind", "full", func(c *host.PluginConfig) {
@@ -50,4 +53,16 @@ func TestHost_Grants(t *testing.T) {
 	if _, err := p.NICs()[0].Call(ctxT(t), "uart_read"); err == nil || !contains(err.Error(), `bus "serial" was not granted`) {
 		t.Fatalf("use of an ungranted bus: %v", err)
 	}
+	// A bus granted to one plugin cannot be granted to another until the
+	// first is closed.
+	_, _, err := r.loadErr(t, "q", plugin("full"), func(c *host.PluginConfig) {
+		c.Buses = map[string]host.BusGrant{"spi": {Kind: "spi", Sim: "spi0"}}
+	})
+	if err == nil || !contains(err.Error(), `sim:spi0 is already granted to plugin "p"`) {
+		t.Fatalf("second grant of spi0: %v", err)
+	}
+	p.Close()
+	r.load(t, "q", plugin("full"), func(c *host.PluginConfig) {
+		c.Buses = map[string]host.BusGrant{"spi": {Kind: "spi", Sim: "spi0"}}
+	})
 }

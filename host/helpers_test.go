@@ -138,6 +138,9 @@ func (r *rig) loadErr(t *testing.T, name, src string, mutate ...func(*host.Plugi
 	return r.h.Load(ctx, cfg)
 }
 
+// noBuses loads a plugin without grants (the rig's buses go to another).
+func noBuses(c *host.PluginConfig) { c.Buses = nil }
+
 func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)

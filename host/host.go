@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -56,6 +57,8 @@ type Host struct {
 
 	mu      sync.Mutex
 	plugins map[string]*Plugin
+	names   map[string]bool   // plugin names taken, loaded or loading
+	claims  map[string]string // bus claim key -> plugin holding it
 	g       globals
 }
 
@@ -100,6 +103,8 @@ func New(opts Options) (*Host, error) {
 		cache:   cache,
 		builder: &Builder{CacheDir: filepath.Join(opts.CacheDir, "plugins"), Progress: opts.Progress},
 		plugins: map[string]*Plugin{},
+		names:   map[string]bool{},
+		claims:  map[string]string{},
 		g:       g,
 	}, nil
 }
@@ -274,31 +279,24 @@ func (h *Host) start(cfg PluginConfig, limits Limits, newInst func(context.Conte
 			release()
 		}
 	}
-	h.mu.Lock()
-	_, dup := h.plugins[cfg.Name]
-	h.mu.Unlock()
-	if dup {
+	if err := h.reserve(cfg); err != nil {
 		cleanup()
-		return nil, fmt.Errorf("a plugin named %q is already loaded", cfg.Name)
+		return nil, err
 	}
 	if err := p.openGrants(h.opts.Buses); err != nil {
 		cleanup()
+		h.unreserve(cfg)
 		return nil, err
 	}
 	t0 := time.Now()
 	if err := p.startInstance(true); err != nil {
 		p.discard()
 		cleanup()
+		h.unreserve(cfg)
 		return nil, err
 	}
 	info.Start = time.Since(t0)
 	h.mu.Lock()
-	if _, dup := h.plugins[cfg.Name]; dup {
-		h.mu.Unlock()
-		p.discard()
-		cleanup()
-		return nil, fmt.Errorf("a plugin named %q is already loaded", cfg.Name)
-	}
 	h.plugins[cfg.Name] = p
 	h.mu.Unlock()
 	go p.run()
@@ -377,6 +375,44 @@ func (h *Host) forget(p *Plugin) {
 		delete(h.plugins, p.cfg.Name)
 	}
 	h.mu.Unlock()
+	h.unreserve(p.cfg)
+}
+
+// reserve claims a plugin name and every bus its config grants, so that no
+// two plugins (and no two grants of one plugin) drive the same bus.
+func (h *Host) reserve(cfg PluginConfig) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.names[cfg.Name] {
+		return fmt.Errorf("a plugin named %q is already loaded", cfg.Name)
+	}
+	mine := map[string]string{}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Buses)) {
+		key := cfg.Buses[name].claimKey()
+		if owner, ok := h.claims[key]; ok {
+			return fmt.Errorf("buses.%s: %s is already granted to plugin %q", name, key, owner)
+		}
+		if other, ok := mine[key]; ok {
+			return fmt.Errorf("buses.%s and buses.%s grant the same bus %s", other, name, key)
+		}
+		mine[key] = name
+	}
+	h.names[cfg.Name] = true
+	for key := range mine {
+		h.claims[key] = cfg.Name
+	}
+	return nil
+}
+
+func (h *Host) unreserve(cfg PluginConfig) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.names, cfg.Name)
+	for _, g := range cfg.Buses {
+		if h.claims[g.claimKey()] == cfg.Name {
+			delete(h.claims, g.claimKey())
+		}
+	}
 }
 
 // compileMarker is a file whose presence says this module was compiled

@@ -32,7 +32,7 @@ func TestHostile_RuntimeFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.plugin, func(t *testing.T) {
 			r := newRig(t, host.Limits{})
-			good := r.load(t, "good", plugin("full")).NICs()[0]
+			good := r.load(t, "good", plugin("full"), noBuses).NICs()[0]
 			bad := r.load(t, "bad", plugin("hostile/"+tt.plugin), func(c *host.PluginConfig) { c.Limits = tt.limits })
 			nic := bad.NICs()[0]
 			ctx := ctxT(t)
@@ -124,7 +124,7 @@ func TestHostile_RefusedAtLoad(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.plugin, func(t *testing.T) {
 			r := newRig(t, host.Limits{})
-			good := r.load(t, "good", plugin("full")).NICs()[0]
+			good := r.load(t, "good", plugin("full"), noBuses).NICs()[0]
 			_, _, err := r.loadErr(t, "bad", plugin("hostile/"+tt.plugin))
 			if !errors.Is(err, tt.want) || !contains(err.Error(), tt.msg) || !contains(err.Error(), `plugin "bad": load`) {
 				t.Fatalf("Load = %v\nwant %v containing %q", err, tt.want, tt.msg)
