@@ -101,7 +101,6 @@ func BenchmarkCalls(b *testing.B) {
 				b.Fatal(err)
 			}
 		})
-		b.SetBytes(int64(len(frame)))
 	})
 	b.Run("frame-1500-host-to-guest", func(b *testing.B) {
 		// nic_transmit: copy into the guest's buffer and call the driver.
@@ -114,7 +113,6 @@ func BenchmarkCalls(b *testing.B) {
 				}
 			})
 		})
-		b.SetBytes(int64(len(frame)))
 	})
 	b.Run("nic-isconnected", func(b *testing.B) {
 		// A whole AbstractNIC call: caller goroutine -> plugin goroutine ->
@@ -203,6 +201,23 @@ func BenchmarkLoad(b *testing.B) {
 				b.Fatal(err)
 			}
 			inst.Close(ctx)
+		}
+	})
+	b.Run("load-cached", func(b *testing.B) {
+		// A whole cached start: build check, compile from the disk cache,
+		// instantiate, handshake and nic_start.
+		h, err := New(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer h.Close()
+		cfg := PluginConfig{Name: "load", Source: filepath.Join("testdata", "plugins", "full")}
+		for range b.N {
+			p, info, err := h.Load(ctx, cfg)
+			if err != nil || !info.Build.Cached {
+				b.Fatal(info, err)
+			}
+			p.Close()
 		}
 	})
 	b.Run("build-cached", func(b *testing.B) {
