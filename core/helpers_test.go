@@ -1,0 +1,88 @@
+package core_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/nichost/nichost/core"
+	"github.com/nichost/nichost/host/bus"
+)
+
+// node is a stack with NICs wired to simulated Ethernet segments, standing
+// in for the host and its plugins.
+type node struct {
+	st *core.Stack
+}
+
+func newNode(t *testing.T, hostname string) *node {
+	t.Helper()
+	st := core.New(core.Options{
+		Hostname: func() string { return hostname },
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	t.Cleanup(st.Close)
+	return &node{st: st}
+}
+
+// attach adds a NIC on seg and brings its link up.
+func (nd *node) attach(t *testing.T, seg *bus.Segment, name string, mac net.HardwareAddr) *core.NIC {
+	t.Helper()
+	port := seg.Attach(name)
+	nic, err := nd.st.AddNIC(name, mac, core.LinkEthernet, port.WriteFrame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wake := make(chan struct{}, 1)
+	port.Notify(func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	})
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		buf := make([]byte, 2048)
+		for {
+			for {
+				n, _ := port.ReadFrame(buf)
+				if n == 0 {
+					break
+				}
+				nic.DeliverFrame(buf[:n])
+			}
+			select {
+			case <-done:
+				return
+			case <-wake:
+			}
+		}
+	}()
+	t.Cleanup(func() { close(done); <-stopped; port.Close() })
+	nic.LinkChanged(core.LinkState{Up: true, Type: core.LinkEthernet, MTU: 1500})
+	return nic
+}
+
+func mac(last byte) net.HardwareAddr { return net.HardwareAddr{0x02, 0, 0, 0, 0, last} }
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,308 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+)
+
+const defaultRetransmit = time.Second
+
+// NIC is one interface of the stack. It receives from its driver through
+// DeliverFrame and LinkChanged (it implements the host's Link) and owns the
+// interface's IP configuration.
+type NIC struct {
+	st   *Stack
+	id   tcpip.NICID
+	name string
+	kind LinkType
+	mac  net.HardwareAddr
+	ep   *endpoint
+
+	mu      sync.Mutex
+	link    LinkState
+	addr4   netip.Prefix // current IPv4 address (static, DHCP or PPP)
+	gw4     netip.Addr
+	dns     []netip.Addr // learnt on this NIC (DHCP, PPP)
+	dhcp4   *dhcpClient  // non-nil while dhcp4 is on
+	static6 []netip.Addr
+	routes6 []tcpip.Route
+	gw6     netip.Addr
+	removed bool
+
+	stats nicCounters
+}
+
+type nicCounters struct {
+	rxFrames, rxBytes, txFrames, txBytes atomic.Uint64
+	mu                                   sync.Mutex
+	drops                                map[string]uint64
+}
+
+func (c *nicCounters) drop(reason string) {
+	c.mu.Lock()
+	if c.drops == nil {
+		c.drops = map[string]uint64{}
+	}
+	c.drops[reason]++
+	c.mu.Unlock()
+}
+
+// Stats are a NIC's counters in the core.
+type Stats struct {
+	RxFrames, RxBytes, TxFrames, TxBytes uint64
+	Drops                                map[string]uint64 // by reason
+}
+
+// Stats returns the NIC's counters.
+func (n *NIC) Stats() Stats {
+	s := Stats{
+		RxFrames: n.stats.rxFrames.Load(), RxBytes: n.stats.rxBytes.Load(),
+		TxFrames: n.stats.txFrames.Load(), TxBytes: n.stats.txBytes.Load(),
+		Drops: map[string]uint64{},
+	}
+	n.stats.mu.Lock()
+	for k, v := range n.stats.drops {
+		s.Drops[k] = v
+	}
+	n.stats.mu.Unlock()
+	return s
+}
+
+// Name is the NIC's name.
+func (n *NIC) Name() string { return n.name }
+
+// MAC is the NIC's hardware address (nil on IP links).
+func (n *NIC) MAC() net.HardwareAddr { return append(net.HardwareAddr(nil), n.mac...) }
+
+// SetMAC changes the NIC's hardware address (config(mac=...)).
+func (n *NIC) SetMAC(mac net.HardwareAddr) {
+	if n.kind != LinkEthernet || len(mac) != 6 {
+		return
+	}
+	n.mu.Lock()
+	n.mac = append(net.HardwareAddr(nil), mac...)
+	n.mu.Unlock()
+	n.ep.SetLinkAddress(tcpip.LinkAddress(mac))
+}
+
+func (n *NIC) txError(err error) { n.stats.drop("transmit: " + err.Error()) }
+
+// send is the endpoint's transmit function wrapper: it counts.
+func (n *NIC) counted(tx func([]byte) error) func([]byte) error {
+	return func(b []byte) error {
+		if err := tx(b); err != nil {
+			return err
+		}
+		n.stats.txFrames.Add(1)
+		n.stats.txBytes.Add(uint64(len(b)))
+		return nil
+	}
+}
+
+// DeliverFrame takes one frame the driver received. frame is copied. On an
+// Ethernet link, frames for another unicast MAC are dropped (the MAC filter
+// a NIC has in hardware).
+func (n *NIC) DeliverFrame(frame []byte) error {
+	n.stats.rxFrames.Add(1)
+	n.stats.rxBytes.Add(uint64(len(frame)))
+	if n.kind == LinkEthernet {
+		if len(frame) < header.EthernetMinimumSize {
+			n.stats.drop("runt frame")
+			return errors.New("core: runt frame")
+		}
+		dst := frame[:6]
+		n.mu.Lock()
+		mine := string(dst) == string(n.mac)
+		n.mu.Unlock()
+		if !mine && dst[0]&1 == 0 {
+			n.stats.drop("not for this MAC")
+			return nil
+		}
+		if c := n.dhcpClient(); c != nil && c.wants(frame) {
+			return nil
+		}
+	}
+	if !n.ep.deliver(frame) {
+		n.stats.drop("link down or not IP")
+	}
+	return nil
+}
+
+func (n *NIC) dhcpClient() *dhcpClient {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.dhcp4
+}
+
+// LinkChanged applies the driver's link report: up enables the interface
+// (IPv6 duplicate address detection runs again, DHCP renews or starts
+// over), down disables it (connections wait; nothing is sent).
+func (n *NIC) LinkChanged(st LinkState) {
+	n.mu.Lock()
+	was := n.link.Up
+	n.link = st
+	c := n.dhcp4
+	removed := n.removed
+	n.mu.Unlock()
+	if removed {
+		return
+	}
+	if st.MTU > 0 {
+		mtu := uint32(st.MTU)
+		if n.kind == LinkEthernet {
+			mtu += header.EthernetMinimumSize
+		}
+		n.ep.SetMTU(mtu)
+	}
+	switch {
+	case st.Up && !was:
+		if err := n.st.s.EnableNIC(n.id); err != nil {
+			n.st.log.Warn("enabling NIC failed", "nic", n.name, "err", err)
+		}
+		if c != nil {
+			c.linkUp()
+		}
+	case !st.Up && was:
+		if err := n.st.s.DisableNIC(n.id); err != nil {
+			n.st.log.Warn("disabling NIC failed", "nic", n.name, "err", err)
+		}
+	}
+}
+
+// Reported applies what the driver negotiated (PPP): addr4, peer4, dns.
+func (n *NIC) Reported(info map[string]any) {
+	if s, ok := info["addr4"].(string); ok {
+		if a, err := netip.ParseAddr(s); err == nil && a.Is4() {
+			n.setAddr4(netip.PrefixFrom(a, 32), netip.Addr{}, false)
+		}
+	}
+	if s, ok := info["peer4"].(string); ok {
+		if a, err := netip.ParseAddr(s); err == nil && a.Is4() {
+			n.mu.Lock()
+			n.gw4 = a
+			n.mu.Unlock()
+			n.st.updateRoutes()
+		}
+	}
+	if l, ok := info["dns"].([]any); ok {
+		var dns []netip.Addr
+		for _, e := range l {
+			if s, ok := e.(string); ok {
+				if a, err := netip.ParseAddr(s); err == nil {
+					dns = append(dns, a)
+				}
+			}
+		}
+		n.mu.Lock()
+		n.dns = dns
+		n.mu.Unlock()
+	}
+}
+
+// Remove takes the NIC out of the stack.
+func (n *NIC) Remove() {
+	n.mu.Lock()
+	if n.removed {
+		n.mu.Unlock()
+		return
+	}
+	n.removed = true
+	c := n.dhcp4
+	n.dhcp4 = nil
+	n.mu.Unlock()
+	if c != nil {
+		c.stop(false)
+	}
+	n.st.s.RemoveNIC(n.id)
+	n.st.mu.Lock()
+	delete(n.st.nics, n.id)
+	n.st.mu.Unlock()
+	n.st.updateRoutes()
+}
+
+// setAddr4 replaces the NIC's IPv4 address (and gateway, unless keepGW).
+func (n *NIC) setAddr4(p netip.Prefix, gw netip.Addr, keepGW bool) error {
+	n.mu.Lock()
+	old := n.addr4
+	n.mu.Unlock()
+	if old.IsValid() {
+		n.st.s.RemoveAddress(n.id, addrOf(old.Addr()))
+	}
+	if p.IsValid() {
+		pa := tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{Address: addrOf(p.Addr()), PrefixLen: p.Bits()}}
+		if err := n.st.s.AddProtocolAddress(n.id, pa, stack.AddressProperties{}); err != nil {
+			return fmt.Errorf("core: %s: adding %s: %s", n.name, p, err)
+		}
+	}
+	n.mu.Lock()
+	n.addr4 = p
+	if !keepGW {
+		n.gw4 = gw
+	}
+	n.mu.Unlock()
+	n.st.updateRoutes()
+	return nil
+}
+
+// Addr4 is the NIC's IPv4 address and prefix (invalid if none).
+func (n *NIC) Addr4() netip.Prefix {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.addr4
+}
+
+// Gateway4 is the NIC's IPv4 default gateway (invalid if none).
+func (n *NIC) Gateway4() netip.Addr {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.gw4
+}
+
+// DNS lists the DNS servers learnt on this NIC (DHCP, PPP).
+func (n *NIC) DNS() []netip.Addr {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]netip.Addr(nil), n.dns...)
+}
+
+// addrs6 returns the NIC's IPv6 addresses as gVisor knows them.
+func (n *NIC) addrs6() []tcpip.ProtocolAddress {
+	var out []tcpip.ProtocolAddress
+	for _, a := range n.st.s.AllAddresses()[n.id] {
+		if a.Protocol == ipv6.ProtocolNumber {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func maskString(bits int) string {
+	m := net.CIDRMask(bits, 32)
+	return net.IP(m).String()
+}
+
+func joinAddrs(as []netip.Addr) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func (n *NIC) linkUp() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.link.Up && !n.removed
+}

@@ -1,0 +1,200 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sort"
+	"sync"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/link/ethernet"
+	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+)
+
+// Options configure a Stack.
+type Options struct {
+	// Hostname is asked for the name to send with DHCP requests (option 12).
+	Hostname func() string
+	// Logger receives the core's log lines (slog.Default() when nil).
+	Logger *slog.Logger
+}
+
+// Stack is the host's TCP/IP stack.
+type Stack struct {
+	s    *stack.Stack
+	opts Options
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	nics   map[tcpip.NICID]*NIC
+	nextID tcpip.NICID
+
+	dns dnsState
+}
+
+// New makes a stack with no NICs.
+func New(opts Options) *Stack {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Hostname == nil {
+		opts.Hostname = func() string { return "nichost" }
+	}
+	st := &Stack{opts: opts, log: opts.Logger, nics: map[tcpip.NICID]*NIC{}, nextID: 1}
+	st.dns.prefer = 4
+	st.s = stack.New(stack.Options{
+		NetworkProtocols: []stack.NetworkProtocolFactory{
+			ipv4.NewProtocol,
+			arp.NewProtocol,
+			ipv6.NewProtocolWithOptions(ipv6.Options{
+				AutoGenLinkLocal: true,
+				DADConfigs:       stack.DADConfigurations{DupAddrDetectTransmits: 1, RetransmitTimer: defaultRetransmit},
+			}),
+		},
+		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
+		HandleLocal:        true,
+	})
+	// Production TCP: SACK on, and enough buffer for a fast LAN.
+	sack := tcpip.TCPSACKEnabled(true)
+	st.s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
+	return st
+}
+
+// Close tears the stack down, closing every NIC and connection.
+func (st *Stack) Close() {
+	st.mu.Lock()
+	nics := make([]*NIC, 0, len(st.nics))
+	for _, n := range st.nics {
+		nics = append(nics, n)
+	}
+	st.mu.Unlock()
+	for _, n := range nics {
+		n.Remove()
+	}
+	st.s.Close()
+	st.s.Wait()
+}
+
+// ErrNICExists is returned by AddNIC for a name already in use.
+var ErrNICExists = errors.New("core: a NIC of that name exists")
+
+// AddNIC adds an interface. mac is its address (ignored on IP links); tx
+// sends one frame through the driver and must not keep it. The NIC starts
+// down: the driver's link report brings it up.
+func (st *Stack) AddNIC(name string, mac net.HardwareAddr, kind LinkType, tx func([]byte) error) (*NIC, error) {
+	if kind != LinkEthernet && kind != LinkIP {
+		return nil, fmt.Errorf("core: NIC %s: unknown link type %d", name, kind)
+	}
+	if kind == LinkEthernet && len(mac) != 6 {
+		return nil, fmt.Errorf("core: NIC %s: an Ethernet NIC needs a 6-byte MAC, got %d bytes", name, len(mac))
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, n := range st.nics {
+		if n.name == name {
+			return nil, fmt.Errorf("%w: %s", ErrNICExists, name)
+		}
+	}
+	id := st.nextID
+	st.nextID++
+	n := &NIC{st: st, id: id, name: name, kind: kind, mac: append(net.HardwareAddr(nil), mac...)}
+	n.ep = &endpoint{mtu: 1500, ipOnly: kind == LinkIP, tx: n.counted(tx), onTxError: n.txError}
+	var link stack.LinkEndpoint = n.ep
+	if kind == LinkEthernet {
+		n.ep.mtu = 1500 + header.EthernetMinimumSize
+		n.ep.addr = tcpip.LinkAddress(mac)
+		link = ethernet.New(n.ep)
+	}
+	if err := st.s.CreateNICWithOptions(id, link, stack.NICOptions{Name: name, Disabled: true}); err != nil {
+		return nil, fmt.Errorf("core: NIC %s: %s", name, err)
+	}
+	st.nics[id] = n
+	return n, nil
+}
+
+// NIC returns a NIC by name.
+func (st *Stack) NIC(name string) (*NIC, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, n := range st.nics {
+		if n.name == name {
+			return n, true
+		}
+	}
+	return nil, false
+}
+
+// NICs lists the NICs by name.
+func (st *Stack) NICs() []*NIC {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	out := make([]*NIC, 0, len(st.nics))
+	for _, n := range st.nics {
+		out = append(out, n)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// updateRoutes rebuilds the route table from every NIC's configuration:
+// on-link prefixes first (most specific wins), then default routes through
+// each NIC's gateway, in NIC order.
+func (st *Stack) updateRoutes() {
+	st.mu.Lock()
+	nics := make([]*NIC, 0, len(st.nics))
+	for _, n := range st.nics {
+		nics = append(nics, n)
+	}
+	st.mu.Unlock()
+	sort.Slice(nics, func(i, j int) bool { return nics[i].id < nics[j].id })
+	var subnets, defaults []tcpip.Route
+	for _, n := range nics {
+		n.mu.Lock()
+		if n.addr4.IsValid() {
+			subnets = append(subnets, tcpip.Route{Destination: subnetOf(n.addr4), NIC: n.id})
+			if n.gw4.IsValid() {
+				defaults = append(defaults, tcpip.Route{Destination: header.IPv4EmptySubnet, Gateway: addrOf(n.gw4), NIC: n.id})
+			}
+		}
+		for _, r := range n.routes6 {
+			subnets = append(subnets, r)
+		}
+		subnets = append(subnets, tcpip.Route{Destination: header.IPv6LinkLocalPrefix.Subnet(), NIC: n.id})
+		if n.gw6.IsValid() {
+			defaults = append(defaults, tcpip.Route{Destination: header.IPv6EmptySubnet, Gateway: addrOf(n.gw6), NIC: n.id})
+		}
+		n.mu.Unlock()
+	}
+	sort.SliceStable(subnets, func(i, j int) bool { return subnets[i].Destination.Prefix() > subnets[j].Destination.Prefix() })
+	st.s.SetRouteTable(append(subnets, defaults...))
+}
+
+func addrOf(a netip.Addr) tcpip.Address {
+	if a.Is4() {
+		b := a.As4()
+		return tcpip.AddrFrom4(b)
+	}
+	b := a.As16()
+	return tcpip.AddrFrom16(b)
+}
+
+func netipOf(a tcpip.Address) netip.Addr {
+	ip, _ := netip.AddrFromSlice(a.AsSlice())
+	return ip
+}
+
+func subnetOf(p netip.Prefix) tcpip.Subnet {
+	p = p.Masked()
+	s, _ := tcpip.NewSubnet(addrOf(p.Addr()), tcpip.MaskFromBytes(net.CIDRMask(p.Bits(), p.Addr().BitLen())))
+	return s
+}
