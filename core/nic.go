@@ -36,6 +36,7 @@ type NIC struct {
 	gw4     netip.Addr
 	dns     []netip.Addr // learnt on this NIC (DHCP, PPP)
 	dhcp4   *dhcpClient  // non-nil while dhcp4 is on
+	dhcpd   *DHCPServer  // non-nil when the NIC serves DHCP
 	static6 []netip.Addr
 	routes6 []tcpip.Route
 	gw6     netip.Addr
@@ -130,7 +131,13 @@ func (n *NIC) DeliverFrame(frame []byte) error {
 			n.stats.drop("not for this MAC")
 			return nil
 		}
-		if c := n.dhcpClient(); c != nil && c.wants(frame) {
+		n.mu.Lock()
+		c, d := n.dhcp4, n.dhcpd
+		n.mu.Unlock()
+		if c != nil && c.wants(frame) {
+			return nil
+		}
+		if d != nil && d.wants(frame) {
 			return nil
 		}
 	}
@@ -138,12 +145,6 @@ func (n *NIC) DeliverFrame(frame []byte) error {
 		n.stats.drop("link down or not IP")
 	}
 	return nil
-}
-
-func (n *NIC) dhcpClient() *dhcpClient {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.dhcp4
 }
 
 // LinkChanged applies the driver's link report: up enables the interface
