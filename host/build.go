@@ -134,6 +134,11 @@ type listedPackage struct {
 		Version string
 		Main    bool
 		GoMod   string
+		Replace *struct {
+			Path    string
+			Version string
+			Dir     string
+		}
 	}
 	GoFiles, CgoFiles, SFiles, EmbedFiles, OtherFiles []string
 	Error                                             *struct{ Err string }
@@ -152,6 +157,10 @@ func (b *Builder) key(ctx context.Context, dir string) (string, error) {
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "nichost-build-v1\n%s\n%s\n%s\n", goVersion(ctx), strings.Join(buildFlags, " "), strings.Join(buildEnv, " "))
+	// Settings the go command takes from the environment change the output.
+	for _, v := range []string{"GOFLAGS", "GOEXPERIMENT", "GOWASM", "GOAMD64", "GOTOOLCHAIN"} {
+		fmt.Fprintf(h, "%s=%s\n", v, os.Getenv(v))
+	}
 	dec := json.NewDecoder(bytes.NewReader(outb))
 	modFiles := map[string]bool{}
 	for {
@@ -167,8 +176,15 @@ func (b *Builder) key(ctx context.Context, dir string) (string, error) {
 		if p.Standard {
 			continue
 		}
-		if p.Module != nil && p.Module.Version != "" {
-			fmt.Fprintf(h, "dep %s %s@%s\n", p.ImportPath, p.Module.Path, p.Module.Version)
+		// A module from the module cache is named by its version; one
+		// replaced by a local directory is hashed like our own code.
+		localReplace := p.Module != nil && p.Module.Replace != nil && p.Module.Replace.Version == ""
+		if p.Module != nil && p.Module.Version != "" && !localReplace {
+			v := p.Module.Version
+			if p.Module.Replace != nil {
+				v += " => " + p.Module.Replace.Path + "@" + p.Module.Replace.Version
+			}
+			fmt.Fprintf(h, "dep %s %s@%s\n", p.ImportPath, p.Module.Path, v)
 			continue
 		}
 		if p.Module != nil && p.Module.GoMod != "" {

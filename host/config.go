@@ -363,7 +363,10 @@ func (g BusGrant) open(name string, sims map[string]any) (any, func() error, err
 		if err != nil {
 			return nil, nil, err
 		}
-		return p, func() error { return p.Halt() }, nil
+		if c, ok := p.(io.Closer); ok {
+			return p, c.Close, nil // releases the line
+		}
+		return p, p.Halt, nil
 	case g.UART != nil:
 		u, err := bus.OpenUART(*g.UART)
 		if err != nil {

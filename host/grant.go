@@ -61,23 +61,26 @@ func newGrant(name string, kind bus.Kind, obj any) (*grant, error) {
 	return g, nil
 }
 
-// watch makes the pin an input reporting edges, and starts (once) the
-// goroutine that counts them and wakes the plugin.
+// watch makes the pin an input reporting edges, and (re)starts the goroutine
+// that counts them and wakes the plugin. A watcher already running is
+// stopped first: In makes its pending WaitForEdge return, so each call
+// (a restarted instance calls it again) gets a fresh watcher.
 func (g *grant) watch(edge gpio.Edge, notify func()) error {
 	g.watchMu.Lock()
 	defer g.watchMu.Unlock()
+	g.stopWatcher()
 	if err := g.pin.In(gpio.PullNoChange, edge); err != nil {
 		return err
 	}
 	g.edges.Store(0)
-	if g.watching != gpio.NoEdge || edge == gpio.NoEdge {
-		g.watching = edge
+	g.watching = edge
+	if edge == gpio.NoEdge {
 		return nil
 	}
-	g.watching = edge
-	g.stopped = make(chan struct{})
+	stopped := make(chan struct{})
+	g.stopped = stopped
 	go func() {
-		defer close(g.stopped)
+		defer close(stopped)
 		for g.pin.WaitForEdge(-1) {
 			g.edges.Add(1)
 			notify()
@@ -86,15 +89,22 @@ func (g *grant) watch(edge gpio.Edge, notify func()) error {
 	return nil
 }
 
+// stopWatcher halts the watcher goroutine, if any, and waits for it
+// (caller holds watchMu).
+func (g *grant) stopWatcher() {
+	if g.stopped == nil {
+		return
+	}
+	g.pin.Halt()
+	<-g.stopped
+	g.stopped = nil
+}
+
 // close stops the edge watcher and releases what the grant opened.
 func (g *grant) close() error {
 	g.watchMu.Lock()
-	stopped := g.stopped
+	g.stopWatcher()
 	g.watchMu.Unlock()
-	if stopped != nil {
-		g.pin.Halt()
-		<-stopped
-	}
 	if g.uart != nil {
 		g.uart.Notify(nil)
 	}

@@ -207,7 +207,14 @@ func (p *Plugin) Reload(ctx context.Context, source string) (LoadInfo, error) {
 	if err != nil {
 		return info, &PluginError{Plugin: p.cfg.Name, Op: "reload", Err: err}
 	}
+	ran := false
+	defer func() {
+		if !ran { // the plugin closed or ctx ended before the swap ran
+			m.release()
+		}
+	}()
 	_, err = p.doAlways(ctx, "reload", func() (any, error) {
+		ran = true
 		oldInst, oldRelease := p.newInstance, p.release
 		p.discard()
 		p.newInstance, p.release = m.newInstance, m.release
@@ -216,8 +223,8 @@ func (p *Plugin) Reload(ctx context.Context, source string) (LoadInfo, error) {
 			p.discard()
 			p.newInstance, p.release = oldInst, oldRelease
 			m.release()
-			if rerr := p.startInstance(false); rerr != nil {
-				p.fault(asFault(rerr))
+			if rerr := p.tryStart(); rerr != nil {
+				err = fmt.Errorf("%w (and the previous module failed to start again: %v; retrying after back-off)", err, rerr)
 			}
 			return nil, err
 		}

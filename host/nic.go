@@ -144,7 +144,7 @@ func (n *NIC) SetActive(ctx context.Context, up bool) error {
 func (n *NIC) Connect(ctx context.Context, args ...any) error {
 	pos, kw := splitKW(args)
 	_, err := n.call(ctx, "connect()", abi.ExportConnect, pos, kw, func(any) {
-		n.desire.connect = []any{pos, kw}
+		n.desire.connect = []any{cloneValue(pos), cloneValue(kw)}
 	})
 	return err
 }
@@ -212,7 +212,7 @@ func (n *NIC) SetConfig(ctx context.Context, kw KW) error {
 		if n.desire.config == nil {
 			n.desire.config = map[string]any{}
 		}
-		maps.Copy(n.desire.config, kw)
+		maps.Copy(n.desire.config, cloneValue(map[string]any(kw)).(map[string]any))
 		if mac != nil {
 			n.mu.Lock()
 			n.mac = mac
@@ -252,17 +252,26 @@ func (n *NIC) SetIfConfig(ctx context.Context, cfg abi.Tuple) error {
 }
 
 // Attach connects the NIC to a network core; nil detaches it. The core
-// gets frames the driver receives and link changes; it sends with Transmit.
+// gets frames the driver receives and link changes (starting with the
+// current state); it sends with Transmit. Like every Link call, the first
+// report comes from the plugin's goroutine, so it cannot overtake a newer
+// one. Do not call Attach from inside a Link method.
 func (n *NIC) Attach(l Link) {
-	n.mu.Lock()
-	n.link = l
-	st, info := n.state, maps.Clone(n.info)
-	n.mu.Unlock()
-	if l != nil {
-		l.LinkChanged(st)
-		if info != nil {
-			l.Reported(info)
+	attach := func() (any, error) {
+		n.mu.Lock()
+		n.link = l
+		st, info := n.state, maps.Clone(n.info)
+		n.mu.Unlock()
+		if l != nil {
+			l.LinkChanged(st)
+			if info != nil {
+				l.Reported(info)
+			}
 		}
+		return nil, nil
+	}
+	if _, err := n.p.doAlways(context.Background(), "attach", attach); err != nil {
+		attach() // the plugin is closed: nothing else calls the Link
 	}
 }
 
@@ -271,11 +280,11 @@ func (n *NIC) Attach(l Link) {
 // falls behind.
 func (n *NIC) Transmit(frame []byte) error {
 	if len(frame) > abi.MaxFrame {
-		n.stats.drop("transmit: frame too long")
+		n.stats.drop(dropTooLong)
 		return fmt.Errorf("nichost: %s: frame of %d bytes is larger than %d", n.name, len(frame), abi.MaxFrame)
 	}
 	if err := n.p.enqueue(n.index, frame); err != nil {
-		n.stats.drop("transmit queue full")
+		n.stats.drop(dropQueueFull)
 		return err
 	}
 	return nil
@@ -287,11 +296,11 @@ func (n *NIC) deliver(frame []byte) int32 {
 	l := n.link
 	n.mu.Unlock()
 	if l == nil {
-		n.stats.drop("no network core attached")
+		n.stats.drop(dropNoCore)
 		return 0
 	}
 	if err := l.DeliverFrame(frame); err != nil {
-		n.stats.drop(err.Error())
+		n.stats.drop(dropCoreRefused)
 		return -abi.ENOBUFS
 	}
 	n.stats.rxFrames.Add(1)
@@ -343,4 +352,19 @@ func splitKW(args []any) ([]any, map[string]any) {
 		}
 	}
 	return args, nil
+}
+
+// cloneValue deep-copies an ABI value (one the driver accepted, so it
+// encodes), so that state kept for replay does not share the caller's maps
+// and slices.
+func cloneValue(v any) any {
+	b, err := abi.Marshal(v)
+	if err != nil {
+		return v
+	}
+	c, err := abi.Unmarshal(b)
+	if err != nil {
+		return v
+	}
+	return c
 }

@@ -274,7 +274,6 @@ func (p *Plugin) fault(err error) error {
 	if !engine.IsFault(err) {
 		return err
 	}
-	p.stats.faults.Add(1)
 	var f *engine.Fault
 	errors.As(err, &f)
 	if f.Kind == engine.FaultMemory {
@@ -282,6 +281,14 @@ func (p *Plugin) fault(err error) error {
 	}
 	recorded := &PluginError{Plugin: p.cfg.Name, Op: f.Export, Err: err}
 	p.log.Error("plugin instance failed; discarding it", "err", recorded)
+	p.scheduleRestart(recorded)
+	return err
+}
+
+// scheduleRestart discards the instance (if any), counts the failure and
+// sets the next start after the back-off.
+func (p *Plugin) scheduleRestart(cause error) {
+	p.stats.faults.Add(1)
 	p.discard()
 	if p.backoff == 0 || time.Since(p.startedAt) > p.limits.HealthyAfter {
 		p.backoff = p.limits.RestartBackoff
@@ -290,9 +297,8 @@ func (p *Plugin) fault(err error) error {
 	}
 	p.restartAt = time.Now().Add(p.backoff)
 	p.setState(func(s *PluginState) {
-		s.Up, s.Faults, s.LastFault, s.RestartAt = false, s.Faults+1, recorded, p.restartAt
+		s.Up, s.Faults, s.LastFault, s.RestartAt = false, s.Faults+1, cause, p.restartAt
 	})
-	return err
 }
 
 // discard closes the running instance, if any.
@@ -318,21 +324,25 @@ func (p *Plugin) discard() {
 // restart starts a fresh instance after a fault; on failure it schedules
 // the next try.
 func (p *Plugin) restart() {
-	if err := p.startInstance(false); err != nil {
+	if err := p.tryStart(); err != nil {
 		p.log.Error("plugin restart failed", "err", err, "retry_in", p.backoff)
-		p.fault(asFault(err))
 		return
 	}
 	p.setState(func(s *PluginState) { s.Restarts++ })
 	p.log.Info("plugin restarted", "restarts", p.State().Restarts)
 }
 
-// asFault makes any start failure count as a fault, so restarts back off.
-func asFault(err error) error {
-	if engine.IsFault(err) {
-		return err
+// tryStart starts a fresh instance after a fault or for a reload. If it
+// fails without a fault having been handled already (a start that raised,
+// a module that would not instantiate), the failure is recorded as it is
+// and the next try backs off.
+func (p *Plugin) tryStart() error {
+	before := p.stats.faults.Load()
+	err := p.startInstance(false)
+	if err != nil && p.stats.faults.Load() == before {
+		p.scheduleRestart(&PluginError{Plugin: p.cfg.Name, Op: "restart", Err: err})
 	}
-	return &engine.Fault{Kind: engine.FaultCrash, Export: abi.ExportStart, Detail: err.Error(), Err: err}
+	return err
 }
 
 // startInstance makes an instance, checks it, starts it and, unless first,
@@ -347,12 +357,12 @@ func (p *Plugin) startInstance(first bool) error {
 		return err
 	}
 	p.inst, p.sess = inst, sess
+	p.wakeAt = -1 // before nic_start, which may ask for a wake-up
 	if err := p.handshake(first); err != nil {
 		p.discard()
 		return err
 	}
 	p.startedAt = time.Now()
-	p.wakeAt = -1
 	p.setState(func(s *PluginState) { s.Up, s.RestartAt = true, time.Time{} })
 	if !first {
 		p.replay()
@@ -400,6 +410,8 @@ func (p *Plugin) handshake(first bool) error {
 		p.makeNICs()
 	} else if desc.Class != p.desc.Class || !slices.Equal(desc.Interfaces, p.desc.Interfaces) {
 		return fmt.Errorf("%w: the new instance declares %s %v, the NICs are %s %v", ErrClassMismatch, desc.Class, desc.Interfaces, p.desc.Class, p.desc.Interfaces)
+	} else {
+		p.desc = desc // a reloaded module may bring other features or buses
 	}
 	info, err := abi.MarshalStruct(p.startInfo())
 	if err != nil {
@@ -507,6 +519,9 @@ func (p *Plugin) flushTx() {
 		case err != nil && engine.IsFault(err):
 			p.fault(err)
 			return
+		case err == nil && p.sess.bad != nil:
+			p.violation(abi.ExportTransmit, p.sess.bad.Error())
+			return
 		case err == nil && rc == abi.TransmitBusy:
 			p.txBusy = true
 			return
@@ -517,13 +532,16 @@ func (p *Plugin) flushTx() {
 		n := p.nics[f.iface]
 		switch {
 		case err != nil:
-			n.stats.drop("transmit: " + err.Error())
+			n.stats.drop(dropTooLong)
 		case rc == abi.StatusOK:
 			n.stats.txFrames.Add(1)
 			n.stats.txBytes.Add(uint64(len(f.frame)))
 		default:
-			if _, rerr := p.result(abi.ExportTransmit, rc); rerr != nil {
-				n.stats.drop("transmit: " + rerr.Error())
+			if _, rerr := p.result(abi.ExportTransmit, rc); rerr != nil && !engine.IsFault(rerr) {
+				n.stats.drop(dropDriverError)
+				if p.logLimit.allow(time.Now()) {
+					p.log.Warn("driver refused a frame", "nic", n.name, "err", rerr)
+				}
 			}
 		}
 	}

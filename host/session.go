@@ -164,11 +164,36 @@ func (s *session) Report(iface int32, b []byte) int32 {
 		return -abi.EINVAL
 	}
 	m, ok := v.(map[string]any)
-	if !ok {
+	if !ok || !validReport(m) {
 		return -abi.EINVAL
 	}
 	n.report(m)
 	return 0
+}
+
+// validReport checks a report against the keys ABI.md lists.
+func validReport(m map[string]any) bool {
+	for k, v := range m {
+		switch k {
+		case "addr4", "peer4", "addr6", "peer6":
+			if _, ok := v.(string); !ok {
+				return false
+			}
+		case "dns":
+			l, ok := v.([]any)
+			if !ok || len(l) > 8 {
+				return false
+			}
+			for _, e := range l {
+				if _, ok := e.(string); !ok {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // grant returns the grant behind handle h if it is of kind k.
@@ -198,12 +223,13 @@ func (s *session) SPITransact(h uint32, ops []guest.SPIOp) int32 {
 			return -abi.EINVAL
 		case len(w) > 0 && len(r) > 0 && len(w) != len(r):
 			return -abi.EINVAL
-		case len(w) == 0:
-			w = s.zeros(len(r))
 		}
-		total += len(w)
+		total += max(len(w), len(r))
 		if total > abi.SPIMaxTransfer {
 			return -abi.E2BIG
+		}
+		if len(w) == 0 {
+			w = s.zeros(len(r))
 		}
 		s.packets = append(s.packets, spi.Packet{W: w, R: r, KeepCS: op.KeepCS})
 	}
@@ -216,13 +242,13 @@ func (s *session) SPITransact(h uint32, ops []guest.SPIOp) int32 {
 	return 0
 }
 
+// zeros returns n zero bytes to clock out. The buffer is only read, so
+// every record of a batch may share it.
 func (s *session) zeros(n int) []byte {
-	if cap(s.scratch) < n {
-		s.scratch = make([]byte, n)
+	if len(s.scratch) < n {
+		s.scratch = make([]byte, max(n, 2048))
 	}
-	b := s.scratch[:n]
-	clear(b)
-	return b
+	return s.scratch[:n]
 }
 
 func (s *session) GPIORead(h uint32) int32 {
@@ -269,7 +295,8 @@ func (s *session) GPIOWatch(h uint32, edge int32) int32 {
 	default:
 		return -abi.EINVAL
 	}
-	if err := g.watch(e, func() { s.p.notify(abi.EventGPIO) }); err != nil {
+	p := s.p // not s: the watcher outlives this instance's session
+	if err := g.watch(e, func() { p.notify(abi.EventGPIO) }); err != nil {
 		s.p.log.Warn("gpio watch failed", "bus", g.name, "err", err)
 		return -abi.EIO
 	}
@@ -301,12 +328,30 @@ func (s *session) UARTWrite(h uint32, p []byte) int32 {
 	if g == nil {
 		return -abi.EBADF
 	}
-	n, err := g.uart.Write(p)
-	if err != nil {
-		return busErrno(err)
+	// Write in pieces, stopping short of the call's deadline: at a slow baud
+	// rate a long write would outlast it, and a host function cannot be
+	// interrupted. The driver writes the rest later.
+	written := 0
+	for written < len(p) {
+		if dl, ok := s.ctx.Deadline(); ok && time.Until(dl) < uartMargin {
+			break
+		}
+		n, err := g.uart.Write(p[written:min(len(p), written+uartChunk)])
+		written += n
+		if err != nil {
+			if written > 0 {
+				break
+			}
+			return busErrno(err)
+		}
 	}
-	return int32(n)
+	return int32(written)
 }
+
+const (
+	uartChunk  = 256
+	uartMargin = 100 * time.Millisecond
+)
 
 func (s *session) FrameRead(h uint32, p []byte) int32 {
 	g := s.grant(h, bus.KindFrame)

@@ -27,6 +27,16 @@ func (s *pluginStats) snapshot() PluginStats {
 	}
 }
 
+// Reasons frames are dropped, the keys of NICStats.Drops. They are a fixed
+// set: a driver's own words go to the (rate-limited) log, never into a key.
+const (
+	dropNoCore      = "no network core attached"
+	dropCoreRefused = "the core refused it"
+	dropQueueFull   = "transmit queue full"
+	dropTooLong     = "frame too long"
+	dropDriverError = "the driver refused it"
+)
+
 // NICStats are a NIC's frame counters.
 type NICStats struct {
 	RxFrames, RxBytes uint64

@@ -6,6 +6,9 @@ import (
 	"reflect"
 	"testing"
 
+	"periph.io/x/conn/v3/gpio"
+
+	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
 )
 
@@ -90,4 +93,41 @@ func TestPlugin_Close(t *testing.T) {
 	}
 	// The name is free again.
 	r.load(t, "full", plugin("full"))
+}
+
+// A restarted instance watches its interrupt line again; edges must reach
+// the new watcher.
+func TestPlugin_GPIOWatchAfterRestart(t *testing.T) {
+	r := newRig(t, host.Limits{})
+	nic := r.load(t, "full", plugin("full")).NICs()[0]
+	ctx := ctxT(t)
+	if _, err := nic.Call(ctx, "gpio_watch", abi.EdgeBoth); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nic.Call(ctx, "crash"); !errors.Is(err, host.ErrCrashed) {
+		t.Fatalf("crash: %v", err)
+	}
+	if _, err := nic.Call(ctx, "gpio_watch", abi.EdgeBoth); err != nil {
+		t.Fatal(err)
+	}
+	r.pin.SetLevel(gpio.High)
+	r.pin.SetLevel(gpio.Low)
+	var edges int64
+	eventually(t, "two edges after the restart", func() bool {
+		v, _ := nic.Call(ctx, "gpio_edges")
+		edges += v.(int64)
+		return edges >= 2
+	})
+}
+
+// A driver may ask for its first timer in nic_start.
+func TestPlugin_WakeRequestedInStart(t *testing.T) {
+	r := newRig(t, host.Limits{})
+	nic := r.load(t, "full", plugin("full"), func(c *host.PluginConfig) {
+		c.Options = map[string]any{"wake_at_start": true}
+	}).NICs()[0]
+	eventually(t, "the timer poll asked for in Start", func() bool {
+		v, _ := nic.Call(ctxT(t), "info")
+		return v.(map[string]any)["events"].(int64)&abi.EventTimer != 0
+	})
 }

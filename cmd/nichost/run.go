@@ -98,7 +98,9 @@ func serve(ctx context.Context, h *host.Host, cfg *host.Config, every time.Durat
 			for _, pc := range cfg.Plugins {
 				if p, ok := h.Plugin(pc.Name); ok {
 					if _, err := p.Reload(ctx, pc.Source); err != nil {
-						log.Error("reload failed; the previous module keeps running", "plugin", pc.Name, "err", err)
+						log.Error("reload failed", "plugin", pc.Name, "previous_module_running", p.State().Up, "err", err)
+					} else {
+						log.Info("reloaded", "plugin", pc.Name)
 					}
 				}
 			}

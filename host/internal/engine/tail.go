@@ -23,21 +23,30 @@ func newTail(log func(string)) *tail { return &tail{log: log} }
 func (t *tail) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.part = append(t.part, p...)
-	for {
-		i := bytes.IndexByte(t.part, '\n')
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		seg := p
+		if i >= 0 {
+			seg = p[:i]
+		}
+		// Keep at most maxLine bytes of a line: a guest cannot make the
+		// host hold a huge write.
+		if room := maxLine - len(t.part); room > 0 {
+			t.part = append(t.part, seg[:min(len(seg), room)]...)
+		}
 		if i < 0 {
 			break
 		}
-		t.add(string(t.part[:i]))
-		t.part = t.part[i+1:]
-	}
-	if len(t.part) > 4096 { // a runaway line without newline
 		t.add(string(t.part))
 		t.part = t.part[:0]
+		p = p[i+1:]
 	}
-	return len(p), nil
+	return n, nil
 }
+
+// maxLine is the longest line kept or logged; the rest is cut.
+const maxLine = 1024
 
 func (t *tail) add(line string) {
 	if line == "" {

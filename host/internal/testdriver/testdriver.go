@@ -9,6 +9,8 @@
 package testdriver
 
 import (
+	"time"
+
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/abi/guest"
 )
@@ -70,6 +72,9 @@ func (d *Driver) Start(env *guest.Env) error {
 		d.bridge = b
 	}
 	d.country = env.Info().Country
+	if v, ok := env.Option("wake_at_start"); ok && v == true {
+		env.WakeAfter(time.Millisecond)
+	}
 	d.buf = make([]byte, 2048)
 	d.frame = make([]byte, 1514)
 	return nil
