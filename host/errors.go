@@ -10,9 +10,6 @@ import (
 
 // Errors callers can match with errors.Is.
 var (
-	// ErrNoCore is returned by IP configuration calls while the host has no
-	// network core attached.
-	ErrNoCore = errors.New("nichost: no network core: IP configuration needs the TCP/IP core")
 	// ErrABIVersion: the plugin speaks another ABI version.
 	ErrABIVersion = errors.New("ABI version mismatch")
 	// ErrBadModule: the module is not a usable plugin (missing or mistyped

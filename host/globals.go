@@ -112,10 +112,10 @@ func (h *Host) IPConfig(name string) (any, error) {
 	g := h.globals()
 	switch name {
 	case "dns":
-		if len(g.dns) == 0 {
-			return "0.0.0.0", nil
+		if servers := h.core.DNSServers(); len(servers) > 0 {
+			return servers[0].String(), nil
 		}
-		return g.dns[0], nil
+		return "0.0.0.0", nil
 	case "prefer":
 		return int64(g.prefer), nil
 	}
@@ -155,11 +155,18 @@ func (h *Host) SetIPConfig(kw KW) error {
 	h.mu.Lock()
 	h.g.dns, h.g.prefer = g.dns, g.prefer
 	h.mu.Unlock()
+	servers := make([]netip.Addr, len(g.dns))
+	for i, s := range g.dns {
+		servers[i] = netip.MustParseAddr(s)
+	}
+	h.core.SetDNS(servers)
+	h.core.SetPrefer(g.prefer)
 	return nil
 }
 
-// DNSServers are the statically configured DNS servers.
-func (h *Host) DNSServers() []string { return h.globals().dns }
+// DNSServers are the DNS servers in use: the static ones, then those
+// learnt on NICs.
+func (h *Host) DNSServers() []netip.Addr { return h.core.DNSServers() }
 
 func parseDNS(v any) ([]string, error) {
 	var in []any

@@ -18,6 +18,7 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/abi/guest"
+	"github.com/nichost/nichost/core"
 	"github.com/nichost/nichost/host/bus"
 	"github.com/nichost/nichost/host/internal/engine"
 )
@@ -41,7 +42,8 @@ type Options struct {
 	// fields take DefaultLimits.
 	Limits Limits
 	// Hostname is network.hostname()'s initial value ("nichost" when
-	// empty); Country is network.country()'s ("XX" when empty).
+	// empty); Country is network.country()'s ("XX" when empty). The
+	// hostname is sent with DHCP requests.
 	Hostname string
 	Country  string
 }
@@ -54,6 +56,7 @@ type Host struct {
 	epoch   time.Time
 	cache   *engine.Cache
 	builder *Builder
+	core    *core.Stack
 
 	mu      sync.Mutex
 	plugins map[string]*Plugin
@@ -96,7 +99,7 @@ func New(opts Options) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Host{
+	h := &Host{
 		opts:    opts,
 		log:     opts.Logger,
 		epoch:   time.Now(),
@@ -106,7 +109,9 @@ func New(opts Options) (*Host, error) {
 		names:   map[string]bool{},
 		claims:  map[string]string{},
 		g:       g,
-	}, nil
+	}
+	h.core = core.New(core.Options{Hostname: h.Hostname, Logger: opts.Logger.With("part", "core")})
+	return h, nil
 }
 
 // Builder is the host's plugin builder (its cache lives in the host's
@@ -298,6 +303,7 @@ func (h *Host) start(cfg PluginConfig, limits Limits, newInst func(context.Conte
 	t0 := time.Now()
 	if err := p.startInstance(true); err != nil {
 		p.discard()
+		p.removeNICs()
 		cleanup()
 		h.unreserve(cfg)
 		return nil, err
@@ -344,15 +350,37 @@ func (p *Plugin) openGrants(sims map[string]any) error {
 	return nil
 }
 
-// makeNICs creates the plugin's NICs from its first description.
-func (p *Plugin) makeNICs() {
+// makeNICs creates the plugin's NICs from its first description, each
+// with its interface in the TCP/IP core (an IP-only link for PPP, Ethernet
+// for the other classes).
+func (p *Plugin) makeNICs() error {
+	kind := core.LinkEthernet
+	if p.desc.Class == abi.ClassPPP {
+		kind = core.LinkIP
+	}
 	for i, iface := range p.desc.Interfaces {
 		name := p.cfg.Name
 		if len(p.desc.Interfaces) > 1 {
 			name += "." + iface
 		}
-		p.nics = append(p.nics, &NIC{p: p, index: i, iface: iface, name: name, mac: p.macFor(iface)})
+		n := &NIC{p: p, index: i, iface: iface, name: name, mac: p.macFor(iface)}
+		cn, err := p.h.core.AddNIC(name, n.mac, kind, n.Transmit)
+		if err != nil {
+			p.removeNICs()
+			return err
+		}
+		n.core, n.link = cn, cn
+		p.nics = append(p.nics, n)
 	}
+	return nil
+}
+
+// removeNICs takes the plugin's interfaces out of the core.
+func (p *Plugin) removeNICs() {
+	for _, n := range p.nics {
+		n.core.Remove()
+	}
+	p.nics = nil
 }
 
 // macFor is the configured MAC of an interface, or the derived one.
@@ -468,10 +496,33 @@ func (h *Host) NIC(name string) (*NIC, bool) {
 	return nil, false
 }
 
-// Close stops every plugin and releases the caches.
+// Close stops every plugin, the TCP/IP core and releases the caches.
 func (h *Host) Close() error {
 	for _, p := range h.Plugins() {
 		p.Close()
 	}
+	h.core.Close()
 	return h.cache.Close(context.Background())
+}
+
+// Dial connects through the NIC the route to address picks (see NIC.Dial).
+func (h *Host) Dial(ctx context.Context, network, address string) (net.Conn, error) {
+	return h.core.Dial(ctx, network, address)
+}
+
+// Listen listens for TCP connections on every NIC.
+func (h *Host) Listen(network, address string) (net.Listener, error) {
+	return h.core.Listen(network, address)
+}
+
+// ListenPacket opens a UDP socket on every NIC.
+func (h *Host) ListenPacket(network, address string) (net.PacketConn, error) {
+	return h.core.ListenPacket(network, address)
+}
+
+// LookupHost resolves a name through the configured DNS servers (static
+// ones first, then those learnt by DHCP or PPP), the preferred family
+// (ipconfig(prefer=...)) first.
+func (h *Host) LookupHost(ctx context.Context, name string) ([]string, error) {
+	return h.core.LookupHost(ctx, name)
 }

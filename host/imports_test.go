@@ -215,7 +215,8 @@ func TestImports_TimeLogFrames(t *testing.T) {
 		if s := nic.Stats(); s.RxFrames != 3 || s.RxBytes != 4500 {
 			t.Fatalf("stats %+v", s)
 		}
-		// The second NIC has no core: its frames are dropped and counted.
+		// With no Link attached, frames are dropped and counted.
+		nics[1].Attach(nil)
 		nics[1].Call(ctx, "deliver", frame)
 		if d := nics[1].Stats().Drops["no network core attached"]; d != 1 {
 			t.Fatalf("drops on the unattached NIC = %v", nics[1].Stats().Drops)

@@ -1,15 +1,18 @@
 package host
 
+import "github.com/nichost/nichost/core"
+
 // Link is the network core's side of one NIC, split by direction as in
 // gVisor's link endpoints: the NIC calls it with what the driver received
-// and reported; the core sends with NIC.Transmit.
+// and reported; the core sends with NIC.Transmit. *core.NIC implements it;
+// tests attach their own.
 //
 // Calls come from the plugin's goroutine, one at a time; they must not block
 // for long (hand the frame to a queue).
 type Link interface {
 	// DeliverFrame is one frame the driver received. frame is only valid
 	// during the call: copy what you keep. An error counts the frame as
-	// dropped for that reason.
+	// dropped.
 	DeliverFrame(frame []byte) error
 	// LinkChanged reports the link's state whenever the driver changes it.
 	LinkChanged(state LinkState)
@@ -19,26 +22,15 @@ type Link interface {
 }
 
 // LinkState is what the driver last reported about its link.
-type LinkState struct {
-	Up   bool
-	Type LinkType
-	MTU  int
-}
+type LinkState = core.LinkState
 
 // LinkType is how frames are framed on a link.
-type LinkType int
+type LinkType = core.LinkType
 
+// Link types.
 const (
-	LinkEthernet LinkType = 1 // frames start with an Ethernet header
-	LinkIP       LinkType = 2 // frames are bare IP packets (PPP)
+	LinkEthernet = core.LinkEthernet // frames start with an Ethernet header
+	LinkIP       = core.LinkIP       // frames are bare IP packets (PPP)
 )
 
-func (t LinkType) String() string {
-	switch t {
-	case LinkEthernet:
-		return "ethernet"
-	case LinkIP:
-		return "ip"
-	}
-	return "unknown"
-}
+var _ Link = (*core.NIC)(nil)

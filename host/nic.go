@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/core"
 )
 
 // KW holds keyword arguments, as in config(mac=b"...", trace=True). Pass it
@@ -26,6 +27,7 @@ type NIC struct {
 	index int
 	iface string // the interface's name in the plugin's description
 	name  string // the NIC's name on the host
+	core  *core.NIC
 
 	mu     sync.Mutex
 	mac    net.HardwareAddr
@@ -217,6 +219,7 @@ func (n *NIC) SetConfig(ctx context.Context, kw KW) error {
 			n.mu.Lock()
 			n.mac = mac
 			n.mu.Unlock()
+			n.core.SetMAC(mac)
 		}
 	})
 	return err
@@ -230,30 +233,55 @@ func (n *NIC) Call(ctx context.Context, method string, args ...any) (any, error)
 	})
 }
 
-// IPConfig is ipconfig(name). IP configuration belongs to the network
-// core; without one it returns ErrNoCore.
+// IPConfig is ipconfig(name): dhcp4, has_dhcp4, addr4, gw4, autoconf6,
+// has_autoconf6, addr6, dhcp6. IP configuration belongs to the host's
+// network core; drivers never see these calls.
 func (n *NIC) IPConfig(ctx context.Context, name string) (any, error) {
-	return nil, fmt.Errorf("%s.ipconfig(%q): %w", n.name, name, ErrNoCore)
+	return n.core.IPConfig(name)
 }
 
-// SetIPConfig is ipconfig(k=v, ...); see IPConfig.
+// SetIPConfig is ipconfig(k=v, ...); every argument is checked before any
+// is applied.
 func (n *NIC) SetIPConfig(ctx context.Context, kw KW) error {
-	return fmt.Errorf("%s.ipconfig(...): %w", n.name, ErrNoCore)
+	return n.core.SetIPConfig(kw)
 }
 
 // IfConfig is the deprecated ifconfig(): (ip, netmask, gateway, dns).
 func (n *NIC) IfConfig(ctx context.Context) (abi.Tuple, error) {
-	return nil, fmt.Errorf("%s.ifconfig(): %w", n.name, ErrNoCore)
+	return n.core.IfConfig(n.p.h.core.DNSServers()), nil
 }
 
-// SetIfConfig is the deprecated ifconfig((ip, netmask, gateway, dns)).
-func (n *NIC) SetIfConfig(ctx context.Context, cfg abi.Tuple) error {
-	return fmt.Errorf("%s.ifconfig(...): %w", n.name, ErrNoCore)
+// SetIfConfig is the deprecated ifconfig((ip, netmask, gateway, dns)), or
+// ifconfig("dhcp"). Its DNS server becomes the global one, as in
+// MicroPython.
+func (n *NIC) SetIfConfig(ctx context.Context, cfg any) error {
+	dns, err := n.core.SetIfConfig(cfg)
+	if err != nil || !dns.IsValid() {
+		return err
+	}
+	return n.p.h.SetIPConfig(KW{"dns": dns.String()})
 }
 
-// Attach connects the NIC to a network core; nil detaches it. The core
-// gets frames the driver receives and link changes (starting with the
-// current state); it sends with Transmit. Like every Link call, the first
+// Dial connects from this NIC (the connection is bound to it): network is
+// "tcp", "tcp4", "tcp6", "udp", "udp4" or "udp6"; address is "host:port".
+func (n *NIC) Dial(ctx context.Context, network, address string) (net.Conn, error) {
+	return n.core.Dial(ctx, network, address)
+}
+
+// Listen listens for TCP connections arriving on this NIC.
+func (n *NIC) Listen(network, address string) (net.Listener, error) {
+	return n.core.Listen(network, address)
+}
+
+// ListenPacket opens a UDP socket on this NIC.
+func (n *NIC) ListenPacket(network, address string) (net.PacketConn, error) {
+	return n.core.ListenPacket(network, address)
+}
+
+// Attach connects the NIC to another Link than the host's core (tests do,
+// to see frames themselves); nil detaches it. The Link gets frames the
+// driver receives and link changes (starting with the current state); it
+// sends with Transmit. Like every Link call, the first
 // report comes from the plugin's goroutine, so it cannot overtake a newer
 // one. Do not call Attach from inside a Link method.
 func (n *NIC) Attach(l Link) {

@@ -114,19 +114,33 @@ func TestNIC_Config(t *testing.T) {
 	}
 }
 
-func TestNIC_IPConfigNeedsCore(t *testing.T) {
+// IP configuration goes to the host's core, never to the driver.
+func TestNIC_IPConfigGoesToCore(t *testing.T) {
 	r := newRig(t, host.Limits{})
-	nic := r.load(t, "full", plugin("full")).NICs()[0]
+	p := r.load(t, "full", plugin("full"))
+	nic := p.NICs()[0]
 	ctx := ctxT(t)
-	checks := map[string]error{}
-	_, checks["ipconfig"] = nic.IPConfig(ctx, "addr4")
-	checks["set ipconfig"] = nic.SetIPConfig(ctx, host.KW{"dhcp4": true})
-	_, checks["ifconfig"] = nic.IfConfig(ctx)
-	checks["set ifconfig"] = nic.SetIfConfig(ctx, abi.Tuple{"192.0.2.2", "255.255.255.0", "192.0.2.1", "192.0.2.1"})
-	for name, err := range checks {
-		if !errors.Is(err, host.ErrNoCore) || !contains(err.Error(), "full.eth0") {
-			t.Errorf("%s: %v, want ErrNoCore naming the NIC", name, err)
-		}
+	calls := p.Stats().Calls
+	if err := nic.SetIPConfig(ctx, host.KW{"addr4": "192.0.2.2/24", "gw4": "192.0.2.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := nic.IPConfig(ctx, "addr4"); err != nil || !reflect.DeepEqual(v, abi.Tuple{"192.0.2.2", "255.255.255.0"}) {
+		t.Fatalf("ipconfig('addr4') = %v, %v", v, err)
+	}
+	if err := nic.SetIfConfig(ctx, abi.Tuple{"192.0.2.3", "255.255.255.0", "192.0.2.1", "192.0.2.53"}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := nic.IfConfig(ctx); !reflect.DeepEqual(v, abi.Tuple{"192.0.2.3", "255.255.255.0", "192.0.2.1", "192.0.2.53"}) {
+		t.Fatalf("ifconfig() = %v", v)
+	}
+	if v, _ := r.h.IPConfig("dns"); v != "192.0.2.53" {
+		t.Fatalf("ifconfig's DNS server did not become the global one: %v", v)
+	}
+	if _, err := nic.IPConfig(ctx, "colour"); !errors.Is(err, abi.ErrValue) {
+		t.Fatalf("unknown ipconfig parameter: %v", err)
+	}
+	if got := p.Stats().Calls; got != calls {
+		t.Fatalf("IP configuration made %d calls into the driver", got-calls)
 	}
 }
 

@@ -407,7 +407,9 @@ func (p *Plugin) handshake(first bool) error {
 	}
 	if first {
 		p.desc = desc
-		p.makeNICs()
+		if err := p.makeNICs(); err != nil {
+			return err
+		}
 	} else if desc.Class != p.desc.Class || !slices.Equal(desc.Interfaces, p.desc.Interfaces) {
 		return fmt.Errorf("%w: the new instance declares %s %v, the NICs are %s %v", ErrClassMismatch, desc.Class, desc.Interfaces, p.desc.Class, p.desc.Interfaces)
 	} else {
@@ -589,6 +591,7 @@ func (p *Plugin) Close() error {
 		if p.release != nil {
 			p.release()
 		}
+		p.removeNICs()
 		p.h.forget(p)
 	})
 	return nil
