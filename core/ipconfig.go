@@ -3,6 +3,8 @@ package core
 import (
 	"net/netip"
 
+	"gvisor.dev/gvisor/pkg/tcpip"
+
 	"github.com/nichost/nichost/abi"
 )
 
@@ -26,6 +28,14 @@ func (n *NIC) IPConfig(name string) (any, error) {
 			return "0.0.0.0", nil
 		}
 		return gw4.String(), nil
+	case "addr6":
+		return n.Addrs6(), nil
+	case "autoconf6":
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return n.autoconf6, nil
+	case "has_autoconf6":
+		return n.hasAutoconf6(), nil
 	}
 	return nil, abi.ValueError("ipconfig: unknown parameter %q", name)
 }
@@ -43,6 +53,9 @@ func (n *NIC) SetIPConfig(kw map[string]any) error {
 		setAddr         bool
 		gw4             netip.Addr
 		setGW           bool
+		autoconf        *bool
+		addr6           netip.Prefix
+		setAddr6        bool
 	)
 	for _, k := range abi.SortedKeys(kw) {
 		v := kw[k]
@@ -57,6 +70,13 @@ func (n *NIC) SetIPConfig(kw map[string]any) error {
 		case "gw4":
 			gw4, err = parseIPv4(k, v)
 			setGW = true
+		case "autoconf6":
+			var on bool
+			on, err = abi.Bool(k, v)
+			autoconf = &on
+		case "addr6":
+			addr6, err = parseAddr6(v)
+			setAddr6 = true
 		case "has_dhcp4", "has_autoconf6":
 			err = abi.ValueError("ipconfig: %s is read-only", k)
 		default:
@@ -80,6 +100,21 @@ func (n *NIC) SetIPConfig(kw map[string]any) error {
 	if setGW {
 		n.mu.Lock()
 		n.gw4 = gw4
+		n.mu.Unlock()
+		n.st.updateRoutes()
+	}
+	if autoconf != nil {
+		if err := n.setAutoconf6(*autoconf); err != nil {
+			return err
+		}
+	}
+	if setAddr6 {
+		n.removeAddrs6("static")
+		if err := n.addAddr6(addr6.Addr(), addr6.Bits(), "static"); err != nil {
+			return err
+		}
+		n.mu.Lock()
+		n.routes6 = append(removeRoute(n.routes6, subnetOf(addr6), tcpip.Address{}), tcpip.Route{Destination: subnetOf(addr6), NIC: n.id})
 		n.mu.Unlock()
 		n.st.updateRoutes()
 	}
@@ -192,6 +227,26 @@ func parseAddr4(v any) (netip.Prefix, error) {
 		return netip.PrefixFrom(ip, bits), nil
 	}
 	return netip.Prefix{}, abi.TypeError("addr4: expected (ip, netmask) or \"ip/bits\", got %s", abi.TypeName(v))
+}
+
+// parseAddr6 accepts "2001:db8::5" (a /64) or "2001:db8::5/64".
+func parseAddr6(v any) (netip.Prefix, error) {
+	s, err := abi.Str("addr6", v)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		a, aerr := netip.ParseAddr(s)
+		if aerr != nil {
+			return netip.Prefix{}, abi.ValueError("addr6: %q is not an IPv6 address", s)
+		}
+		p = netip.PrefixFrom(a, 64)
+	}
+	if !p.Addr().Is6() || p.Addr().Is4In6() {
+		return netip.Prefix{}, abi.ValueError("addr6: %q is not an IPv6 address", s)
+	}
+	return p, nil
 }
 
 func maskBits(m netip.Addr) (int, bool) {

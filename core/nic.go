@@ -13,7 +13,6 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
-	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
 
@@ -30,17 +29,19 @@ type NIC struct {
 	mac  net.HardwareAddr
 	ep   *endpoint
 
-	mu      sync.Mutex
-	link    LinkState
-	addr4   netip.Prefix // current IPv4 address (static, DHCP or PPP)
-	gw4     netip.Addr
-	dns     []netip.Addr // learnt on this NIC (DHCP, PPP)
-	dhcp4   *dhcpClient  // non-nil while dhcp4 is on
-	dhcpd   *DHCPServer  // non-nil when the NIC serves DHCP
-	static6 []netip.Addr
-	routes6 []tcpip.Route
-	gw6     netip.Addr
-	removed bool
+	mu        sync.Mutex
+	link      LinkState
+	addr4     netip.Prefix // current IPv4 address (static, DHCP or PPP)
+	gw4       netip.Addr
+	dns       []netip.Addr // learnt on this NIC (DHCP, PPP)
+	dhcp4     *dhcpClient  // non-nil while dhcp4 is on
+	dhcpd     *DHCPServer  // non-nil when the NIC serves DHCP
+	addrs6    map[netip.Addr]*addr6
+	autoconf6 bool
+	routes6   []tcpip.Route
+	gw6       netip.Addr
+	dns6      []netip.Addr // from router advertisements (RDNSS)
+	removed   bool
 
 	stats nicCounters
 }
@@ -96,6 +97,8 @@ func (n *NIC) SetMAC(mac net.HardwareAddr) {
 	n.mac = append(net.HardwareAddr(nil), mac...)
 	n.mu.Unlock()
 	n.ep.SetLinkAddress(tcpip.LinkAddress(mac))
+	n.removeAddrs6("link-local") // its EUI-64 follows the MAC
+	n.addLinkLocal()
 }
 
 func (n *NIC) txError(err error) { n.stats.drop("transmit: " + err.Error()) }
@@ -271,22 +274,12 @@ func (n *NIC) Gateway4() netip.Addr {
 	return n.gw4
 }
 
-// DNS lists the DNS servers learnt on this NIC (DHCP, PPP).
+// DNS lists the DNS servers learnt on this NIC (DHCP, PPP, router
+// advertisements).
 func (n *NIC) DNS() []netip.Addr {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return append([]netip.Addr(nil), n.dns...)
-}
-
-// addrs6 returns the NIC's IPv6 addresses as gVisor knows them.
-func (n *NIC) addrs6() []tcpip.ProtocolAddress {
-	var out []tcpip.ProtocolAddress
-	for _, a := range n.st.s.AllAddresses()[n.id] {
-		if a.Protocol == ipv6.ProtocolNumber {
-			out = append(out, a)
-		}
-	}
-	return out
+	return append(append([]netip.Addr(nil), n.dns...), n.dns6...)
 }
 
 func maskString(bits int) string {

@@ -102,8 +102,9 @@ func (st *Stack) listenPacket(nic tcpip.NICID, network, address string) (net.Pac
 	return gonet.DialUDP(st.s, &fa, nil, p)
 }
 
-// localAddr parses a listening address; an empty host means any address
-// (IPv4 unless the network is tcp6/udp6).
+// localAddr parses a listening address; an empty host means any address:
+// both families for "tcp"/"udp" (a dual-stack IPv6 socket), one for the
+// "4" and "6" networks.
 func (st *Stack) localAddr(nic tcpip.NICID, network, address, kind string) (tcpip.FullAddress, tcpip.NetworkProtocolNumber, error) {
 	if network != kind && network != kind+"4" && network != kind+"6" {
 		return tcpip.FullAddress{}, 0, &net.OpError{Op: "listen", Net: network, Err: net.UnknownNetworkError(network)}
@@ -113,9 +114,9 @@ func (st *Stack) localAddr(nic tcpip.NICID, network, address, kind string) (tcpi
 		return tcpip.FullAddress{}, 0, &net.OpError{Op: "listen", Net: network, Err: err}
 	}
 	fa := tcpip.FullAddress{NIC: nic, Port: port}
-	p := ipv4.ProtocolNumber
-	if network == kind+"6" {
-		p = ipv6.ProtocolNumber
+	p := ipv6.ProtocolNumber
+	if network == kind+"4" {
+		p = ipv4.ProtocolNumber
 	}
 	if host != "" {
 		a, err := netip.ParseAddr(host)

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"sort"
 	"sync"
+	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
@@ -40,6 +41,8 @@ type Stack struct {
 	nextID tcpip.NICID
 
 	dns dnsState
+
+	routeMu sync.Mutex // serialises route table rebuilds
 }
 
 // New makes a stack with no NICs.
@@ -57,8 +60,9 @@ func New(opts Options) *Stack {
 			ipv4.NewProtocol,
 			arp.NewProtocol,
 			ipv6.NewProtocolWithOptions(ipv6.Options{
-				AutoGenLinkLocal: true,
-				DADConfigs:       stack.DADConfigurations{DupAddrDetectTransmits: 1, RetransmitTimer: defaultRetransmit},
+				NDPConfigs: ndpConfig(true),
+				NDPDisp:    ndpDispatcher{st},
+				DADConfigs: stack.DADConfigurations{DupAddrDetectTransmits: dadTransmits, RetransmitTimer: defaultRetransmit},
 			}),
 		},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
@@ -67,6 +71,16 @@ func New(opts Options) *Stack {
 	// Production TCP: SACK on, and enough buffer for a fast LAN.
 	sack := tcpip.TCPSACKEnabled(true)
 	st.s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
+	rack := tcpip.TCPRecovery(tcpip.TCPRACKLossDetection)
+	st.s.SetTransportProtocolOption(tcp.ProtocolNumber, &rack)
+	// Linux's 200 ms minimum retransmission timeout was chosen for WANs and
+	// peers that delay ACKs up to 200 ms; nichost's links are LANs and
+	// point-to-point lines with sub-millisecond round trips, where a lost
+	// segment that fast recovery cannot repair would otherwise stall the
+	// connection for 200 ms. 50 ms stays above Linux's 40 ms delayed-ACK
+	// minimum, so a peer's delayed ACK does not cause spurious resends.
+	minRTO := tcpip.TCPMinRTOOption(50 * time.Millisecond)
+	st.s.SetTransportProtocolOption(tcp.ProtocolNumber, &minRTO)
 	return st
 }
 
@@ -119,6 +133,8 @@ func (st *Stack) AddNIC(name string, mac net.HardwareAddr, kind LinkType, tx fun
 		return nil, fmt.Errorf("core: NIC %s: %s", name, err)
 	}
 	st.nics[id] = n
+	n.autoconf6 = true
+	n.addLinkLocal()
 	return n, nil
 }
 
@@ -150,6 +166,8 @@ func (st *Stack) NICs() []*NIC {
 // on-link prefixes first (most specific wins), then default routes through
 // each NIC's gateway, in NIC order.
 func (st *Stack) updateRoutes() {
+	st.routeMu.Lock()
+	defer st.routeMu.Unlock()
 	st.mu.Lock()
 	nics := make([]*NIC, 0, len(st.nics))
 	for _, n := range st.nics {
