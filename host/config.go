@@ -31,6 +31,8 @@ import (
 //	      spi:   {kind: spi, spi: {device: /dev/spidev0.0, speed_hz: 20000000}}
 //	      reset: {kind: gpio, gpio: {chip: gpiochip0, line: GPIO25}}
 //	      irq:   {kind: gpio, sim: w5500-int}   # a simulated bus the host provides
+//	      # frame ports: {kind: frame, tap: {name: tap0, up: true}} or
+//	      #              {kind: frame, packet: {interface: eth1}}
 //	    interfaces: {eth: {mac: "02:00:00:00:00:01"}}
 //	    options: {interrupt: true}
 //	    limits: {call_timeout: 500ms}
@@ -57,10 +59,12 @@ type PluginConfig struct {
 type BusGrant struct {
 	Kind string          `yaml:"kind"`
 	Sim  string          `yaml:"sim"`
-	SPI  *bus.SPIConfig  `yaml:"spi"`
-	GPIO *bus.GPIOConfig `yaml:"gpio"`
-	UART *bus.UARTConfig `yaml:"uart"`
-	MDIO *bus.MDIOConfig `yaml:"mdio"`
+	SPI    *bus.SPIConfig    `yaml:"spi"`
+	GPIO   *bus.GPIOConfig   `yaml:"gpio"`
+	UART   *bus.UARTConfig   `yaml:"uart"`
+	MDIO   *bus.MDIOConfig   `yaml:"mdio"`
+	TAP    *bus.TAPConfig    `yaml:"tap"`    // a frame port on a Linux TAP device
+	Packet *bus.PacketConfig `yaml:"packet"` // a frame port on a Linux interface (AF_PACKET)
 }
 
 // InterfaceConfig sets one interface's identity.
@@ -292,21 +296,30 @@ func (g BusGrant) Validate() error {
 	if err != nil {
 		return fmt.Errorf("kind: %w", err)
 	}
-	real := map[bus.Kind]bool{bus.KindSPI: g.SPI != nil, bus.KindGPIO: g.GPIO != nil, bus.KindUART: g.UART != nil, bus.KindMDIO: g.MDIO != nil}
+	sections := []struct {
+		name string
+		kind bus.Kind
+		set  bool
+	}{
+		{"spi", bus.KindSPI, g.SPI != nil}, {"gpio", bus.KindGPIO, g.GPIO != nil}, {"uart", bus.KindUART, g.UART != nil},
+		{"mdio", bus.KindMDIO, g.MDIO != nil}, {"tap", bus.KindFrame, g.TAP != nil}, {"packet", bus.KindFrame, g.Packet != nil},
+	}
 	n := 0
-	for k, set := range real {
-		if set && k != kind {
-			return fmt.Errorf("a %s grant cannot have a %s: section", kind, k)
+	for _, s := range sections {
+		if s.set && s.kind != kind {
+			return fmt.Errorf("a %s grant cannot have a %s: section", kind, s.name)
 		}
-		if set {
+		if s.set {
 			n++
 		}
 	}
 	switch {
 	case g.Sim != "" && n > 0:
 		return errors.New("sim: and a device section are exclusive")
+	case n > 1:
+		return errors.New("a grant names one bus: give one of tap: or packet:")
 	case g.Sim == "" && n == 0 && kind == bus.KindFrame:
-		return errors.New("frame ports are simulated here (sim: NAME); TAP and AF_PACKET ports arrive with the network core")
+		return errors.New("neither sim:, tap: nor packet: says which frame port to grant")
 	case g.Sim == "" && n == 0:
 		return fmt.Errorf("neither sim: nor a %s: section says which bus to grant", kind)
 	}
@@ -319,6 +332,10 @@ func (g BusGrant) Validate() error {
 		return g.UART.Validate()
 	case g.MDIO != nil:
 		return g.MDIO.Validate()
+	case g.TAP != nil:
+		return g.TAP.Validate()
+	case g.Packet != nil:
+		return g.Packet.Validate()
 	}
 	return nil
 }
@@ -337,6 +354,10 @@ func (g BusGrant) claimKey() string {
 		return "uart:" + g.UART.Device
 	case g.MDIO != nil:
 		return "mdio:" + g.MDIO.Interface
+	case g.TAP != nil:
+		return "tap:" + g.TAP.Name
+	case g.Packet != nil:
+		return "packet:" + g.Packet.Interface
 	}
 	return "none"
 }
@@ -383,6 +404,18 @@ func (g BusGrant) open(name string, sims map[string]any) (any, func() error, err
 			closer = c.Close
 		}
 		return m, closer, nil
+	case g.TAP != nil:
+		t, err := bus.OpenTAP(*g.TAP)
+		if err != nil {
+			return nil, nil, err
+		}
+		return t, t.Close, nil
+	case g.Packet != nil:
+		p, err := bus.OpenPacket(*g.Packet)
+		if err != nil {
+			return nil, nil, err
+		}
+		return p, p.Close, nil
 	}
 	return nil, nil, fmt.Errorf("buses.%s: nothing to open", name)
 }

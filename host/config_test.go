@@ -62,6 +62,8 @@ func TestParseConfig_Errors(t *testing.T) {
 		{"kind vs section", "plugins:\n  - {name: a, source: x, buses: {spi: {kind: gpio, spi: {device: /dev/spidev0.0}}}}\n", "a gpio grant cannot have a spi: section"},
 		{"no bus named", "plugins:\n  - {name: a, source: x, buses: {spi: {kind: spi}}}\n", "neither sim: nor a spi: section"},
 		{"bad spidev", "plugins:\n  - {name: a, source: x, buses: {spi: {kind: spi, spi: {device: /dev/sda}}}}\n", `"/dev/sda" is not of the form`},
+		{"two frame ports", "plugins:\n  - {name: a, source: x, buses: {port: {kind: frame, tap: {name: t0}, packet: {interface: eth0}}}}\n", "one of tap: or packet:"},
+		{"tap on spi", "plugins:\n  - {name: a, source: x, buses: {spi: {kind: spi, tap: {name: t0}}}}\n", "a spi grant cannot have a tap: section"},
 		{"bad mac", "plugins:\n  - {name: a, source: x, interfaces: {eth: {mac: '02:00'}}}\n", "interfaces.eth.mac"},
 		{"not yaml", "plugins: [\n", "yaml"},
 	}

@@ -48,8 +48,10 @@
 // OpenSPI (spidev), OpenGPIO (GPIO character device) use periph.io/x/host,
 // initialised on first use; OpenUART uses go.bug.st/serial; OpenMDIO uses
 // the MII ioctls of a Linux network interface and is read-only unless the
-// config allows writes. Each takes a config struct with yaml tags and a
-// Validate method that names the bad field.
+// config allows writes. OpenTAP (a TAP device through /dev/net/tun) and
+// OpenPacket (an existing interface through an AF_PACKET socket) are frame
+// ports. Each takes a config struct with yaml tags and a Validate method
+// that names the bad field.
 //
 // # Record and replay
 //
