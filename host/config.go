@@ -57,8 +57,8 @@ type PluginConfig struct {
 // BusGrant grants one bus: a simulated one the host provides by name (Sim),
 // or a real Linux device described in the field of its kind.
 type BusGrant struct {
-	Kind string          `yaml:"kind"`
-	Sim  string          `yaml:"sim"`
+	Kind   string            `yaml:"kind"`
+	Sim    string            `yaml:"sim"`
 	SPI    *bus.SPIConfig    `yaml:"spi"`
 	GPIO   *bus.GPIOConfig   `yaml:"gpio"`
 	UART   *bus.UARTConfig   `yaml:"uart"`
