@@ -1,0 +1,93 @@
+package driver
+
+import (
+	"bytes"
+	"errors"
+
+	"github.com/nichost/nichost/abi"
+)
+
+// maxRxPerPoll bounds the frames one poll moves; more wait for an immediate
+// next poll, so a flood cannot hold the plugin past its call deadline.
+const maxRxPerPoll = 256
+
+// receive reads every queued frame from the port. While the link is up and
+// the interface active, frames for this MAC address, broadcasts and
+// multicasts go to the core (the MAC's address filter); the rest, and
+// everything while the link is down or the interface inactive, is
+// discarded, as a MAC whose receiver is off would.
+func (d *Driver) receive() error {
+	d.more = false
+	for i := 0; i < maxRxPerPoll; i++ {
+		n, err := d.port.Read(d.buf)
+		var e *abi.Error
+		switch {
+		case err != nil && errors.As(err, &e) && e.Errno == abi.EMSGSIZE:
+			continue // longer than rxBufSize: the host dropped it
+		case err != nil:
+			return wrap("reading the frame port", err)
+		case n == 0:
+			return nil
+		}
+		frame := d.buf[:n]
+		if !d.active || d.state != stateUp || !d.accept(frame) {
+			continue
+		}
+		if d.trace&TraceRx != 0 {
+			d.traceFrame("rx", frame)
+		}
+		// An error here (-ENOBUFS) means the core dropped the frame; the
+		// host counts it.
+		_ = d.env.Deliver(0, frame)
+	}
+	d.more = d.active
+	return nil
+}
+
+// accept is the MAC address filter: our unicast address, and every group
+// (multicast or broadcast) address.
+func (d *Driver) accept(frame []byte) bool {
+	if len(frame) < 14 {
+		return false
+	}
+	return frame[0]&1 != 0 || bytes.Equal(frame[:6], d.mac)
+}
+
+// Transmit implements guest.Driver: the frame goes to the port while the
+// interface is active and the link up. Otherwise it is dropped with an
+// OSError EAGAIN, which the host counts (a busy answer would make the host
+// hold frames for a link that may stay down for hours).
+func (d *Driver) Transmit(iface int, frame []byte) error {
+	if err := checkIface(iface); err != nil {
+		return err
+	}
+	if !d.active || d.state != stateUp {
+		return abi.OSError(abi.EAGAIN, "lan: the link is down; frame dropped")
+	}
+	if d.trace&TraceTx != 0 {
+		d.traceFrame("tx", frame)
+	}
+	return wrap("writing to the frame port", d.port.Write(frame))
+}
+
+// traceFrame logs one frame: length, addresses and EtherType, and with
+// TraceFull its first 128 bytes.
+func (d *Driver) traceFrame(dir string, f []byte) {
+	if len(f) < 14 {
+		d.env.Logf(abi.LogDebug, "lan: %s %d bytes (runt)", dir, len(f))
+		return
+	}
+	line := []byte{}
+	if d.trace&TraceFull != 0 {
+		line = append(line, " data "...)
+		for i, b := range f[:min(len(f), 128)] {
+			if i > 0 {
+				line = append(line, ' ')
+			}
+			line = append(line, hex[b>>4], hex[b&15])
+		}
+	}
+	d.env.Logf(abi.LogDebug, "lan: %s %d bytes %x > %x type %04x%s", dir, len(f), f[6:12], f[0:6], uint16(f[12])<<8|uint16(f[13]), line)
+}
+
+const hex = "0123456789abcdef"

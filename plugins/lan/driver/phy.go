@@ -1,0 +1,318 @@
+package driver
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nichost/nichost/abi"
+)
+
+// LAN8720A registers and bits the driver uses (IEEE 802.3 clause 22 and the
+// LAN8720A datasheet). They are defined here and, independently, in the
+// simulator (plugins/lan/phy), so the tests cross-check the two readings.
+const (
+	regBMCR   = 0
+	regBMSR   = 1
+	regPHYID1 = 2
+	regPHYID2 = 3
+	regANAR   = 4
+	regSMR    = 18
+	regISR    = 29
+	regPSCSR  = 31
+
+	bmcrReset     = 1 << 15
+	bmcrANEnable  = 1 << 12
+	bmcrPowerDown = 1 << 11
+	bmcrANRestart = 1 << 9
+
+	bmsrANComplete = 1 << 5
+	bmsrLink       = 1 << 2 // latching low: read twice for the current state
+
+	anarAll = 0x01E1 // 10/100, half and full duplex, IEEE 802.3 selector
+
+	smrModeMask   = 7 << 5
+	smrModePDown  = 6 << 5 // MODE 110: the PHY leaves reset powered down
+	smrModeAllCap = 7 << 5 // MODE 111: all capable, auto-negotiation on
+
+	pscsrHCDMask = 7 << 2 // resolved mode: bit 4 full duplex, bit 3 100M, bit 2 10M
+	pscsrFull    = 1 << 4
+	pscsr100     = 1 << 3
+
+	lanID1     = 0x0007 // OUI 00-80-0F
+	lanID2     = 0xC0F0 // OUI bits 19-24 and model 0x0F
+	lanID2Mask = 0xFFF0 // the low 4 bits are the silicon revision
+
+	noPHY = 0xFFFF // what an MDIO read of an absent PHY returns (the pull-up)
+)
+
+// Errors to match with errors.Is.
+var (
+	errNoDevice = &abi.Error{Kind: abi.KindOSError, Errno: abi.ENODEV}
+	errTimedOut = &abi.Error{Kind: abi.KindOSError, Errno: abi.ETIMEDOUT}
+)
+
+// read reads a register of the PHY at d.addr.
+func (d *Driver) read(reg int) (uint16, error) {
+	v, err := d.mdio.Read(d.addr, reg)
+	return v, wrap(fmt.Sprintf("reading PHY register %d", reg), err)
+}
+
+// write writes a register of the PHY at d.addr.
+func (d *Driver) write(reg int, v uint16) error {
+	return wrap(fmt.Sprintf("writing PHY register %d", reg), d.mdio.Write(d.addr, reg, v))
+}
+
+// wrap prefixes an error with what the driver was doing, keeping its kind
+// and errno.
+func wrap(doing string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *abi.Error
+	if errors.As(err, &e) {
+		return &abi.Error{Kind: e.Kind, Errno: e.Errno, Msg: "lan: " + doing + ": " + e.Msg}
+	}
+	return abi.OSError(abi.EIO, "lan: %s: %v", doing, err)
+}
+
+// findPHY sets d.addr to a PHY of the configured type: the one at
+// options.phy_addr, or the first found by scanning addresses 0 to 31.
+func (d *Driver) findPHY() error {
+	if d.addrOpt {
+		return d.checkPHY(d.addr)
+	}
+	if d.addr >= 0 && d.checkPHY(d.addr) == nil {
+		return nil
+	}
+	d.addr = -1
+	var other error
+	for a := 0; a < 32; a++ {
+		switch err := d.checkPHY(a); {
+		case err == nil:
+			d.addr = a
+			return nil
+		case errors.Is(err, errNoDevice):
+			if other == nil {
+				other = err
+			}
+		case !errors.Is(err, errTimedOut):
+			return err // the bus failed
+		}
+	}
+	if other != nil {
+		return other
+	}
+	return abi.OSError(abi.ETIMEDOUT, "lan: no PHY answers on the MDIO bus (every address 0-31 reads ID 0xffff)")
+}
+
+// checkPHY reads the ID registers at addr: an OSError ETIMEDOUT if no PHY
+// answers, ENODEV if the PHY there is not of the configured type.
+func (d *Driver) checkPHY(addr int) error {
+	id1, err := d.mdio.Read(addr, regPHYID1)
+	if err != nil {
+		return wrap("reading the PHY ID", err)
+	}
+	id2, err := d.mdio.Read(addr, regPHYID2)
+	if err != nil {
+		return wrap("reading the PHY ID", err)
+	}
+	if (id1 == noPHY && id2 == noPHY) || (id1 == 0 && id2 == 0) {
+		return abi.OSError(abi.ETIMEDOUT, "lan: no PHY answers at MDIO address %d (options.phy_addr)", addr)
+	}
+	if id1 != lanID1 || id2&lanID2Mask != lanID2 {
+		return abi.OSError(abi.ENODEV, "lan: the PHY at MDIO address %d has ID %04x:%04x, not a %s (%04x:%04x with any revision in the last digit); check options.phy_type and options.phy_addr",
+			addr, id1, id2, d.phyType, lanID1, lanID2)
+	}
+	return nil
+}
+
+// reset starts a soft reset of the PHY. A PHY whose MODE straps say
+// power-down would leave reset powered down, so MODE is set to "all
+// capable" first, as Linux's LAN87xx driver does.
+func (d *Driver) reset() error {
+	smr, err := d.read(regSMR)
+	if err != nil {
+		return err
+	}
+	if smr&smrModeMask == smrModePDown {
+		if err := d.write(regSMR, smr&^smrModeMask|smrModeAllCap); err != nil {
+			return err
+		}
+	}
+	if err := d.write(regBMCR, bmcrReset); err != nil {
+		return err
+	}
+	now := d.env.Now()
+	d.setState(stateReset)
+	d.since, d.due = now, now+resetFirst
+	return nil
+}
+
+// step advances the state machine at host time now.
+func (d *Driver) step(now time.Duration) error {
+	var err error
+	switch d.state {
+	case stateReset:
+		err = d.stepReset(now)
+	case stateLinkWait, stateUp:
+		err = d.watchLink(now)
+	case statePowerDown:
+		d.due = now + idlePoll
+	}
+	if err != nil {
+		d.due = now + retryAfter
+	}
+	return err
+}
+
+// stepReset waits for BMCR.RESET to clear, then configures the PHY.
+func (d *Driver) stepReset(now time.Duration) error {
+	bmcr, err := d.read(regBMCR)
+	if err != nil {
+		return err
+	}
+	if bmcr&bmcrReset != 0 {
+		if now-d.since < resetTimeout {
+			d.due = now + resetPoll
+			return nil
+		}
+		d.env.Logf(abi.LogWarn, "lan: the PHY at MDIO address %d is still in reset after %v; resetting it again", d.addr, resetTimeout)
+		return d.reset()
+	}
+	// Acknowledge interrupt sources left from before (clear on read).
+	if _, err := d.read(regISR); err != nil {
+		return err
+	}
+	if err := d.write(regANAR, anarAll); err != nil {
+		return err
+	}
+	bmcr, next := uint16(bmcrANEnable|bmcrANRestart), stateLinkWait
+	if d.lowPower {
+		bmcr, next = bmcrANEnable|bmcrPowerDown, statePowerDown
+	}
+	if err := d.write(regBMCR, bmcr); err != nil {
+		return err
+	}
+	d.setState(next)
+	d.due = now + linkPoll
+	return nil
+}
+
+// watchLink reads BMSR twice: the first read returns the latched value (0
+// if the link failed since the last read, however briefly), the second the
+// current one. A failure is reported to the core even if the link is
+// already back, so that it renews what it holds (DHCP).
+func (d *Driver) watchLink(now time.Duration) error {
+	d.due = now + linkPoll
+	first, err := d.read(regBMSR)
+	if err != nil {
+		return err
+	}
+	cur, err := d.read(regBMSR)
+	if err != nil {
+		return err
+	}
+	if cur == noPHY {
+		if !d.silent {
+			d.env.Logf(abi.LogWarn, "lan: the PHY at MDIO address %d stopped answering", d.addr)
+		}
+		d.silent = true
+		d.setState(stateLinkWait)
+		d.due = now + retryAfter
+		return nil
+	}
+	if d.silent {
+		d.env.Logf(abi.LogInfo, "lan: the PHY at MDIO address %d answers again", d.addr)
+		d.silent = false
+	}
+	failed := d.dropped || first&bmsrLink == 0
+	d.dropped = false
+	if d.state == stateUp && failed {
+		d.setState(stateLinkWait)
+	}
+	if cur&bmsrLink == 0 || cur&bmsrANComplete == 0 {
+		d.setState(stateLinkWait)
+		return nil
+	}
+	if d.state != stateUp {
+		pscsr, err := d.read(regPSCSR)
+		if err != nil {
+			return err
+		}
+		d.speed, d.full = 10, pscsr&pscsrFull != 0
+		if pscsr&pscsr100 != 0 {
+			d.speed = 100
+		}
+		d.setState(stateUp)
+	}
+	return nil
+}
+
+// readBMSR reads BMSR outside the link watch, remembering a latched link
+// failure for the watch to report.
+func (d *Driver) readBMSR() (uint16, error) {
+	v, err := d.read(regBMSR)
+	if err == nil && v != noPHY && v&bmsrLink == 0 && d.state == stateUp {
+		d.dropped = true
+	}
+	return v, err
+}
+
+// phyLink reports whether the PHY has a link of its own, for status() while
+// the interface is inactive. Any failure counts as no link.
+func (d *Driver) phyLink() bool {
+	if d.addr < 0 && d.findPHY() != nil {
+		return false
+	}
+	if _, err := d.readBMSR(); err != nil {
+		return false
+	}
+	v, err := d.readBMSR()
+	return err == nil && v != noPHY && v&bmsrLink != 0
+}
+
+// setLowPower powers the PHY down (on) or up. While a reset is under way,
+// or before the PHY was found, the setting waits for the PHY's
+// configuration after reset.
+func (d *Driver) setLowPower(on bool) error {
+	if on == d.lowPower {
+		return nil
+	}
+	if d.state == stateReset || d.addr < 0 {
+		d.lowPower = on
+		return nil
+	}
+	bmcr, err := d.read(regBMCR)
+	if err != nil {
+		return err
+	}
+	if bmcr == noPHY {
+		d.lowPower = on // nobody answers: applied after the next reset
+		return nil
+	}
+	if on {
+		bmcr |= bmcrPowerDown
+	} else {
+		bmcr &^= bmcrPowerDown
+		if bmcr&bmcrANEnable != 0 {
+			bmcr |= bmcrANRestart
+		}
+	}
+	if err := d.write(regBMCR, bmcr); err != nil {
+		return err
+	}
+	d.lowPower = on
+	if !d.active {
+		return nil
+	}
+	if on {
+		d.setState(statePowerDown)
+		d.due = d.env.Now() + idlePoll
+	} else {
+		d.setState(stateLinkWait)
+		d.due = d.env.Now() + linkPoll
+	}
+	d.arm()
+	return nil
+}
