@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -518,6 +519,12 @@ func (h *Host) Listen(network, address string) (net.Listener, error) {
 // ListenPacket opens a UDP socket on every NIC.
 func (h *Host) ListenPacket(network, address string) (net.PacketConn, error) {
 	return h.core.ListenPacket(network, address)
+}
+
+// Ping sends one ICMP or ICMPv6 echo request and returns the round-trip
+// time.
+func (h *Host) Ping(ctx context.Context, addr netip.Addr, size int) (time.Duration, error) {
+	return h.core.Ping(ctx, addr, size)
 }
 
 // LookupHost resolves a name through the configured DNS servers (static

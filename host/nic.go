@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/core"
@@ -266,6 +268,11 @@ func (n *NIC) SetIfConfig(ctx context.Context, cfg any) error {
 // "tcp", "tcp4", "tcp6", "udp", "udp4" or "udp6"; address is "host:port".
 func (n *NIC) Dial(ctx context.Context, network, address string) (net.Conn, error) {
 	return n.core.Dial(ctx, network, address)
+}
+
+// Ping sends one echo request out of this NIC and returns the round trip.
+func (n *NIC) Ping(ctx context.Context, addr netip.Addr, size int) (time.Duration, error) {
+	return n.core.Ping(ctx, addr, size)
 }
 
 // Listen listens for TCP connections arriving on this NIC.

@@ -1,0 +1,158 @@
+package tests
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/internal/testenv"
+	"github.com/nichost/nichost/plugins/lan/phy"
+)
+
+// The kernel side of the link: a namespace whose TAP device is nichost's
+// wire, with dnsmasq serving DHCP, DNS and router advertisements on it.
+const (
+	kernelAddr4 = "10.213.7.1"
+	kernelAddr6 = "fd00:213::1"
+	testName    = "www.nichost.test"
+)
+
+// lanRig is nichost running the LAN plugin on a TAP whose other side is
+// the Linux kernel in a namespace.
+type lanRig struct {
+	ns     *netns
+	tapDev string
+	dir    string
+	h      *host.Host
+	nic    *host.NIC
+	phy    *phy.PHY
+}
+
+func newLANRig(t *testing.T, hostname string) *lanRig {
+	t.Helper()
+	ns := newNetns(t)
+	testenv.NeedTool(t, "dnsmasq", "dnsmasq-base")
+	testenv.Need(t, fileExists("/dev/net/tun"), "no /dev/net/tun (TUN/TAP support)")
+	b := make([]byte, 3)
+	rand.Read(b)
+	r := &lanRig{ns: ns, tapDev: "nhtap" + hex.EncodeToString(b), dir: t.TempDir()}
+
+	// The TAP is created inside the namespace (its device lives there), and
+	// its file descriptor stays with this process.
+	var tap *bus.TAP
+	var err error
+	ns.do(t, func() { tap, err = bus.OpenTAP(bus.TAPConfig{Name: r.tapDev, Up: true}) })
+	if err != nil {
+		t.Fatalf("TAP: %v", err)
+	}
+	t.Cleanup(func() { tap.Close() })
+	ns.ip(t, "addr", "add", kernelAddr4+"/24", "dev", r.tapDev)
+	ns.ip(t, "-6", "addr", "add", kernelAddr6+"/64", "dev", r.tapDev, "nodad")
+	r.startDnsmasq(t)
+
+	mdio := bus.NewSimMDIO()
+	r.phy = phy.New(phy.Options{Addr: 1, ResetTime: time.Millisecond, AutoNegTime: 50 * time.Millisecond})
+	mdio.Attach(1, r.phy)
+	h, err := host.New(host.Options{
+		Hostname: hostname,
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Buses:    map[string]any{"tap": tap, "mdio": mdio},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	r.h = h
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	p, _, err := h.Load(ctx, host.PluginConfig{
+		Name: "eth0", Source: filepath.Join("..", "plugins", "lan"), Class: "LAN",
+		Buses: map[string]host.BusGrant{"port": {Kind: "frame", Sim: "tap"}, "mdio": {Kind: "mdio", Sim: "mdio"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.nic = p.NICs()[0]
+	return r
+}
+
+func (r *lanRig) startDnsmasq(t *testing.T) {
+	t.Helper()
+	args := []string{"netns", "exec", r.ns.name, "dnsmasq",
+		"--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--user=root",
+		"--bind-interfaces", "--interface=" + r.tapDev, "--except-interface=lo",
+		"--dhcp-range=10.213.7.100,10.213.7.150,255.255.255.0,1h",
+		"--dhcp-range=fd00:213::,ra-only,64,1h", "--enable-ra", "--ra-param=" + r.tapDev + ",4",
+		"--dhcp-option=option:router," + kernelAddr4,
+		"--host-record=" + testName + "," + kernelAddr4 + "," + kernelAddr6,
+		"--dhcp-leasefile=" + filepath.Join(r.dir, "leases"),
+		"--pid-file=" + filepath.Join(r.dir, "pid"),
+		"--log-facility=" + filepath.Join(r.dir, "log"),
+	}
+	cmd := exec.Command("ip", args...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("dnsmasq: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(r.dir, "log"))
+			t.Logf("dnsmasq log:\n%s", b)
+		}
+	})
+}
+
+// up brings the NIC up with DHCP and waits for the lease.
+func (r *lanRig) up(t *testing.T) string {
+	t.Helper()
+	ctx := ctxT(t)
+	if err := r.nic.SetIPConfig(ctx, host.KW{"dhcp4": true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.nic.SetActive(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a DHCP lease from dnsmasq", 30*time.Second, func() bool {
+		v, _ := r.nic.IPConfig(ctx, "has_dhcp4")
+		return v == true
+	})
+	a, _ := r.nic.IPConfig(ctx, "addr4")
+	return a.(abi.Tuple)[0].(string)
+}
+
+// leases is dnsmasq's lease file.
+func (r *lanRig) leases() string {
+	b, _ := os.ReadFile(filepath.Join(r.dir, "leases"))
+	return string(b)
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func eventually(t *testing.T, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", limit, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
