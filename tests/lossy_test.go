@@ -1,0 +1,124 @@
+package tests
+
+import (
+	"context"
+	"crypto/sha256"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nichost/nichost/core"
+	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/plugins/lan/phy"
+)
+
+// The whole nichost path (core, LAN plugin in WASM, frame port) over a
+// simulated segment that loses, duplicates and reorders 5% of frames each,
+// to a peer that is a second core: 8 MiB each way must arrive intact.
+func TestLAN_LossySegment8MiB(t *testing.T) {
+	seg := bus.NewSegment(bus.SegmentOptions{Seed: 11, Loss: 0.05, Duplicate: 0.05, Reorder: 0.05, QueueLen: 4096})
+	mdio := bus.NewSimMDIO()
+	mdio.Attach(1, phy.New(phy.Options{Addr: 1, ResetTime: time.Millisecond, AutoNegTime: 20 * time.Millisecond}))
+	h, err := host.New(host.Options{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Buses:  map[string]any{"seg": seg.Attach("nichost"), "mdio": mdio},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	p, _, err := h.Load(ctx, host.PluginConfig{
+		Name: "eth0", Source: filepath.Join("..", "plugins", "lan"),
+		Buses: map[string]host.BusGrant{"port": {Kind: "frame", Sim: "seg"}, "mdio": {Kind: "mdio", Sim: "mdio"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nic := p.NICs()[0]
+	if err := nic.SetIPConfig(ctx, host.KW{"addr4": "192.0.2.1/24"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := nic.SetActive(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "link up", 10*time.Second, func() bool { ok, _ := nic.IsConnected(ctx); return ok })
+
+	peer := core.New(core.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	defer peer.Close()
+	port := seg.Attach("peer")
+	pn, err := peer.AddNIC("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 0x99}, core.LinkEthernet, port.WriteFrame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pump(t, port, pn)
+	pn.LinkChanged(core.LinkState{Up: true, Type: core.LinkEthernet})
+	if err := pn.SetIPConfig(map[string]any{"addr4": "192.0.2.2/24"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nic.Ping(ctx, netip.MustParseAddr("192.0.2.2"), 8); err != nil {
+		t.Fatalf("ping across the lossy segment: %v", err)
+	}
+
+	ln, err := peer.Listen("tcp", ":9100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	payload := randomPayload(8<<20, 3)
+	served := serveExchange(ln, payload)
+	c, err := nic.Dial(ctx, "tcp", "192.0.2.2:9100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	got, n, err := exchange(c, payload)
+	if err != nil || got != sha256.Sum256(payload) {
+		t.Fatalf("received %d bytes, intact=%v, err %v", n, got == sha256.Sum256(payload), err)
+	}
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	st := seg.Stats()
+	t.Logf("8 MiB each way in %v; segment lost %d, duplicated %d, reordered %d frames", time.Since(start), st.Lost, st.Duplicated, st.Reordered)
+	if st.Lost == 0 || st.Duplicated == 0 || st.Reordered == 0 {
+		t.Fatalf("the segment did not misbehave: %+v", st)
+	}
+}
+
+// pump feeds frames arriving on port to a core NIC.
+func pump(t *testing.T, port *bus.SimFramePort, n *core.NIC) {
+	wake := make(chan struct{}, 1)
+	port.Notify(func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	})
+	done := make(chan struct{})
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			for {
+				k, _ := port.ReadFrame(buf)
+				if k == 0 {
+					break
+				}
+				n.DeliverFrame(buf[:k])
+			}
+			select {
+			case <-done:
+				return
+			case <-wake:
+			}
+		}
+	}()
+	t.Cleanup(func() { close(done) })
+}
