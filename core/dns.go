@@ -96,6 +96,12 @@ func (st *Stack) LookupHost(ctx context.Context, host string) ([]string, error) 
 	}
 	addrs, err := r.LookupHost(ctx, host)
 	if err != nil {
+		// Go's resolver names the server of /etc/resolv.conf in its
+		// error; name ours instead.
+		var de *net.DNSError
+		if errors.As(err, &de) {
+			de.Server = joinAddrs(servers)
+		}
 		return nil, err
 	}
 	st.dns.mu.Lock()

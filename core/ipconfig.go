@@ -36,6 +36,10 @@ func (n *NIC) IPConfig(name string) (any, error) {
 		return n.autoconf6, nil
 	case "has_autoconf6":
 		return n.hasAutoconf6(), nil
+	case "dhcp6":
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return n.dhcp6 != nil, nil
 	}
 	return nil, abi.ValueError("ipconfig: unknown parameter %q", name)
 }
@@ -54,6 +58,7 @@ func (n *NIC) SetIPConfig(kw map[string]any) error {
 		gw4             netip.Addr
 		setGW           bool
 		autoconf        *bool
+		dhcp6           *bool
 		addr6           netip.Prefix
 		setAddr6        bool
 	)
@@ -74,6 +79,10 @@ func (n *NIC) SetIPConfig(kw map[string]any) error {
 			var on bool
 			on, err = abi.Bool(k, v)
 			autoconf = &on
+		case "dhcp6":
+			var on bool
+			on, err = abi.Bool(k, v)
+			dhcp6 = &on
 		case "addr6":
 			addr6, err = parseAddr6(v)
 			setAddr6 = true
@@ -117,6 +126,19 @@ func (n *NIC) SetIPConfig(kw map[string]any) error {
 		n.routes6 = append(removeRoute(n.routes6, subnetOf(addr6), tcpip.Address{}), tcpip.Route{Destination: subnetOf(addr6), NIC: n.id})
 		n.mu.Unlock()
 		n.st.updateRoutes()
+	}
+	if dhcp6 != nil {
+		n.mu.Lock()
+		c6 := n.dhcp6
+		if *dhcp6 && c6 == nil && !n.removed {
+			n.dhcp6 = newDHCP6Client(n)
+		} else if !*dhcp6 {
+			n.dhcp6 = nil
+		}
+		n.mu.Unlock()
+		if !*dhcp6 && c6 != nil {
+			c6.stop()
+		}
 	}
 	if setDHCP && dhcpOn {
 		n.mu.Lock()

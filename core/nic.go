@@ -41,6 +41,8 @@ type NIC struct {
 	routes6   []tcpip.Route
 	gw6       netip.Addr
 	dns6      []netip.Addr // from router advertisements (RDNSS)
+	dnsDHCP6  []netip.Addr // from stateless DHCPv6
+	dhcp6     *dhcp6Client // non-nil while dhcp6 is on
 	removed   bool
 
 	stats nicCounters
@@ -223,11 +225,14 @@ func (n *NIC) Remove() {
 		return
 	}
 	n.removed = true
-	c := n.dhcp4
-	n.dhcp4 = nil
+	c, c6 := n.dhcp4, n.dhcp6
+	n.dhcp4, n.dhcp6 = nil, nil
 	n.mu.Unlock()
 	if c != nil {
 		c.stop(false)
+	}
+	if c6 != nil {
+		c6.stop()
 	}
 	n.st.s.RemoveNIC(n.id)
 	n.st.mu.Lock()
@@ -279,7 +284,7 @@ func (n *NIC) Gateway4() netip.Addr {
 func (n *NIC) DNS() []netip.Addr {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return append(append([]netip.Addr(nil), n.dns...), n.dns6...)
+	return append(append(append([]netip.Addr(nil), n.dns...), n.dnsDHCP6...), n.dns6...)
 }
 
 func maskString(bits int) string {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/host"
 )
 
 func TestLAN_DHCPAndPing(t *testing.T) {
@@ -67,5 +68,38 @@ func TestLAN_SLAACAndPing6(t *testing.T) {
 	}
 	if out, err := r.ns.exec("ping", "-6", "-c", "2", "-W", "2", global); err != nil {
 		t.Fatalf("kernel ping6 %s: %v\n%s", global, err, out)
+	}
+}
+
+// Stateless DHCPv6 gives a DNS server, and names resolve over IPv6 with no
+// IPv4 at all.
+func TestLAN_DHCPv6DNS(t *testing.T) {
+	r := newLANRig(t, "dhcp6")
+	ctx := ctxT(t)
+	if err := r.nic.SetIPConfig(ctx, host.KW{"dhcp6": true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.nic.SetActive(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a DNS server from DHCPv6", 30*time.Second, func() bool {
+		for _, a := range r.h.DNSServers() {
+			if a.String() == kernelAddr6 {
+				return true
+			}
+		}
+		return false
+	})
+	if on, _ := r.nic.IPConfig(ctx, "dhcp6"); on != true {
+		t.Fatal("ipconfig('dhcp6') is false")
+	}
+	eventually(t, "a SLAAC address to reach the server from", 30*time.Second, func() bool {
+		ok, _ := r.nic.IPConfig(ctx, "has_autoconf6")
+		return ok == true
+	})
+	r.h.SetIPConfig(host.KW{"prefer": 6})
+	addrs, err := r.h.LookupHost(ctx, testName)
+	if err != nil || len(addrs) == 0 || addrs[0] != kernelAddr6 {
+		t.Fatalf("LookupHost over IPv6 DNS = %v, %v", addrs, err)
 	}
 }
