@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,7 @@ type NIC struct {
 	link   Link
 	state  LinkState
 	info   map[string]any
+	trace  *tracer // config(trace="file.pcapng")
 	stats  nicStats
 	desire desiredState
 }
@@ -194,6 +196,14 @@ func (n *NIC) StatusParam(ctx context.Context, param string) (any, error) {
 
 // Config is config(name): one parameter's value.
 func (n *NIC) Config(ctx context.Context, name string) (any, error) {
+	if name == "trace" {
+		n.mu.Lock()
+		t := n.trace
+		n.mu.Unlock()
+		if t != nil {
+			return t.path, nil
+		}
+	}
 	return n.call(ctx, fmt.Sprintf("config(%q)", name), abi.ExportConfig, []any{name}, nil, nil)
 }
 
@@ -211,8 +221,19 @@ func (n *NIC) SetConfig(ctx context.Context, kw KW) error {
 			return err
 		}
 	}
+	// trace="file.pcapng" (or None/False/"" to stop) is the host's: it
+	// records frames where they cross into and out of the driver. Other
+	// trace values (MicroPython's flag bits) are the driver's.
+	kw, tr, stopTrace, err := n.takeTrace(kw)
+	if err != nil {
+		return err
+	}
+	if len(kw) == 0 {
+		n.setTracer(tr, stopTrace)
+		return nil
+	}
 	op := "config(" + strings.Join(abi.SortedKeys(kw), "=..., ") + "=...)"
-	_, err := n.call(ctx, op, abi.ExportConfig, nil, kw, func(any) {
+	_, err = n.call(ctx, op, abi.ExportConfig, nil, kw, func(any) {
 		if n.desire.config == nil {
 			n.desire.config = map[string]any{}
 		}
@@ -224,7 +245,62 @@ func (n *NIC) SetConfig(ctx context.Context, kw KW) error {
 			n.core.SetMAC(mac)
 		}
 	})
-	return err
+	if err != nil {
+		if tr != nil { // all or nothing: the driver refused the rest
+			tr.close()
+			os.Remove(tr.path)
+		}
+		return err
+	}
+	n.setTracer(tr, stopTrace)
+	return nil
+}
+
+// takeTrace splits a host-handled trace setting off kw. It opens the file
+// at once, so a bad path fails before anything changes.
+func (n *NIC) takeTrace(kw KW) (rest KW, tr *tracer, stop bool, err error) {
+	v, ok := kw["trace"]
+	path, isPath := v.(string)
+	if !ok || !(isPath || v == nil || v == false) {
+		return kw, nil, false, nil // absent, or flags for the driver
+	}
+	rest = maps.Clone(kw)
+	delete(rest, "trace")
+	if path == "" {
+		return rest, nil, true, nil
+	}
+	link := uint16(pcapLinkEthernet)
+	if n.Class() == abi.ClassPPP {
+		link = pcapLinkRaw
+	}
+	if tr, err = newTracer(path, link, n.name); err != nil {
+		return nil, nil, false, abi.OSError(abi.EIO, "%v", err)
+	}
+	return rest, tr, false, nil
+}
+
+// setTracer replaces the NIC's tracer (nil and stop: tracing ends).
+func (n *NIC) setTracer(tr *tracer, stop bool) {
+	if tr == nil && !stop {
+		return
+	}
+	n.mu.Lock()
+	old := n.trace
+	n.trace = tr
+	n.mu.Unlock()
+	if old != nil {
+		old.close()
+	}
+}
+
+// traceFrame records a frame if the NIC is being traced.
+func (n *NIC) traceFrame(frame []byte, inbound bool) {
+	n.mu.Lock()
+	t := n.trace
+	n.mu.Unlock()
+	if t != nil {
+		t.record(frame, inbound, time.Now())
+	}
 }
 
 // Call runs a class-specific method, e.g. Call(ctx, "regs") on WIZNET5K.
@@ -334,6 +410,7 @@ func (n *NIC) deliver(frame []byte) int32 {
 		n.stats.drop(dropNoCore)
 		return 0
 	}
+	n.traceFrame(frame, true)
 	if err := l.DeliverFrame(frame); err != nil {
 		n.stats.drop(dropCoreRefused)
 		return -abi.ENOBUFS

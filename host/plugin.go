@@ -538,6 +538,7 @@ func (p *Plugin) flushTx() {
 		case rc == abi.StatusOK:
 			n.stats.txFrames.Add(1)
 			n.stats.txBytes.Add(uint64(len(f.frame)))
+			n.traceFrame(f.frame, false)
 		default:
 			if _, rerr := p.result(abi.ExportTransmit, rc); rerr != nil && !engine.IsFault(rerr) {
 				n.stats.drop(dropDriverError)
@@ -590,6 +591,9 @@ func (p *Plugin) Close() error {
 		}
 		if p.release != nil {
 			p.release()
+		}
+		for _, n := range p.nics {
+			n.setTracer(nil, true)
 		}
 		p.removeNICs()
 		p.h.forget(p)
