@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -83,14 +84,13 @@ func (st *Stack) LookupHost(ctx context.Context, host string) ([]string, error) 
 	if len(servers) == 0 {
 		return nil, &net.DNSError{Err: ErrNoDNS.Error(), Name: host}
 	}
-	next := 0
+	var next atomic.Uint32 // A and AAAA queries dial concurrently
 	r := &net.Resolver{
 		PreferGo: true,
 		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			// The resolver asks for the servers of /etc/resolv.conf; ours
 			// are taken in turn instead.
-			s := servers[next%len(servers)]
-			next++
+			s := servers[int(next.Add(1)-1)%len(servers)]
 			return st.dial(ctx, 0, network, netip.AddrPortFrom(s, 53).String())
 		},
 	}

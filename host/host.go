@@ -371,6 +371,7 @@ func (p *Plugin) makeNICs() error {
 			return err
 		}
 		n.core, n.link = cn, cn
+		n.rx = newRxQueue(n)
 		p.nics = append(p.nics, n)
 	}
 	return nil
@@ -379,6 +380,7 @@ func (p *Plugin) makeNICs() error {
 // removeNICs takes the plugin's interfaces out of the core.
 func (p *Plugin) removeNICs() {
 	for _, n := range p.nics {
+		n.rx.close()
 		n.core.Remove()
 	}
 	p.nics = nil

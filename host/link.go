@@ -7,8 +7,9 @@ import "github.com/nichost/nichost/core"
 // and reported; the core sends with NIC.Transmit. *core.NIC implements it;
 // tests attach their own.
 //
-// Calls come from the plugin's goroutine, one at a time; they must not block
-// for long (hand the frame to a queue).
+// DeliverFrame is called from the NIC's receive goroutine, one frame at a
+// time; LinkChanged and Reported from the plugin's goroutine: the two may
+// overlap. None may block for long.
 type Link interface {
 	// DeliverFrame is one frame the driver received. frame is only valid
 	// during the call: copy what you keep. An error counts the frame as

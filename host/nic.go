@@ -38,6 +38,7 @@ type NIC struct {
 	state  LinkState
 	info   map[string]any
 	trace  *tracer // config(trace="file.pcapng")
+	rx     *rxQueue
 	stats  nicStats
 	desire desiredState
 }
@@ -403,21 +404,28 @@ func (n *NIC) Transmit(frame []byte) error {
 
 // deliver hands a received frame to the core (plugin goroutine).
 func (n *NIC) deliver(frame []byte) int32 {
+	n.stats.rxFrames.Add(1)
+	n.stats.rxBytes.Add(uint64(len(frame)))
+	n.traceFrame(frame, true)
+	if !n.rx.push(frame) {
+		n.stats.drop(dropQueueFull)
+		return -abi.ENOBUFS
+	}
+	return 0
+}
+
+// toLink hands one received frame to the Link (the rx goroutine).
+func (n *NIC) toLink(frame []byte) {
 	n.mu.Lock()
 	l := n.link
 	n.mu.Unlock()
 	if l == nil {
 		n.stats.drop(dropNoCore)
-		return 0
+		return
 	}
-	n.traceFrame(frame, true)
 	if err := l.DeliverFrame(frame); err != nil {
 		n.stats.drop(dropCoreRefused)
-		return -abi.ENOBUFS
 	}
-	n.stats.rxFrames.Add(1)
-	n.stats.rxBytes.Add(uint64(len(frame)))
-	return 0
 }
 
 func (n *NIC) setLink(st LinkState) {

@@ -32,7 +32,7 @@ func (s *pluginStats) snapshot() PluginStats {
 const (
 	dropNoCore      = "no network core attached"
 	dropCoreRefused = "the core refused it"
-	dropQueueFull   = "transmit queue full"
+	dropQueueFull   = "queue full"
 	dropTooLong     = "frame too long"
 	dropDriverError = "the driver refused it"
 )

@@ -38,26 +38,33 @@ type lanRig struct {
 	phy    *phy.PHY
 }
 
-func newLANRig(t *testing.T, hostname string) *lanRig {
+// kernelTAP makes a namespace holding a TAP device with the kernel's
+// addresses on it, and returns the TAP (whose file descriptor stays with
+// this process: its frames are the wire between nichost and the kernel).
+func kernelTAP(t testing.TB) (*netns, *bus.TAP) {
 	t.Helper()
 	ns := newNetns(t)
-	testenv.NeedTool(t, "dnsmasq", "dnsmasq-base")
 	testenv.Need(t, fileExists("/dev/net/tun"), "no /dev/net/tun (TUN/TAP support)")
 	b := make([]byte, 3)
 	rand.Read(b)
-	r := &lanRig{ns: ns, tapDev: "nhtap" + hex.EncodeToString(b), dir: t.TempDir()}
-
-	// The TAP is created inside the namespace (its device lives there), and
-	// its file descriptor stays with this process.
+	dev := "nhtap" + hex.EncodeToString(b)
 	var tap *bus.TAP
 	var err error
-	ns.do(t, func() { tap, err = bus.OpenTAP(bus.TAPConfig{Name: r.tapDev, Up: true}) })
+	ns.do(t, func() { tap, err = bus.OpenTAP(bus.TAPConfig{Name: dev, Up: true}) })
 	if err != nil {
 		t.Fatalf("TAP: %v", err)
 	}
 	t.Cleanup(func() { tap.Close() })
-	ns.ip(t, "addr", "add", kernelAddr4+"/24", "dev", r.tapDev)
-	ns.ip(t, "-6", "addr", "add", kernelAddr6+"/64", "dev", r.tapDev, "nodad")
+	ns.ip(t, "addr", "add", kernelAddr4+"/24", "dev", dev)
+	ns.ip(t, "-6", "addr", "add", kernelAddr6+"/64", "dev", dev, "nodad")
+	return ns, tap
+}
+
+func newLANRig(t testing.TB, hostname string) *lanRig {
+	t.Helper()
+	testenv.NeedTool(t, "dnsmasq", "dnsmasq-base")
+	ns, tap := kernelTAP(t)
+	r := &lanRig{ns: ns, tapDev: tap.Name(), dir: t.TempDir()}
 	r.startDnsmasq(t)
 
 	mdio := bus.NewSimMDIO()
@@ -86,7 +93,7 @@ func newLANRig(t *testing.T, hostname string) *lanRig {
 	return r
 }
 
-func (r *lanRig) startDnsmasq(t *testing.T) {
+func (r *lanRig) startDnsmasq(t testing.TB) {
 	t.Helper()
 	args := []string{"netns", "exec", r.ns.name, "dnsmasq",
 		"--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--user=root",
@@ -116,7 +123,7 @@ func (r *lanRig) startDnsmasq(t *testing.T) {
 }
 
 // up brings the NIC up with DHCP and waits for the lease.
-func (r *lanRig) up(t *testing.T) string {
+func (r *lanRig) up(t testing.TB) string {
 	t.Helper()
 	ctx := ctxT(t)
 	if err := r.nic.SetIPConfig(ctx, host.KW{"dhcp4": true}); err != nil {
@@ -141,13 +148,13 @@ func (r *lanRig) leases() string {
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
-func ctxT(t *testing.T) context.Context {
+func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }
 
-func eventually(t *testing.T, what string, limit time.Duration, cond func() bool) {
+func eventually(t testing.TB, what string, limit time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for !cond() {

@@ -21,7 +21,7 @@ type netns struct {
 }
 
 // newNetns creates a namespace with its loopback up.
-func newNetns(t *testing.T) *netns {
+func newNetns(t testing.TB) *netns {
 	t.Helper()
 	testenv.NeedRoot(t)
 	testenv.NeedTool(t, "ip", "iproute2")
@@ -35,7 +35,7 @@ func newNetns(t *testing.T) *netns {
 }
 
 // ip runs `ip ARGS` inside the namespace.
-func (ns *netns) ip(t *testing.T, args ...string) string {
+func (ns *netns) ip(t testing.TB, args ...string) string {
 	t.Helper()
 	return run(t, "ip", append([]string{"-n", ns.name}, args...)...)
 }
@@ -48,7 +48,7 @@ func (ns *netns) exec(name string, args ...string) (string, error) {
 
 // do runs fn on an OS thread switched into the namespace: sockets fn
 // creates belong to it and keep working after the thread switches back.
-func (ns *netns) do(t *testing.T, fn func()) {
+func (ns *netns) do(t testing.TB, fn func()) {
 	t.Helper()
 	done := make(chan struct{})
 	var err error
@@ -84,7 +84,7 @@ func (ns *netns) do(t *testing.T, fn func()) {
 	}
 }
 
-func run(t *testing.T, name string, args ...string) string {
+func run(t testing.TB, name string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
 	if err != nil {
