@@ -3,11 +3,11 @@ package tests
 import (
 	"context"
 	"io"
-	"os"
-	"slices"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
