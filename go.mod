@@ -5,11 +5,12 @@ go 1.26.3
 require (
 	github.com/fxamacker/cbor/v2 v2.10.0
 	github.com/insomniacslk/dhcp v0.0.0-20260901064844-234b97448fae
+	github.com/miekg/dns v1.1.73
 	github.com/soypat/seqs v0.0.0-20260125140838-2c1c6b1bd69e
 	github.com/spf13/cobra v1.10.2
 	github.com/tetratelabs/wazero v1.12.0
 	go.bug.st/serial v1.8.0
-	golang.org/x/sys v0.45.0
+	golang.org/x/sys v0.47.0
 	gopkg.in/yaml.v3 v3.0.1
 	gvisor.dev/gvisor v0.0.0-20260905035102-160fafc42237
 	periph.io/x/conn/v3 v3.7.3
@@ -25,5 +26,6 @@ require (
 	github.com/u-root/uio v0.0.0-20230220225925-ffce2a382923 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
 	golang.org/x/exp v0.0.0-20250711185948-6ae5c78190dc // indirect
+	golang.org/x/net v0.57.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
 )
