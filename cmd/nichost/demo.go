@@ -1,49 +1,49 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/internal/simnet"
+	"github.com/nichost/nichost/plugins/lan/phy"
 )
 
-// The demo runs the plugin host on simulated hardware. Until the first
-// device drivers land it shows the host's own job: building and loading a
-// sandboxed driver, granting it simulated buses, moving Ethernet frames
-// through it both ways, and containing a driver that hangs.
+// The demo is nichost's main job on built-in simulated hardware: every NIC
+// plugin there is, each on its simulated device, on one simulated LAN with
+// a router (DHCP, DNS, HTTP). For each NIC it shows the plugin load, the
+// link, the DHCP lease, a DNS lookup and an HTTP GET bound to that NIC.
 
 func newDemo() *cobra.Command {
-	var (
-		once, asJSON bool
-		frames       int
-	)
+	var once, asJSON, contain bool
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run the plugin host on built-in simulated hardware (no root, no hardware)",
+		Short: "Run NIC plugins on built-in simulated hardware and a simulated LAN (no root, no hardware)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			root, err := moduleRoot()
 			if err != nil {
 				return err
 			}
-			d := &demo{out: cmd.OutOrStdout(), json: asJSON, frames: frames, root: root}
+			d := &demo{out: cmd.OutOrStdout(), root: root}
 			if asJSON {
 				d.out = io.Discard
 			}
 			results, err := d.run(cmd.Context())
+			defer d.close()
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				for _, r := range results {
@@ -52,6 +52,11 @@ func newDemo() *cobra.Command {
 			}
 			if err != nil {
 				return err
+			}
+			if contain {
+				if r := d.hostile(cmd.Context()); r.Error != "" {
+					results = append(results, r)
+				}
 			}
 			if failed := failures(results); failed != "" {
 				return fmt.Errorf("demo failed: %s", failed)
@@ -62,29 +67,31 @@ func newDemo() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&once, "once", false, "exit after one pass (status 1 if any step failed)")
+	cmd.Flags().BoolVar(&once, "once", false, "exit after one pass (status 1 if any NIC failed)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per NIC instead of text (implies --once)")
-	cmd.Flags().IntVar(&frames, "frames", 2000, "Ethernet frames to send each way")
+	cmd.Flags().BoolVar(&contain, "contain", false, "also load a driver that hangs and show the host interrupting and restarting it")
 	return cmd
 }
 
 // nicResult is what the demo reports per NIC.
 type nicResult struct {
-	Name        string  `json:"name"`
-	Class       string  `json:"class"`
-	Plugin      string  `json:"plugin"`
-	Load        string  `json:"load"` // "cold" or "cached"
-	LoadMillis  int64   `json:"load_ms"`
-	Active      bool    `json:"active"`
-	IsConnected bool    `json:"isconnected"`
-	Link        bool    `json:"link"`
-	Status      any     `json:"status"`
-	RxFrames    int     `json:"rx_frames"`
-	TxFrames    int     `json:"tx_frames"`
-	FramesPerS  float64 `json:"frames_per_s"`
-	Restarts    int     `json:"restarts"`
-	Contained   string  `json:"contained,omitempty"` // for the hostile driver: the error it was stopped with
-	Error       string  `json:"error"`
+	Name        string   `json:"name"`
+	Class       string   `json:"class"`
+	Plugin      string   `json:"plugin"`
+	Load        string   `json:"load"` // "cold" or "cached"
+	LoadMillis  int64    `json:"load_ms"`
+	Active      bool     `json:"active"`
+	IsConnected bool     `json:"isconnected"`
+	Addr4       string   `json:"addr4"`
+	Gw4         string   `json:"gw4"`
+	DNS         []string `json:"dns"`
+	Lookup      string   `json:"lookup"`
+	HTTPStatus  int      `json:"http_status"`
+	HTTPBytes   int64    `json:"http_bytes"`
+	HTTPMBps    float64  `json:"http_mbps"`
+	Restarts    int      `json:"restarts,omitempty"`
+	Contained   string   `json:"contained,omitempty"`
+	Error       string   `json:"error"`
 }
 
 func failures(rs []nicResult) string {
@@ -97,130 +104,94 @@ func failures(rs []nicResult) string {
 	return strings.Join(bad, "; ")
 }
 
+// device is one simulated NIC of the demo: its plugin and hardware.
+type device struct {
+	name, class, plugin string
+	buses               map[string]host.BusGrant
+	sims                map[string]any
+}
+
 type demo struct {
 	out    io.Writer
-	json   bool
-	frames int
 	root   string
+	router *simnet.Router
 	h      *host.Host
 	nics   []*host.NIC
+	closer []func()
 }
 
 func (d *demo) say(format string, a ...any) { fmt.Fprintf(d.out, format+"\n", a...) }
 
-// countLink stands in for the network core: it counts the frames the NIC
-// delivers.
-type countLink struct{ frames atomic.Int64 }
+func (d *demo) close() {
+	if d.h != nil {
+		d.h.Close()
+	}
+	for _, c := range d.closer {
+		c()
+	}
+	if d.router != nil {
+		d.router.Close()
+	}
+}
 
-func (l *countLink) DeliverFrame([]byte) error  { l.frames.Add(1); return nil }
-func (l *countLink) LinkChanged(host.LinkState) {}
-func (l *countLink) Reported(map[string]any)    {}
+// devices lists the simulated hardware, one per NIC plugin in the tree.
+func (d *demo) devices() []device {
+	var devs []device
+	mdio := bus.NewSimMDIO()
+	mdio.Attach(1, phy.New(phy.Options{Addr: 1, AutoNegTime: 300 * time.Millisecond}))
+	devs = append(devs, device{
+		name: "lan0", class: abi.ClassLAN, plugin: "plugins/lan",
+		buses: map[string]host.BusGrant{"port": {Kind: "frame", Sim: "lan0-port"}, "mdio": {Kind: "mdio", Sim: "lan0-mdio"}},
+		sims:  map[string]any{"lan0-port": d.router.Attach("lan0"), "lan0-mdio": mdio},
+	})
+	return devs
+}
 
 func (d *demo) run(ctx context.Context) ([]nicResult, error) {
-	seg := bus.NewSegment(bus.SegmentOptions{Seed: 1, QueueLen: 4096})
-	port := seg.Attach("eth0-port")
-	peer := seg.Attach("peer")
-	h, err := host.New(host.Options{
+	var err error
+	if d.router, err = simnet.NewRouter(simnet.Options{}); err != nil {
+		return nil, err
+	}
+	devs := d.devices()
+	sims := map[string]any{}
+	for _, dev := range devs {
+		for k, v := range dev.sims {
+			sims[k] = v
+		}
+	}
+	d.h, err = host.New(host.Options{
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Hostname: "nichost-demo",
 		Progress: func(msg string) { d.say("  %s", msg) },
-		Buses:    map[string]any{"segment": port},
+		Buses:    sims,
 	})
 	if err != nil {
 		return nil, err
 	}
-	d.h = h
-	d.say("nichost demo: sandboxed NIC drivers on simulated hardware\n")
-
+	d.say("nichost demo: NIC drivers as WebAssembly plugins on simulated hardware")
+	d.say("simulated LAN %s: router %s serving DHCP, DNS and %s\n", simnet.Subnet, simnet.RouterAddr, d.router.URL())
 	var results []nicResult
-	r := d.ethernet(ctx, seg, peer)
-	results = append(results, r)
-	results = append(results, d.hostile(ctx))
+	for _, dev := range devs {
+		results = append(results, d.bringUp(ctx, dev))
+	}
 	return results, nil
 }
 
-// ethernet loads the test driver with a simulated Ethernet segment and
-// moves frames through it both ways.
-func (d *demo) ethernet(ctx context.Context, seg *bus.Segment, peer *bus.SimFramePort) nicResult {
-	res := nicResult{Name: "eth0", Plugin: "host/testdata/plugins/full"}
-	d.say("eth0: driver %s", res.Plugin)
+// bringUp loads one NIC's plugin and walks it through the network.
+func (d *demo) bringUp(ctx context.Context, dev device) nicResult {
+	res := nicResult{Name: dev.name, Class: dev.class, Plugin: dev.plugin}
+	fail := func(step string, err error) nicResult {
+		res.Error = step + ": " + err.Error()
+		d.say("  %s failed: %v\n", step, err)
+		return res
+	}
+	d.say("%s: %s driver from %s", dev.name, dev.class, dev.plugin)
 	t0 := time.Now()
 	p, info, err := d.h.Load(ctx, host.PluginConfig{
-		Name: "eth0", Source: filepath.Join(d.root, "host", "testdata", "plugins", "full"),
-		Buses:   map[string]host.BusGrant{"port": {Kind: "frame", Sim: "segment"}},
-		Options: map[string]any{"bridge": true},
+		Name: dev.name, Source: filepath.Join(d.root, filepath.FromSlash(dev.plugin)), Class: dev.class, Buses: dev.buses,
 	})
 	if err != nil {
-		res.Error = err.Error()
-		d.say("  load failed: %v", err)
-		return res
-	}
-	res.LoadMillis = time.Since(t0).Milliseconds()
-	res.Load = "cached"
-	if (info.Build != nil && !info.Build.Cached) || !info.CompileCached {
-		res.Load = "cold"
-	}
-	nic := p.NICs()[0]
-	d.nics = append(d.nics, nic)
-	res.Class = nic.Class()
-	d.say("  loaded (%s) in %d ms: class %s, MAC %s", res.Load, res.LoadMillis, res.Class, nic.MAC())
-	link := &countLink{}
-	nic.Attach(link)
-	if err := nic.SetActive(ctx, true); err != nil {
-		res.Error = err.Error()
-		return res
-	}
-	res.Active, _ = nic.Active(ctx)
-	res.IsConnected, _ = nic.IsConnected(ctx)
-	res.Status, _ = nic.Status(ctx)
-	res.Link = nic.LinkState().Up
-	d.say("  active=%v link=%v status=%v", res.Active, res.Link, res.Status)
-
-	// The peer sends frames to the NIC; the NIC sends frames to the peer.
-	frame := bytes.Repeat([]byte{0x42}, 1500)
-	copy(frame, nic.MAC())
-	t1 := time.Now()
-	for i := 0; i < d.frames; i++ {
-		for peer.WriteFrame(frame) != nil {
-			time.Sleep(time.Millisecond)
-		}
-		for nic.Transmit(frame) != nil { // queue full: let the driver catch up
-			time.Sleep(100 * time.Microsecond)
-		}
-	}
-	buf := make([]byte, 2048)
-	deadline := time.Now().Add(10 * time.Second)
-	for (int(link.frames.Load()) < d.frames || res.TxFrames < d.frames) && time.Now().Before(deadline) {
-		if n, _ := peer.ReadFrame(buf); n > 0 {
-			res.TxFrames++
-			continue
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
-	el := time.Since(t1)
-	res.RxFrames = int(link.frames.Load())
-	res.FramesPerS = float64(res.RxFrames+res.TxFrames) / el.Seconds()
-	d.say("  frames: %d in, %d out through the sandbox in %v (%.0f frames/s, %.1f MB/s)",
-		res.RxFrames, res.TxFrames, el.Round(time.Millisecond), res.FramesPerS, res.FramesPerS*1500/1e6)
-	if res.RxFrames != d.frames || res.TxFrames != d.frames {
-		res.Error = fmt.Sprintf("moved %d/%d frames in and %d/%d out", res.RxFrames, d.frames, res.TxFrames, d.frames)
-	}
-	return res
-}
-
-// hostile loads a driver whose active() never returns and shows that the
-// host interrupts it, restarts it, and that the other NIC is unaffected.
-func (d *demo) hostile(ctx context.Context) nicResult {
-	res := nicResult{Name: "bad0", Plugin: "host/testdata/plugins/hostile/loop"}
-	d.say("\nbad0: driver %s (active() loops forever)", res.Plugin)
-	t0 := time.Now()
-	p, info, err := d.h.Load(ctx, host.PluginConfig{
-		Name: "bad0", Source: filepath.Join(d.root, "host", "testdata", "plugins", "hostile", "loop"),
-		Limits: host.Limits{CallTimeout: 300 * time.Millisecond},
-	})
-	if err != nil {
-		res.Error = err.Error()
-		return res
+		return fail("load", err)
 	}
 	res.LoadMillis, res.Load = time.Since(t0).Milliseconds(), "cached"
 	if (info.Build != nil && !info.Build.Cached) || !info.CompileCached {
@@ -228,36 +199,107 @@ func (d *demo) hostile(ctx context.Context) nicResult {
 	}
 	nic := p.NICs()[0]
 	d.nics = append(d.nics, nic)
-	res.Class = nic.Class()
-	d.say("  loaded (%s) in %d ms; calling active(True) with a 300 ms call deadline", res.Load, res.LoadMillis)
+	d.say("  plugin loaded (%s) in %d ms, MAC %s", res.Load, res.LoadMillis, nic.MAC())
+	if err := nic.SetIPConfig(ctx, host.KW{"dhcp4": true}); err != nil {
+		return fail("ipconfig(dhcp4=True)", err)
+	}
+	if err := nic.SetActive(ctx, true); err != nil {
+		return fail("active(True)", err)
+	}
+	res.Active = true
+	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	t1 := time.Now()
+	for {
+		res.IsConnected, _ = nic.IsConnected(wctx)
+		lease, _ := nic.IPConfig(wctx, "has_dhcp4")
+		if res.IsConnected && lease == true {
+			break
+		}
+		select {
+		case <-wctx.Done():
+			return fail("link and DHCP", fmt.Errorf("no link or no lease after 15 s (isconnected=%v)", res.IsConnected))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	a, _ := nic.IPConfig(ctx, "addr4")
+	gw, _ := nic.IPConfig(ctx, "gw4")
+	res.Addr4, res.Gw4 = a.(abi.Tuple)[0].(string), gw.(string)
+	for _, s := range d.h.DNSServers() {
+		res.DNS = append(res.DNS, s.String())
+	}
+	d.say("  link up, DHCP lease in %v: %s/%s gateway %s dns %s", time.Since(t1).Round(time.Millisecond), res.Addr4, a.(abi.Tuple)[1], res.Gw4, strings.Join(res.DNS, ","))
+
+	host0 := "www." + d.router.Domain
+	addrs, err := d.h.LookupHost(wctx, host0)
+	if err != nil {
+		return fail("DNS lookup", err)
+	}
+	res.Lookup = strings.Join(addrs, ",")
+	d.say("  DNS: %s is %s", host0, res.Lookup)
+
+	client := &http.Client{Transport: &http.Transport{DialContext: nic.Dial, DisableKeepAlives: true}}
+	req, _ := http.NewRequestWithContext(wctx, "GET", d.router.URL(), nil)
+	t2 := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return fail("HTTP GET", err)
+	}
+	res.HTTPStatus = resp.StatusCode
+	res.HTTPBytes, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return fail("HTTP GET", err)
+	}
+	el := time.Since(t2)
+	res.HTTPMBps = float64(res.HTTPBytes) / el.Seconds() / 1e6
+	d.say("  HTTP GET %s through %s: %d, %d bytes in %v (%.1f MB/s)\n", d.router.URL(), dev.name, res.HTTPStatus, res.HTTPBytes, el.Round(time.Millisecond), res.HTTPMBps)
+	if res.HTTPStatus != http.StatusOK || res.HTTPBytes != int64(len(d.router.Page)) {
+		res.Error = fmt.Sprintf("HTTP GET returned %d with %d bytes", res.HTTPStatus, res.HTTPBytes)
+	}
+	return res
+}
+
+// hostile loads a driver whose active() never returns and shows that the
+// host interrupts it, restarts it, and that the other NICs are unaffected.
+func (d *demo) hostile(ctx context.Context) nicResult {
+	res := nicResult{Name: "bad0", Plugin: "host/testdata/plugins/hostile/loop"}
+	d.say("bad0: a driver whose active() loops forever (%s)", res.Plugin)
+	p, _, err := d.h.Load(ctx, host.PluginConfig{
+		Name: "bad0", Source: filepath.Join(d.root, "host", "testdata", "plugins", "hostile", "loop"),
+		Limits: host.Limits{CallTimeout: 300 * time.Millisecond},
+	})
+	if err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	nic := p.NICs()[0]
 	err = nic.SetActive(ctx, true)
 	if !errors.Is(err, host.ErrTimeout) {
 		res.Error = fmt.Sprintf("expected the host to interrupt active(True), got %v", err)
 		return res
 	}
 	res.Contained = err.Error()
-	d.say("  active(True) interrupted: %v", err)
-	up, err := nic.Active(ctx)
-	if err != nil {
+	d.say("  active(True) interrupted after 300 ms: %v", err)
+	if _, err := nic.Active(ctx); err != nil {
 		res.Error = err.Error()
 		return res
 	}
-	res.Active, res.Restarts = up, p.State().Restarts
-	d.say("  restarted %d time(s); active() answers %v again", res.Restarts, up)
-	if len(d.nics) > 1 {
-		if _, err := d.nics[0].Active(ctx); err != nil {
-			res.Error = "the other NIC stopped answering: " + err.Error()
-		} else {
-			d.say("  eth0 kept working throughout")
+	d.say("  restarted %d time(s); it answers again", p.State().Restarts)
+	for _, n := range d.nics {
+		if ok, err := n.IsConnected(ctx); err != nil || !ok {
+			res.Error = fmt.Sprintf("%s was disturbed: connected=%v, %v", n.Name(), ok, err)
+			return res
 		}
 	}
+	d.say("  the other NICs kept their links\n")
+	d.nics = append(d.nics, nic)
 	return res
 }
 
 // live prints a status line per NIC every second until interrupted.
 func (d *demo) live(ctx context.Context) error {
-	defer d.h.Close()
-	d.say("\nlive status (Ctrl-C to stop):")
+	d.say("live status (Ctrl-C to stop):")
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -281,7 +323,7 @@ func moduleRoot() (string, error) {
 	}
 	for {
 		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && bytes.Contains(b, []byte("module github.com/nichost/nichost\n")) {
+		if err == nil && strings.Contains(string(b), "module github.com/nichost/nichost\n") {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)
