@@ -17,9 +17,8 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
-	"github.com/nichost/nichost/host/bus"
 	"github.com/nichost/nichost/internal/simnet"
-	"github.com/nichost/nichost/plugins/lan/phy"
+	"github.com/nichost/nichost/plugins/lan/landev"
 )
 
 // The demo is nichost's main job on built-in simulated hardware: every NIC
@@ -137,13 +136,8 @@ func (d *demo) close() {
 // devices lists the simulated hardware, one per NIC plugin in the tree.
 func (d *demo) devices() []device {
 	var devs []device
-	mdio := bus.NewSimMDIO()
-	mdio.Attach(1, phy.New(phy.Options{Addr: 1, AutoNegTime: 300 * time.Millisecond}))
-	devs = append(devs, device{
-		name: "lan0", class: abi.ClassLAN, plugin: "plugins/lan",
-		buses: map[string]host.BusGrant{"port": {Kind: "frame", Sim: "lan0-port"}, "mdio": {Kind: "mdio", Sim: "lan0-mdio"}},
-		sims:  map[string]any{"lan0-port": d.router.Attach("lan0"), "lan0-mdio": mdio},
-	})
+	lan := landev.New(d.router, "lan0", 300*time.Millisecond)
+	devs = append(devs, device{name: "lan0", class: abi.ClassLAN, plugin: "plugins/lan", buses: lan.Buses, sims: lan.Sims})
 	return devs
 }
 

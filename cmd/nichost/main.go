@@ -4,6 +4,7 @@
 //
 //	nichost demo              the plugin host on simulated hardware
 //	nichost build DIR...      build plugins from Go source (cached)
+//	nichost test DIR --sim S  run the conformance suite on a simulated device
 //	nichost check CONFIG      validate a configuration file
 //	nichost run -c CONFIG     load the configured plugins and keep them running
 //	nichost version           versions of nichost, its ABI and Go
@@ -35,6 +36,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDemo(), newBuild(), newCheck(), newRun(), newVersion())
+	root.AddCommand(newDemo(), newBuild(), newTest(), newCheck(), newRun(), newVersion())
 	return root
 }

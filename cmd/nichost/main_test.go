@@ -137,3 +137,22 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+func TestTestCommand(t *testing.T) {
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "test", filepath.Join(root, "plugins", "lan"), "--sim", "lan8720")
+	if err != nil || !strings.Contains(out, "PASS  DHCP lease and HTTP through the NIC") || !strings.Contains(out, " passed, 0 failed") {
+		t.Fatalf("nichost test: %v\n%s", err, out)
+	}
+	// A driver of another class fails the suite, saying why.
+	out, err = run(t, "test", filepath.Join(root, "host", "testdata", "plugins", "needy"), "--sim", "lan8720")
+	if err == nil || !strings.Contains(out, "FAIL  load") {
+		t.Fatalf("the needy test plugin passed the LAN suite: %v\n%s", err, out)
+	}
+	if _, err := run(t, "test", ".", "--sim", "nope"); err == nil || !strings.Contains(err.Error(), "unknown simulator") {
+		t.Fatalf("unknown simulator: %v", err)
+	}
+}
