@@ -36,34 +36,8 @@ func (nd *node) attach(t *testing.T, seg *bus.Segment, name string, mac net.Hard
 	if err != nil {
 		t.Fatal(err)
 	}
-	wake := make(chan struct{}, 1)
-	port.Notify(func() {
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
-	})
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		buf := make([]byte, 2048)
-		for {
-			for {
-				n, _ := port.ReadFrame(buf)
-				if n == 0 {
-					break
-				}
-				nic.DeliverFrame(buf[:n])
-			}
-			select {
-			case <-done:
-				return
-			case <-wake:
-			}
-		}
-	}()
-	t.Cleanup(func() { close(done); <-stopped; port.Close() })
+	stop := bus.Forward(port, func(f []byte) { nic.DeliverFrame(f) })
+	t.Cleanup(func() { stop(); port.Close() })
 	nic.LinkChanged(core.LinkState{Up: true, Type: core.LinkEthernet, MTU: 1500})
 	return nic
 }

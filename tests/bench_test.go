@@ -173,32 +173,7 @@ func corePath(b *testing.B) benchPath {
 	if err != nil {
 		b.Fatal(err)
 	}
-	wake := make(chan struct{}, 1)
-	tap.Notify(func() {
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
-	})
-	done := make(chan struct{})
-	go func() {
-		buf := make([]byte, 2048)
-		for {
-			for {
-				k, _ := tap.ReadFrame(buf)
-				if k == 0 {
-					break
-				}
-				n.DeliverFrame(buf[:k])
-			}
-			select {
-			case <-done:
-				return
-			case <-wake:
-			}
-		}
-	}()
-	b.Cleanup(func() { close(done) })
+	b.Cleanup(bus.Forward(tap, func(f []byte) { n.DeliverFrame(f) }))
 	n.LinkChanged(core.LinkState{Up: true, Type: core.LinkEthernet, MTU: 1500})
 	n.SetIPConfig(map[string]any{"addr4": "10.213.7.51/24"})
 	return benchPath{name: "core", dial: func(ctx context.Context, a string) (net.Conn, error) { return n.Dial(ctx, "tcp", a) }, ns: ns, peer: kernelAddr4}

@@ -57,7 +57,8 @@ func TestLAN_LossySegment8MiB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pump(t, port, pn)
+	stop := bus.Forward(port, func(f []byte) { pn.DeliverFrame(f) })
+	defer stop()
 	pn.LinkChanged(core.LinkState{Up: true, Type: core.LinkEthernet})
 	if err := pn.SetIPConfig(map[string]any{"addr4": "192.0.2.2/24"}); err != nil {
 		t.Fatal(err)
@@ -91,34 +92,4 @@ func TestLAN_LossySegment8MiB(t *testing.T) {
 	if st.Lost == 0 || st.Duplicated == 0 || st.Reordered == 0 {
 		t.Fatalf("the segment did not misbehave: %+v", st)
 	}
-}
-
-// pump feeds frames arriving on port to a core NIC.
-func pump(t *testing.T, port *bus.SimFramePort, n *core.NIC) {
-	wake := make(chan struct{}, 1)
-	port.Notify(func() {
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
-	})
-	done := make(chan struct{})
-	go func() {
-		buf := make([]byte, 2048)
-		for {
-			for {
-				k, _ := port.ReadFrame(buf)
-				if k == 0 {
-					break
-				}
-				n.DeliverFrame(buf[:k])
-			}
-			select {
-			case <-done:
-				return
-			case <-wake:
-			}
-		}
-	}()
-	t.Cleanup(func() { close(done) })
 }

@@ -49,11 +49,11 @@ type Router struct {
 	Domain  string
 	Page    []byte // what http://www.<domain>/ returns
 
-	dnsSrv  *dns.Server
-	httpSrv *http.Server
-	port    *bus.SimFramePort
-	done    chan struct{}
-	wg      sync.WaitGroup
+	dnsSrv   *dns.Server
+	httpSrv  *http.Server
+	port     *bus.SimFramePort
+	stopPump func()
+	wg       sync.WaitGroup
 }
 
 // NewRouter starts the segment and the router on it.
@@ -70,7 +70,7 @@ func NewRouter(opts Options) (*Router, error) {
 	if err := opts.Segment.Validate(); err != nil {
 		return nil, fmt.Errorf("simnet: %w", err)
 	}
-	r := &Router{Segment: bus.NewSegment(opts.Segment), Domain: opts.Domain, done: make(chan struct{})}
+	r := &Router{Segment: bus.NewSegment(opts.Segment), Domain: opts.Domain}
 	r.Page = make([]byte, opts.PageSize)
 	for i := range r.Page {
 		r.Page[i] = "nichost simulated router\n"[i%25]
@@ -115,32 +115,7 @@ func (r *Router) URL() string { return "http://www." + r.Domain + "/" }
 
 // pump moves frames from the router's port into its stack.
 func (r *Router) pump() {
-	wake := make(chan struct{}, 1)
-	r.port.Notify(func() {
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
-	})
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		buf := make([]byte, 2048)
-		for {
-			for {
-				n, _ := r.port.ReadFrame(buf)
-				if n == 0 {
-					break
-				}
-				r.NIC.DeliverFrame(buf[:n])
-			}
-			select {
-			case <-r.done:
-				return
-			case <-wake:
-			}
-		}
-	}()
+	r.stopPump = bus.Forward(r.port, func(f []byte) { r.NIC.DeliverFrame(f) })
 }
 
 // serveDNS answers A queries for router.<domain> and www.<domain>.
@@ -214,10 +189,8 @@ func (r *Router) Close() {
 	if r.dnsSrv != nil {
 		r.dnsSrv.Shutdown()
 	}
-	select {
-	case <-r.done:
-	default:
-		close(r.done)
+	if r.stopPump != nil {
+		r.stopPump()
 	}
 	if r.Stack != nil {
 		r.Stack.Close()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/core"
+	"github.com/nichost/nichost/host/bus"
 	"github.com/nichost/nichost/internal/simnet"
 )
 
@@ -29,28 +30,7 @@ func TestRouter_DHCPDNSHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	defer close(done)
-	wake := make(chan struct{}, 1)
-	port.Notify(func() {
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
-	})
-	go func() {
-		buf := make([]byte, 2048)
-		for {
-			for n, _ := port.ReadFrame(buf); n > 0; n, _ = port.ReadFrame(buf) {
-				nic.DeliverFrame(buf[:n])
-			}
-			select {
-			case <-done:
-				return
-			case <-wake:
-			}
-		}
-	}()
+	defer bus.Forward(port, func(f []byte) { nic.DeliverFrame(f) })()
 	nic.LinkChanged(core.LinkState{Up: true, Type: core.LinkEthernet})
 	nic.SetIPConfig(map[string]any{"dhcp4": true})
 	deadline := time.Now().Add(10 * time.Second)
