@@ -3,6 +3,7 @@ package abi
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"syscall"
 )
 
@@ -39,15 +40,17 @@ func (e *Error) Error() string {
 }
 
 // Is matches another *Error of the same kind (and errno, when the target
-// names one), and, for OSError, the syscall.Errno of the same number, so
-// callers can write errors.Is(err, syscall.ETIMEDOUT).
+// names one), and, for OSError on Linux, the syscall.Errno of the same
+// number, so host code can write errors.Is(err, syscall.ETIMEDOUT). The
+// ABI's errnos are Linux's; other systems (a wasip1 guest among them)
+// number theirs differently, so there only the abi constants compare.
 func (e *Error) Is(target error) bool {
 	var t *Error
 	if errors.As(target, &t) {
 		return t.Kind == e.Kind && (t.Errno == 0 || t.Errno == e.Errno) && (t.Msg == "" || t.Msg == e.Msg)
 	}
 	var n syscall.Errno
-	if errors.As(target, &n) {
+	if runtime.GOOS == "linux" && errors.As(target, &n) {
 		return e.Kind == KindOSError && int(n) == e.Errno
 	}
 	return false

@@ -181,8 +181,10 @@ func (p *Plugin) run() {
 		case fn := <-p.ctrl:
 			fn()
 		case <-p.wakeCh:
-			if p.inst != nil {
-				p.poll(p.pending.Swap(0))
+			// A wake-up for frames to send needs no poll unless the driver
+			// said it was busy: flushTx below offers them.
+			if ev := p.pending.Swap(0); p.inst != nil && (ev&^abi.EventTx != 0 || p.txBusy) {
+				p.poll(ev)
 			}
 		case <-tc:
 			if p.inst == nil {

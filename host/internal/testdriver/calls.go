@@ -1,6 +1,7 @@
 package testdriver
 
 import (
+	"errors"
 	"time"
 
 	"github.com/nichost/nichost/abi"
@@ -97,9 +98,19 @@ func init() {
 					return nil, err
 				}
 			}
+			// A full receive queue (ENOBUFS) is waited out briefly, as a
+			// driver keeping frames in its device's buffer would.
 			for range n {
-				if err := d.env.Deliver(iface, frame); err != nil {
-					return nil, err
+				for tries := 0; ; tries++ {
+					err := d.env.Deliver(iface, frame)
+					if err == nil {
+						break
+					}
+					var e *abi.Error
+					if !errors.As(err, &e) || e.Errno != abi.ENOBUFS || tries == 1000 {
+						return nil, err
+					}
+					d.env.Sleep(20 * time.Microsecond)
 				}
 			}
 			return nil, nil
