@@ -35,7 +35,6 @@ type lanRig struct {
 	dir    string
 	h      *host.Host
 	nic    *host.NIC
-	phy    *phy.PHY
 }
 
 // kernelTAP makes a namespace holding a TAP device with the kernel's
@@ -60,20 +59,38 @@ func kernelTAP(t testing.TB) (*netns, *bus.TAP) {
 	return ns, tap
 }
 
-func newLANRig(t testing.TB, hostname string) *lanRig {
+// dut is the NIC under test: its plugin and the simulated device that puts
+// the plugin's frames on the TAP.
+type dut struct {
+	class, plugin string
+	buses         map[string]host.BusGrant
+	sims          map[string]any
+}
+
+// lanDUT is the LAN plugin with a simulated PHY, its MAC on the TAP.
+func lanDUT(tap *bus.TAP) dut {
+	mdio := bus.NewSimMDIO()
+	mdio.Attach(1, phy.New(phy.Options{Addr: 1, ResetTime: time.Millisecond, AutoNegTime: 50 * time.Millisecond}))
+	return dut{class: "LAN", plugin: "lan",
+		buses: map[string]host.BusGrant{"port": {Kind: "frame", Sim: "tap"}, "mdio": {Kind: "mdio", Sim: "mdio"}},
+		sims:  map[string]any{"tap": tap, "mdio": mdio}}
+}
+
+func newLANRig(t testing.TB, hostname string) *lanRig { return newRig(t, hostname, lanDUT) }
+
+// newRig starts the kernel side (namespace, TAP, dnsmasq) and nichost with
+// the device makeDUT builds on the TAP.
+func newRig(t testing.TB, hostname string, makeDUT func(*bus.TAP) dut) *lanRig {
 	t.Helper()
 	testenv.NeedTool(t, "dnsmasq", "dnsmasq-base")
 	ns, tap := kernelTAP(t)
 	r := &lanRig{ns: ns, tapDev: tap.Name(), dir: t.TempDir()}
 	r.startDnsmasq(t)
-
-	mdio := bus.NewSimMDIO()
-	r.phy = phy.New(phy.Options{Addr: 1, ResetTime: time.Millisecond, AutoNegTime: 50 * time.Millisecond})
-	mdio.Attach(1, r.phy)
+	d := makeDUT(tap)
 	h, err := host.New(host.Options{
 		Hostname: hostname,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Buses:    map[string]any{"tap": tap, "mdio": mdio},
+		Buses:    d.sims,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -83,8 +100,7 @@ func newLANRig(t testing.TB, hostname string) *lanRig {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	p, _, err := h.Load(ctx, host.PluginConfig{
-		Name: "eth0", Source: filepath.Join("..", "plugins", "lan"), Class: "LAN",
-		Buses: map[string]host.BusGrant{"port": {Kind: "frame", Sim: "tap"}, "mdio": {Kind: "mdio", Sim: "mdio"}},
+		Name: "eth0", Source: filepath.Join("..", "plugins", d.plugin), Class: d.class, Buses: d.buses,
 	})
 	if err != nil {
 		t.Fatal(err)
