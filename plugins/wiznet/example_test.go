@@ -1,0 +1,57 @@
+//go:build !wasip1
+
+package main_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/plugins/wiznet/w5500"
+)
+
+// TestExampleManifest loads example.yaml with the simulated buses it names
+// and brings the link up.
+func TestExampleManifest(t *testing.T) {
+	cfg, err := host.LoadConfig("example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Plugins) != 1 {
+		t.Fatalf("example.yaml has %d plugins, want 1", len(cfg.Plugins))
+	}
+	log := &logBuf{}
+	chip := w5500.New(w5500.Options{Strict: true, RelinkDelay: testRelink})
+	defer chip.Close()
+	seg := bus.NewSegment(bus.SegmentOptions{})
+	chip.Attach(seg.Attach("w5500"))
+	h, err := host.New(host.Options{
+		Logger:   slog.New(slog.NewTextHandler(log, nil)),
+		Hostname: cfg.Hostname,
+		Buses:    map[string]any{"w5500-spi": bus.NewSimSPI(chip), "w5500-int": chip.INT(), "w5500-rst": chip.RST()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	plug, _, err := h.Load(ctx, cfg.Plugins[0])
+	if err != nil {
+		t.Fatalf("load: %v\n%s", err, log)
+	}
+	nic := plug.NICs()[0]
+	if nic.Name() != "eth1" || nic.MAC().String() != "02:00:00:00:00:02" {
+		t.Fatalf("NIC %s with MAC %s", nic.Name(), nic.MAC())
+	}
+	if err := nic.SetActive(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the link", func() bool { return nic.LinkState().Up })
+	for _, err := range chip.Errors() {
+		t.Errorf("simulator: %v", err)
+	}
+}
