@@ -3,6 +3,7 @@ package w5500
 import (
 	"bytes"
 	"errors"
+	"time"
 
 	"github.com/nichost/nichost/host/bus"
 )
@@ -45,10 +46,22 @@ func (c *Chip) Attach(port bus.FramePort) {
 	go c.run(port, wake, stop, done)
 }
 
-// run is the receive goroutine of one attached port.
+// wireBitTime is one bit at 100 Mb/s, the W5500 PHY's fastest mode, and
+// wireOverhead the bytes a frame costs on the wire besides its own:
+// preamble and SFD (8), FCS (4), inter-frame gap (12).
+const (
+	wireBitTime  = 10 * time.Nanosecond
+	wireOverhead = 24
+)
+
+// run is the receive goroutine of one attached port. It takes frames no
+// faster than a 100 Mb/s wire delivers them: a port (a TAP, a simulated
+// segment) can hand over a burst at once, and a real chip's 16 KiB receive
+// buffer never sees a burst faster than its wire.
 func (c *Chip) run(port bus.FramePort, wake, stop, done chan struct{}) {
 	defer close(done)
 	buf := make([]byte, max(port.MTU()+bus.EthernetHeaderLen, maxFrame+1))
+	var next time.Time // when the wire is free for the next frame
 	for {
 		select {
 		case <-stop:
@@ -75,6 +88,19 @@ func (c *Chip) run(port bus.FramePort, wake, stop, done chan struct{}) {
 			c.wireFrames++
 			c.input(buf[:n])
 			c.mu.Unlock()
+			now := time.Now()
+			if next.Before(now) {
+				next = now
+			}
+			next = next.Add(time.Duration(n+wireOverhead) * 8 * wireBitTime)
+			// Sleep only when a burst has run ahead: timers are coarse.
+			if wait := next.Sub(now); wait > 500*time.Microsecond {
+				select {
+				case <-stop:
+					return
+				case <-time.After(wait):
+				}
+			}
 		}
 	}
 }
