@@ -2,9 +2,8 @@ package host
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"net"
@@ -174,22 +173,26 @@ func (h *Host) prepare(ctx context.Context, name, source string, limits Limits, 
 	if err != nil {
 		return nil, err
 	}
+	// Whether wazero's disk cache had the module shows afterwards: a miss
+	// stores a new file there. A person waiting is told why after a moment.
+	before := countFiles(filepath.Join(h.opts.CacheDir, "wazero"))
 	t0 := time.Now()
-	marker := h.compileMarker(wasm)
-	_, statErr := os.Stat(marker)
-	info.CompileCached = statErr == nil
-	if h.opts.Progress != nil && !info.CompileCached {
-		h.opts.Progress(fmt.Sprintf("compiling plugin %s (the first time takes about a second; cached afterwards)...", name))
+	var slow *time.Timer
+	if h.opts.Progress != nil {
+		slow = time.AfterFunc(300*time.Millisecond, func() {
+			h.opts.Progress(fmt.Sprintf("compiling plugin %s (the first time takes about a second; cached afterwards)...", name))
+		})
 	}
 	mod, err := rt.Compile(ctx, wasm)
+	if slow != nil {
+		slow.Stop()
+	}
 	if err != nil {
 		rt.Close(ctx)
 		return nil, fmt.Errorf("%w: %v", ErrBadModule, err)
 	}
 	info.Compile = time.Since(t0)
-	if !info.CompileCached {
-		os.WriteFile(marker, nil, 0o644) // only feeds the progress line; failure is harmless
-	}
+	info.CompileCached = countFiles(filepath.Join(h.opts.CacheDir, "wazero")) == before
 	return &module{
 		newInstance: func(ctx context.Context, s *session) (engine.Instance, error) {
 			return mod.Instantiate(ctx, s, func(line string) { s.p.log.Debug("plugin output", "line", line) })
@@ -453,11 +456,16 @@ func (h *Host) unreserve(cfg PluginConfig) {
 	}
 }
 
-// compileMarker is a file whose presence says this module was compiled
-// into wazero's disk cache before (wazero does not tell).
-func (h *Host) compileMarker(wasm []byte) string {
-	sum := sha256.Sum256(wasm)
-	return filepath.Join(h.opts.CacheDir, "wazero", "compiled-"+hex.EncodeToString(sum[:12]))
+// countFiles counts the files under dir (0 if it cannot be read).
+func countFiles(dir string) int {
+	n := 0
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	return n
 }
 
 // Plugin returns a loaded plugin by name.

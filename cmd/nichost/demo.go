@@ -19,6 +19,7 @@ import (
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/internal/simnet"
 	"github.com/nichost/nichost/plugins/lan/landev"
+	"github.com/nichost/nichost/plugins/wiznet/wdev"
 )
 
 // The demo is nichost's main job on built-in simulated hardware: every NIC
@@ -136,6 +137,9 @@ func (d *demo) close() {
 // devices lists the simulated hardware, one per NIC plugin in the tree.
 func (d *demo) devices() []device {
 	var devs []device
+	w := wdev.New(d.router.Attach("eth0"), "eth0", true)
+	d.closer = append(d.closer, w.Close)
+	devs = append(devs, device{name: "eth0", class: abi.ClassWIZNET5K, plugin: "plugins/wiznet", buses: w.Buses, sims: w.Sims})
 	lan := landev.New(d.router, "lan0", 300*time.Millisecond)
 	devs = append(devs, device{name: "lan0", class: abi.ClassLAN, plugin: "plugins/lan", buses: lan.Buses, sims: lan.Sims})
 	return devs

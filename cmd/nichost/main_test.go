@@ -46,8 +46,8 @@ func TestDemo_JSON(t *testing.T) {
 			t.Errorf("NIC %+v did not make it through the network", n)
 		}
 	}
-	if !classes["LAN"] {
-		t.Fatalf("no LAN NIC in %s", out)
+	if !classes["LAN"] || !classes["WIZNET5K"] {
+		t.Fatalf("the demo lacks the LAN or the WIZNET5K NIC:\n%s", out)
 	}
 }
 
@@ -143,12 +143,14 @@ func TestTestCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := run(t, "test", filepath.Join(root, "plugins", "lan"), "--sim", "lan8720")
-	if err != nil || !strings.Contains(out, "PASS  DHCP lease and HTTP through the NIC") || !strings.Contains(out, " passed, 0 failed") {
-		t.Fatalf("nichost test: %v\n%s", err, out)
+	for dir, sim := range map[string]string{"lan": "lan8720", "wiznet": "w5500"} {
+		out, err := run(t, "test", filepath.Join(root, "plugins", dir), "--sim", sim)
+		if err != nil || !strings.Contains(out, "PASS  DHCP lease and HTTP through the NIC") || !strings.Contains(out, " passed, 0 failed") {
+			t.Fatalf("nichost test plugins/%s --sim %s: %v\n%s", dir, sim, err, out)
+		}
 	}
 	// A driver of another class fails the suite, saying why.
-	out, err = run(t, "test", filepath.Join(root, "host", "testdata", "plugins", "needy"), "--sim", "lan8720")
+	out, err := run(t, "test", filepath.Join(root, "host", "testdata", "plugins", "needy"), "--sim", "lan8720")
 	if err == nil || !strings.Contains(out, "FAIL  load") {
 		t.Fatalf("the needy test plugin passed the LAN suite: %v\n%s", err, out)
 	}

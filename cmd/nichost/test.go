@@ -11,6 +11,7 @@ import (
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host/conformance"
 	"github.com/nichost/nichost/plugins/lan/landev"
+	"github.com/nichost/nichost/plugins/wiznet/wdev"
 )
 
 // simulators are the simulated devices a driver can be tested against, by
@@ -21,6 +22,7 @@ var simulators = map[string]struct {
 	about  string
 }{
 	"lan8720": {abi.ClassLAN, landev.Conformance, "LAN8720-style PHY over MDIO, MAC port on the simulated LAN"},
+	"w5500":   {abi.ClassWIZNET5K, wdev.Conformance, "W5500 over SPI with RSTn and INTn, on the simulated LAN"},
 }
 
 func newTest() *cobra.Command {
