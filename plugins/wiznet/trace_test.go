@@ -36,15 +36,15 @@ const tracePath = "testdata/session.trace"
 // optional reset line and a fake clock: each call into the driver is made
 // by the test, so the SPI traffic depends only on the chip's answers.
 type directHost struct {
-	spi     spi.Conn
-	rst     gpio.PinOut // nil when replaying
-	now     time.Duration
-	wake    int64
-	args    []byte
-	reply   []byte
-	raised  *abi.Error
-	frames  [][]byte
-	link    bool
+	spi    spi.Conn
+	rst    gpio.PinOut // nil when replaying
+	now    time.Duration
+	wake   int64
+	args   []byte
+	reply  []byte
+	raised *abi.Error
+	frames [][]byte
+	link   bool
 }
 
 var start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
