@@ -173,7 +173,7 @@ func (c *Chip) raise(n int, bits byte) {
 // command runs a Sn_CR command; the register reads 0 again at once.
 func (c *Chip) command(n int, cmd byte) {
 	s := &c.sockets[n]
-	name := socketName(n, snCR)
+	name := func() string { return socketName(n, snCR) } // only for messages: formatting costs
 	switch cmd {
 	case 0:
 	case cmdOPEN:
@@ -187,43 +187,43 @@ func (c *Chip) command(n int, cmd byte) {
 		c.recv(n)
 	case cmdLISTEN, cmdCONNECT, cmdDISCON, cmdSENDMAC, cmdSENDKEEP:
 		if s.regs[snSR] == srMACRAW {
-			c.misuse("%s: command 0x%02X is not valid in MACRAW mode", name, cmd)
+			c.misuse("%s: command 0x%02X is not valid in MACRAW mode", name(), cmd)
 		} else {
-			c.misuse("%s: command 0x%02X on a socket in status 0x%02X: not simulated: nichost uses MACRAW", name, cmd, s.regs[snSR])
+			c.misuse("%s: command 0x%02X on a socket in status 0x%02X: not simulated: nichost uses MACRAW", name(), cmd, s.regs[snSR])
 		}
 	default:
-		c.misuse("%s: unknown command 0x%02X", name, cmd)
+		c.misuse("%s: unknown command 0x%02X", name(), cmd)
 	}
 }
 
 // open runs OPEN. Only MACRAW on socket 0 is simulated.
 func (c *Chip) open(n int) {
 	s := &c.sockets[n]
-	name := socketName(n, snCR)
+	name := func() string { return socketName(n, snCR) } // only for messages: formatting costs
 	switch p := s.regs[snMR] & mrProto; p {
 	case protoMACRAW:
 		if n != 0 {
-			c.misuse("%s: OPEN with Sn_MR=0x%02X: MACRAW is available on socket 0 only; status stays CLOSED", name, s.regs[snMR])
+			c.misuse("%s: OPEN with Sn_MR=0x%02X: MACRAW is available on socket 0 only; status stays CLOSED", name(), s.regs[snMR])
 			s.regs[snSR] = srClosed
 			return
 		}
 	case protoTCP, protoUDP:
-		c.misuse("%s: OPEN with Sn_MR=0x%02X (TCP/UDP): not simulated: nichost uses MACRAW; status stays CLOSED", name, s.regs[snMR])
+		c.misuse("%s: OPEN with Sn_MR=0x%02X (TCP/UDP): not simulated: nichost uses MACRAW; status stays CLOSED", name(), s.regs[snMR])
 		s.regs[snSR] = srClosed
 		return
 	case protoClosed:
-		c.misuse("%s: OPEN with Sn_MR=0x%02X: no protocol set; status stays CLOSED", name, s.regs[snMR])
+		c.misuse("%s: OPEN with Sn_MR=0x%02X: no protocol set; status stays CLOSED", name(), s.regs[snMR])
 		return
 	default:
-		c.misuse("%s: OPEN with Sn_MR=0x%02X: protocol 0x%X does not exist on the W5500; status stays CLOSED", name, s.regs[snMR], p)
+		c.misuse("%s: OPEN with Sn_MR=0x%02X: protocol 0x%X does not exist on the W5500; status stays CLOSED", name(), s.regs[snMR], p)
 		return
 	}
 	c.checkTotals(name)
 	if _, size := c.layout(0, false); size == 0 {
-		c.misuse("%s: OPEN: socket 0 has no RX buffer (S0_RXBUF_SIZE=%d)", name, s.regs[snRXBUFSIZE])
+		c.misuse("%s: OPEN: socket 0 has no RX buffer (S0_RXBUF_SIZE=%d)", name(), s.regs[snRXBUFSIZE])
 	}
 	if _, size := c.layout(0, true); size == 0 {
-		c.misuse("%s: OPEN: socket 0 has no TX buffer (S0_TXBUF_SIZE=%d)", name, s.regs[snTXBUFSIZE])
+		c.misuse("%s: OPEN: socket 0 has no TX buffer (S0_TXBUF_SIZE=%d)", name(), s.regs[snTXBUFSIZE])
 	}
 	s.regs[snSR] = srMACRAW
 	s.txRD, s.txWR, s.rxRDHost, s.rxRD, s.rxWR = 0, 0, 0, 0, 0
@@ -232,7 +232,7 @@ func (c *Chip) open(n int) {
 }
 
 // checkTotals reports a TX or RX buffer total over 16 KiB.
-func (c *Chip) checkTotals(name string) {
+func (c *Chip) checkTotals(name func() string) {
 	for _, off := range []uint16{snRXBUFSIZE, snTXBUFSIZE} {
 		total := 0
 		var sizes [numSockets]byte
@@ -242,7 +242,7 @@ func (c *Chip) checkTotals(name string) {
 		}
 		if total > memKiB {
 			c.misuse("%s: OPEN: Sn_%s total %d KiB exceeds %d KiB (sockets 0-7: %v); sockets past 16 KiB get no buffer",
-				name, socketNames[off], total, memKiB, sizes)
+				name(), socketNames[off], total, memKiB, sizes)
 		}
 	}
 }
@@ -250,23 +250,23 @@ func (c *Chip) checkTotals(name string) {
 // send runs SEND in MACRAW: [TX_RD, TX_WR) goes out as one frame.
 func (c *Chip) send(n int) {
 	s := &c.sockets[n]
-	name := socketName(n, snCR)
+	name := func() string { return socketName(n, snCR) } // only for messages: formatting costs
 	if s.regs[snSR] != srMACRAW {
-		c.misuse("%s: SEND on a socket in status 0x%02X (not open)", name, s.regs[snSR])
+		c.misuse("%s: SEND on a socket in status 0x%02X (not open)", name(), s.regs[snSR])
 		return
 	}
 	if s.txStuck {
-		c.misuse("%s: SEND while the previous SEND (issued with the link down) has not completed; ignored", name)
+		c.misuse("%s: SEND while the previous SEND (issued with the link down) has not completed; ignored", name())
 		return
 	}
 	base, size := c.layout(n, true)
 	ln := int(s.txWR - s.txRD)
 	if ln > size {
-		c.misuse("%s: SEND: Sn_TX_WR 0x%04X - Sn_TX_RD 0x%04X = %d bytes exceeds the %d-byte TX buffer; ignored", name, s.txWR, s.txRD, ln, size)
+		c.misuse("%s: SEND: Sn_TX_WR 0x%04X - Sn_TX_RD 0x%04X = %d bytes exceeds the %d-byte TX buffer; ignored", name(), s.txWR, s.txRD, ln, size)
 		return
 	}
 	if ln < minFrame || ln > maxFrame {
-		c.misuse("%s: SEND: a %d-byte frame (Sn_TX_RD 0x%04X, Sn_TX_WR 0x%04X) is outside %d..%d; not transmitted", name, ln, s.txRD, s.txWR, minFrame, maxFrame)
+		c.misuse("%s: SEND: a %d-byte frame (Sn_TX_RD 0x%04X, Sn_TX_WR 0x%04X) is outside %d..%d; not transmitted", name(), ln, s.txRD, s.txWR, minFrame, maxFrame)
 		s.txRD = s.txWR
 		c.raise(n, sirSendOK)
 		return
@@ -288,13 +288,13 @@ func (c *Chip) send(n int) {
 // recv runs RECV: the host's Sn_RX_RD is committed and its space freed.
 func (c *Chip) recv(n int) {
 	s := &c.sockets[n]
-	name := socketName(n, snCR)
+	name := func() string { return socketName(n, snCR) } // only for messages: formatting costs
 	if s.regs[snSR] != srMACRAW {
-		c.misuse("%s: RECV on a socket in status 0x%02X (not open)", name, s.regs[snSR])
+		c.misuse("%s: RECV on a socket in status 0x%02X (not open)", name(), s.regs[snSR])
 		return
 	}
 	if adv := s.rxRDHost - s.rxRD; adv > s.rsr() {
-		c.misuse("%s: RECV: Sn_RX_RD 0x%04X is beyond Sn_RX_WR 0x%04X (last committed 0x%04X); ignored", name, s.rxRDHost, s.rxWR, s.rxRD)
+		c.misuse("%s: RECV: Sn_RX_RD 0x%04X is beyond Sn_RX_WR 0x%04X (last committed 0x%04X); ignored", name(), s.rxRDHost, s.rxWR, s.rxRD)
 		return
 	}
 	s.rxRD = s.rxRDHost
