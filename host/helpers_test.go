@@ -1,12 +1,10 @@
 package host_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,25 +12,8 @@ import (
 
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/hosttest"
 )
-
-// logBuf collects a host's log for assertions.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // loopback is an SPI device that answers each byte with its complement and
 // counts chip-select frames.
@@ -59,7 +40,7 @@ func (p *phyRegs) WriteReg(reg uint8, v uint16) { p.r[reg] = v }
 // rig is a host with one simulated bus of each kind.
 type rig struct {
 	h      *host.Host
-	log    *logBuf
+	log    *hosttest.LogBuffer
 	spiDev *loopback
 	spi    *bus.SimSPI
 	pin    *bus.SimPin
@@ -73,7 +54,7 @@ type rig struct {
 
 func newRig(t *testing.T, limits host.Limits) *rig {
 	t.Helper()
-	r := &rig{log: &logBuf{}, spiDev: &loopback{}, phy: &phyRegs{}}
+	r := &rig{log: &hosttest.LogBuffer{}, spiDev: &loopback{}, phy: &phyRegs{}}
 	r.spi = bus.NewSimSPI(r.spiDev)
 	r.pin = bus.NewSimPin("pin", 1)
 	uartPlugin, uartDev := bus.NewSimUARTPair()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -13,40 +12,8 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/hosttest"
 )
-
-// chanLink is a Link that records what the NIC gives the core.
-type chanLink struct {
-	mu     sync.Mutex
-	frames [][]byte
-	states []host.LinkState
-	info   []map[string]any
-}
-
-func (l *chanLink) DeliverFrame(f []byte) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.frames = append(l.frames, append([]byte(nil), f...))
-	return nil
-}
-
-func (l *chanLink) LinkChanged(s host.LinkState) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.states = append(l.states, s)
-}
-
-func (l *chanLink) Reported(m map[string]any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.info = append(l.info, m)
-}
-
-func (l *chanLink) count() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.frames)
-}
 
 func TestImports_Buses(t *testing.T) {
 	r := newRig(t, host.Limits{})
@@ -165,7 +132,7 @@ func TestImports_TimeLogFrames(t *testing.T) {
 	nics := r.load(t, "full", plugin("full")).NICs()
 	nic := nics[0]
 	ctx := ctxT(t)
-	link := &chanLink{}
+	link := &hosttest.Link{}
 	nic.Attach(link)
 
 	t.Run("now and sleep", func(t *testing.T) {
@@ -206,11 +173,11 @@ func TestImports_TimeLogFrames(t *testing.T) {
 		if _, err := nic.Call(ctx, "deliver", frame, 3); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "3 frames at the core", func() bool { return link.count() == 3 })
-		if !bytes.Equal(link.frames[0], frame) {
+		eventually(t, "3 frames at the core", func() bool { return link.Count() == 3 })
+		if !bytes.Equal(link.Frames()[0], frame) {
 			t.Fatal("the core got another frame than the driver delivered")
 		}
-		if st := link.states[len(link.states)-1]; !st.Up || st.MTU != 1500 {
+		if st := link.States()[len(link.States())-1]; !st.Up || st.MTU != 1500 {
 			t.Fatalf("core's last link state %+v", st)
 		}
 		if s := nic.Stats(); s.RxFrames != 3 || s.RxBytes != 4500 {
@@ -226,8 +193,8 @@ func TestImports_TimeLogFrames(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := map[string]any{"addr4": "10.64.0.2", "dns": []any{"10.64.0.1"}}
-		if !reflect.DeepEqual(nic.Reported(), want) || !reflect.DeepEqual(link.info[len(link.info)-1], want) {
-			t.Fatalf("reported %v / core got %v", nic.Reported(), link.info)
+		if !reflect.DeepEqual(nic.Reported(), want) || !reflect.DeepEqual(link.Reports()[len(link.Reports())-1], want) {
+			t.Fatalf("reported %v / core got %v", nic.Reported(), link.Reports())
 		}
 	})
 	t.Run("transmit", func(t *testing.T) {

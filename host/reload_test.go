@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/hosttest"
 )
 
 func TestPlugin_Reload(t *testing.T) {
@@ -12,7 +13,7 @@ func TestPlugin_Reload(t *testing.T) {
 	p := r.load(t, "full", plugin("full"))
 	nic := p.NICs()[0]
 	ctx := ctxT(t)
-	link := &chanLink{}
+	link := &hosttest.Link{}
 	nic.Attach(link)
 	if err := nic.SetConfig(ctx, host.KW{"label": "kept"}); err != nil {
 		t.Fatal(err)
@@ -51,7 +52,7 @@ func TestPlugin_Reload(t *testing.T) {
 	}
 	// The link went down with the old module, and the new one (whose
 	// active(True) fails) never brought it up.
-	if st := link.states[len(link.states)-1]; st.Up {
-		t.Fatalf("core's link states %+v; want down after the swap", link.states)
+	if st := link.States()[len(link.States())-1]; st.Up {
+		t.Fatalf("core's link states %+v; want down after the swap", link.States())
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/hosttest"
 )
 
 // A crashed instance is replaced and brought back to the state callers
@@ -20,7 +21,7 @@ func TestPlugin_RestartReplaysState(t *testing.T) {
 	p := r.load(t, "full", plugin("full"))
 	nic := p.NICs()[0]
 	ctx := ctxT(t)
-	link := &chanLink{}
+	link := &hosttest.Link{}
 	nic.Attach(link)
 	mac := []byte{0x02, 1, 2, 3, 4, 5}
 	if err := nic.SetConfig(ctx, host.KW{"label": "uplink", "mac": mac}); err != nil {
@@ -72,7 +73,7 @@ func TestPlugin_RestartReplaysState(t *testing.T) {
 		t.Error("restart activated an interface nobody activated")
 	}
 	var ups []bool
-	for _, s := range link.states {
+	for _, s := range link.States() {
 		ups = append(ups, s.Up)
 	}
 	if want := []bool{false, true, false, true}; !reflect.DeepEqual(ups, want) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/hosttest"
 	"github.com/nichost/nichost/plugins/lan/phy"
 )
 
@@ -27,7 +28,7 @@ func TestExampleManifest(t *testing.T) {
 	p := phy.New(phy.Options{Addr: 1, AutoNegTime: testANTime})
 	mdio.Attach(1, p)
 	seg := bus.NewSegment(bus.SegmentOptions{})
-	log := &logBuf{}
+	log := &hosttest.LogBuffer{}
 	h, err := host.New(host.Options{
 		Logger:   slog.New(slog.NewTextHandler(log, nil)),
 		Hostname: cfg.Hostname,

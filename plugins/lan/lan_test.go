@@ -123,11 +123,11 @@ func TestLAN_Frames(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		eventually(t, "three frames in the core", func() bool { return len(r.link.received()) >= 3 })
-		if got := markers(r.link.received()); !bytes.Equal(got, []byte{1, 3, 4}) {
+		eventually(t, "three frames in the core", func() bool { return len(r.link.Frames()) >= 3 })
+		if got := markers(r.link.Frames()); !bytes.Equal(got, []byte{1, 3, 4}) {
 			t.Fatalf("core got frames %v, want 1 (ours), 3 (broadcast), 4 (multicast); 2 is for another MAC", got)
 		}
-		if got := r.link.received()[0]; !bytes.Equal(got, frame(mac, 1)) {
+		if got := r.link.Frames()[0]; !bytes.Equal(got, frame(mac, 1)) {
 			t.Fatalf("core got % x", got)
 		}
 
@@ -171,8 +171,8 @@ func TestLAN_Cable(t *testing.T) {
 		r.phy.SetLink(true)
 		r.waitLink(t, true)
 		r.wire.WriteFrame(frame(mac, 3))
-		eventually(t, "a frame after the replug", func() bool { return len(r.link.received()) > 0 })
-		if got := markers(r.link.received()); !bytes.Equal(got, []byte{3}) {
+		eventually(t, "a frame after the replug", func() bool { return len(r.link.Frames()) > 0 })
+		if got := markers(r.link.Frames()); !bytes.Equal(got, []byte{3}) {
 			t.Fatalf("core got frames %v, want only 3 (2 arrived while unplugged)", got)
 		}
 		out := frame(mac, 4)
@@ -180,7 +180,7 @@ func TestLAN_Cable(t *testing.T) {
 		if got := r.readWire(t); !bytes.Equal(got, out) {
 			t.Fatalf("peer got % x after the replug", got)
 		}
-		if got, want := r.link.ups(), []bool{false, true, false, true}; !slices.Equal(got, want) {
+		if got, want := r.link.Ups(), []bool{false, true, false, true}; !slices.Equal(got, want) {
 			t.Fatalf("link states %v, want %v", got, want)
 		}
 	})
@@ -195,7 +195,7 @@ func TestLAN_LinkBlip(t *testing.T) {
 	r.phy.SetLink(false)
 	r.phy.SetLink(true)
 	eventually(t, "the blip reported as down then up", func() bool {
-		return slices.Equal(r.link.ups(), []bool{false, true, false, true})
+		return slices.Equal(r.link.Ups(), []bool{false, true, false, true})
 	})
 	if !r.nic.LinkState().Up {
 		t.Fatal("link state down after the blip")

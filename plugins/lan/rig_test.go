@@ -3,15 +3,14 @@
 package main_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/hosttest"
 	"github.com/nichost/nichost/plugins/lan/driver"
 	"github.com/nichost/nichost/plugins/lan/phy"
 )
@@ -22,64 +21,6 @@ const (
 	testResetTime = time.Millisecond
 	testANTime    = 30 * time.Millisecond
 )
-
-// logBuf collects a host's log.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// chanLink is a host.Link that records what the NIC gives the core.
-type chanLink struct {
-	mu     sync.Mutex
-	frames [][]byte
-	states []host.LinkState
-}
-
-func (l *chanLink) DeliverFrame(f []byte) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.frames = append(l.frames, bytes.Clone(f))
-	return nil
-}
-
-func (l *chanLink) LinkChanged(s host.LinkState) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.states = append(l.states, s)
-}
-
-func (l *chanLink) Reported(map[string]any) {}
-
-// received returns the frames delivered so far.
-func (l *chanLink) received() [][]byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([][]byte(nil), l.frames...)
-}
-
-// ups returns the sequence of link states reported, as up/down.
-func (l *chanLink) ups() []bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []bool
-	for _, s := range l.states {
-		out = append(out, s.Up)
-	}
-	return out
-}
 
 // rigConfig shapes a rig.
 type rigConfig struct {
@@ -94,14 +35,14 @@ type rigConfig struct {
 // rig is a host with the LAN plugin on a simulated segment and MDIO bus.
 type rig struct {
 	h    *host.Host
-	log  *logBuf
+	log  *hosttest.LogBuffer
 	phy  *phy.PHY
 	mdio *bus.SimMDIO
 	wire *bus.SimFramePort // the peer's port on the segment
 	port *bus.SimFramePort // the plugin's port
 	cfg  host.PluginConfig
 	nic  *host.NIC
-	link *chanLink
+	link *hosttest.Link
 	rc   rigConfig
 }
 
@@ -111,7 +52,7 @@ func newHost(t *testing.T, rc rigConfig) *rig {
 	if rc.anTime == 0 {
 		rc.anTime = testANTime
 	}
-	r := &rig{log: &logBuf{}, mdio: bus.NewSimMDIO(), link: &chanLink{}, rc: rc}
+	r := &rig{log: &hosttest.LogBuffer{}, mdio: bus.NewSimMDIO(), link: &hosttest.Link{}, rc: rc}
 	switch {
 	case rc.dev != nil:
 		r.mdio.Attach(rc.phyAddr, rc.dev)

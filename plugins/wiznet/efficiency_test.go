@@ -41,7 +41,7 @@ func TestWiznet_Efficiency(t *testing.T) {
 				before := r.traffic()
 				for i := range n {
 					r.peer.WriteFrame(frame(mac, i, size))
-					eventually(t, "the frame", func() bool { return r.link.count() == i+1 })
+					eventually(t, "the frame", func() bool { return r.link.Count() == i+1 })
 				}
 				rxTr, rxCalls := report("RX, one at a time", before, n)
 
@@ -60,7 +60,7 @@ func TestWiznet_Efficiency(t *testing.T) {
 				for i := range 10 {
 					r.peer.WriteFrame(frame(mac, 100+i, size))
 				}
-				eventually(t, "the burst", func() bool { return r.link.count() == n+10 })
+				eventually(t, "the burst", func() bool { return r.link.Count() == n+10 })
 				report("RX, burst of 10", before, 10)
 
 				before = r.traffic()

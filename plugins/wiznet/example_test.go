@@ -10,6 +10,7 @@ import (
 
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/hosttest"
 	"github.com/nichost/nichost/plugins/wiznet/w5500"
 )
 
@@ -23,7 +24,7 @@ func TestExampleManifest(t *testing.T) {
 	if len(cfg.Plugins) != 1 {
 		t.Fatalf("example.yaml has %d plugins, want 1", len(cfg.Plugins))
 	}
-	log := &logBuf{}
+	log := &hosttest.LogBuffer{}
 	chip := w5500.New(w5500.Options{Strict: true, RelinkDelay: testRelink})
 	defer chip.Close()
 	seg := bus.NewSegment(bus.SegmentOptions{})

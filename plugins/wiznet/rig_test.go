@@ -3,15 +3,14 @@
 package main_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/hosttest"
 	"github.com/nichost/nichost/plugins/wiznet/driver"
 	"github.com/nichost/nichost/plugins/wiznet/w5500"
 )
@@ -19,70 +18,6 @@ import (
 // testRelink is the simulated PHY's relink time after a reset: short, but
 // long enough that the driver sees the link come up after active(True).
 const testRelink = 5 * time.Millisecond
-
-// logBuf collects a host's (and the chip's) log.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// chanLink is a host.Link that records what the NIC gives the core.
-type chanLink struct {
-	mu     sync.Mutex
-	frames [][]byte
-	states []host.LinkState
-}
-
-func (l *chanLink) DeliverFrame(f []byte) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.frames = append(l.frames, bytes.Clone(f))
-	return nil
-}
-
-func (l *chanLink) LinkChanged(s host.LinkState) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.states = append(l.states, s)
-}
-
-func (l *chanLink) Reported(map[string]any) {}
-
-// received returns the frames delivered so far.
-func (l *chanLink) received() [][]byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([][]byte(nil), l.frames...)
-}
-
-func (l *chanLink) count() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.frames)
-}
-
-// ups returns the sequence of link states reported, as up/down.
-func (l *chanLink) ups() []bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []bool
-	for _, s := range l.states {
-		out = append(out, s.Up)
-	}
-	return out
-}
 
 // rigConfig shapes a rig.
 type rigConfig struct {
@@ -99,14 +34,14 @@ type rigConfig struct {
 // goes to a segment where peer plays the other station.
 type rig struct {
 	h    *host.Host
-	log  *logBuf
+	log  *hosttest.LogBuffer
 	chip *w5500.Chip
 	spi  *bus.SimSPI
 	peer *bus.SimFramePort
 	cfg  host.PluginConfig
 	plug *host.Plugin
 	nic  *host.NIC
-	link *chanLink
+	link *hosttest.Link
 	rc   rigConfig
 }
 
@@ -114,7 +49,7 @@ type rig struct {
 // plugin. The chip is strict: the test fails if the driver misused it.
 func newHost(t *testing.T, rc rigConfig) *rig {
 	t.Helper()
-	r := &rig{log: &logBuf{}, link: &chanLink{}, rc: rc}
+	r := &rig{log: &hosttest.LogBuffer{}, link: &hosttest.Link{}, rc: rc}
 	logger := slog.New(slog.NewTextHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	r.chip = w5500.New(w5500.Options{Strict: true, Logger: logger.With("sim", "w5500"), RelinkDelay: testRelink})
 	seg := bus.NewSegment(bus.SegmentOptions{Seed: 1})

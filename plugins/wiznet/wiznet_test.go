@@ -193,10 +193,10 @@ func TestWiznet_Frames(t *testing.T) {
 		for i, dst := range [][]byte{mac, other, bcast, mcast} {
 			r.peer.WriteFrame(frame(dst, i+1, 60))
 		}
-		eventually(t, "three frames in the core", func() bool { return r.link.count() >= 3 })
+		eventually(t, "three frames in the core", func() bool { return r.link.Count() >= 3 })
 		time.Sleep(10 * time.Millisecond)
 		var seqs []int
-		for _, f := range r.link.received() {
+		for _, f := range r.link.Frames() {
 			seqs = append(seqs, seqOf(f))
 		}
 		if !slices.Equal(seqs, []int{1, 3, 4}) {
@@ -206,16 +206,16 @@ func TestWiznet_Frames(t *testing.T) {
 		// 40 frames of 1000 bytes in groups of 8 (each group fits the RX
 		// buffer): 40 KB through 16 KiB, so records straddle the end.
 		const n, size, group = 40, 1000, 8
-		base := r.link.count()
+		base := r.link.Count()
 		for i := 0; i < n; i += group {
 			for j := i; j < i+group; j++ {
 				if err := r.peer.WriteFrame(frame(mac, 100+j, size)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			eventually(t, "a group of frames in the core", func() bool { return r.link.count() >= base+i+group })
+			eventually(t, "a group of frames in the core", func() bool { return r.link.Count() >= base+i+group })
 		}
-		got := r.link.received()[base:]
+		got := r.link.Frames()[base:]
 		for i, f := range got {
 			if want := frame(mac, 100+i, size); !bytes.Equal(f, want) {
 				t.Fatalf("received frame %d: %d bytes, seq %d; want %d bytes, seq %d", i, len(f), seqOf(f), size, 100+i)
@@ -285,8 +285,8 @@ func TestWiznet_Cable(t *testing.T) {
 		r.chip.SetLink(true)
 		r.waitLink(t, true)
 		r.peer.WriteFrame(frame(mac, 3, 60))
-		eventually(t, "a frame after the replug", func() bool { return r.link.count() > 0 })
-		if got := r.link.received(); len(got) != 1 || seqOf(got[0]) != 3 {
+		eventually(t, "a frame after the replug", func() bool { return r.link.Count() > 0 })
+		if got := r.link.Frames(); len(got) != 1 || seqOf(got[0]) != 3 {
 			t.Fatalf("core got %d frames, want only frame 3", len(got))
 		}
 		out := frame(peerMAC, 4, 60)
@@ -294,7 +294,7 @@ func TestWiznet_Cable(t *testing.T) {
 		if got := r.readPeer(t); !bytes.Equal(got, out) {
 			t.Fatalf("peer got % x after the replug", got)
 		}
-		if got, want := r.link.ups(), []bool{false, true, false, true}; !slices.Equal(got, want) {
+		if got, want := r.link.Ups(), []bool{false, true, false, true}; !slices.Equal(got, want) {
 			t.Fatalf("link states %v, want %v", got, want)
 		}
 	})
@@ -306,7 +306,7 @@ func TestWiznet_MissedEdges(t *testing.T) {
 	r := newRig(t, rigConfig{deadIRQ: true, options: map[string]any{"poll_ms": 10}})
 	r.up(t)
 	r.peer.WriteFrame(frame(r.nic.MAC(), 1, 100))
-	eventually(t, "the frame through the safety poll", func() bool { return r.link.count() == 1 })
+	eventually(t, "the frame through the safety poll", func() bool { return r.link.Count() == 1 })
 }
 
 // TestWiznet_TornCounter makes a frame arrive while the driver reads
@@ -321,8 +321,8 @@ func TestWiznet_TornCounter(t *testing.T) {
 		r.chip.TearNextCounterRead()
 		want := frame(r.nic.MAC(), 7, 600) // RX_RSR goes from 0x0000 to 0x025a
 		r.peer.WriteFrame(want)
-		eventually(t, "the frame", func() bool { return r.link.count() == 1 })
-		if got := r.link.received()[0]; !bytes.Equal(got, want) {
+		eventually(t, "the frame", func() bool { return r.link.Count() == 1 })
+		if got := r.link.Frames()[0]; !bytes.Equal(got, want) {
 			t.Fatalf("got %d bytes, seq %d", len(got), seqOf(got))
 		}
 		if !strings.Contains(r.log.String(), "does not add up") {
@@ -376,9 +376,9 @@ func TestWiznet_PartialRecord(t *testing.T) {
 	r.up(t)
 	want := frame(r.nic.MAC(), 9, 600)
 	r.peer.WriteFrame(want)
-	eventually(t, "the frame", func() bool { return r.link.count() == 1 })
+	eventually(t, "the frame", func() bool { return r.link.Count() == 1 })
 	time.Sleep(20 * time.Millisecond)
-	if got := r.link.received(); len(got) != 1 || !bytes.Equal(got[0], want) {
+	if got := r.link.Frames(); len(got) != 1 || !bytes.Equal(got[0], want) {
 		t.Fatalf("got %d frames", len(got))
 	}
 	if dev.hits != 1 {
@@ -394,7 +394,7 @@ func TestWiznet_Recover(t *testing.T) {
 	r.up(t)
 	mac := r.nic.MAC()
 	r.peer.WriteFrame(frame(mac, 1, 100))
-	eventually(t, "a first frame", func() bool { return r.link.count() == 1 })
+	eventually(t, "a first frame", func() bool { return r.link.Count() == 1 })
 	if err := r.spi.Tx([]byte{0x00, 0x00, 0x04, 0x80}, nil); err != nil { // MR <- RST
 		t.Fatal(err)
 	}
@@ -403,7 +403,7 @@ func TestWiznet_Recover(t *testing.T) {
 	})
 	r.waitLink(t, true)
 	r.peer.WriteFrame(frame(mac, 2, 100))
-	eventually(t, "a frame after the recovery", func() bool { return r.link.count() == 2 })
+	eventually(t, "a frame after the recovery", func() bool { return r.link.Count() == 2 })
 	out := frame(peerMAC, 3, 100)
 	r.nic.Transmit(out)
 	if got := r.readPeer(t); !bytes.Equal(got, out) {
@@ -430,7 +430,7 @@ func TestWiznet_Config(t *testing.T) {
 	}
 	// The MAC filter follows SHAR.
 	r.peer.WriteFrame(frame(newMAC, 5, 60))
-	eventually(t, "a frame to the new MAC", func() bool { return r.link.count() == 1 })
+	eventually(t, "a frame to the new MAC", func() bool { return r.link.Count() == 1 })
 
 	if err := r.nic.SetConfig(ctx, host.KW{"trace": int64(driver.TraceTx | driver.TraceRx)}); err != nil {
 		t.Fatal(err)
