@@ -134,8 +134,11 @@ func transfer(t *testing.T, a, b *node, bAddr string, size int) {
 		t.Errorf("client read %d bytes, %v", n, err)
 	}
 	<-wrote
-	c.Close()
+	// Close only after the server has read everything: a closed endpoint
+	// with data still unacknowledged is orphaned, and on a lossy link its
+	// retransmissions back off for minutes.
 	wg.Wait()
+	c.Close()
 	if !bytes.Equal(h.Sum(nil), want[:]) || serverGot != want {
 		t.Fatalf("content differs after %d bytes each way", size)
 	}
