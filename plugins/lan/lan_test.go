@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/abi/guest"
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/plugins/lan/driver"
 	"github.com/nichost/nichost/plugins/lan/phy"
@@ -111,7 +112,7 @@ func TestLAN_Frames(t *testing.T) {
 		r := newRig(t, rigConfig{phyAddr: 1, native: native})
 		r.up(t)
 		ctx := ctxT(t)
-		if err := r.nic.SetConfig(ctx, host.KW{"trace": int64(driver.TraceTx | driver.TraceRx)}); err != nil {
+		if err := r.nic.SetConfig(ctx, host.KW{"trace": int64(guest.TraceTx | guest.TraceRx)}); err != nil {
 			t.Fatal(err)
 		}
 		mac := r.nic.MAC()
@@ -277,6 +278,7 @@ func TestLAN_Config(t *testing.T) {
 		{"low_power not a bool", host.KW{"low_power": "yes"}, abi.ErrType, "low_power"},
 		{"trace not an int", host.KW{"trace": true}, abi.ErrType, "trace"},
 		{"negative trace", host.KW{"trace": int64(-1)}, abi.ErrValue, "trace"},
+		{"unknown trace bit", host.KW{"trace": int64(16)}, abi.ErrValue, "trace"},
 		{"a bad key stops the good ones", host.KW{"low_power": true, "zzz": int64(1)}, abi.ErrValue, "zzz"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/abi/guest"
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus"
 	"github.com/nichost/nichost/plugins/wiznet/driver"
@@ -315,7 +316,7 @@ func TestWiznet_TornCounter(t *testing.T) {
 	modes(t, func(t *testing.T, rc rigConfig) {
 		r := newRig(t, rc)
 		r.up(t)
-		if err := r.nic.SetConfig(ctxT(t), host.KW{"trace": int64(driver.TraceEvents)}); err != nil {
+		if err := r.nic.SetConfig(ctxT(t), host.KW{"trace": int64(guest.TraceEvents)}); err != nil {
 			t.Fatal(err)
 		}
 		r.chip.TearNextCounterRead()
@@ -432,7 +433,7 @@ func TestWiznet_Config(t *testing.T) {
 	r.peer.WriteFrame(frame(newMAC, 5, 60))
 	eventually(t, "a frame to the new MAC", func() bool { return r.link.Count() == 1 })
 
-	if err := r.nic.SetConfig(ctx, host.KW{"trace": int64(driver.TraceTx | driver.TraceRx)}); err != nil {
+	if err := r.nic.SetConfig(ctx, host.KW{"trace": int64(guest.TraceTx | guest.TraceRx)}); err != nil {
 		t.Fatal(err)
 	}
 	if v, _ := r.nic.Config(ctx, "trace"); v != int64(6) {

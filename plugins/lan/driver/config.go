@@ -23,7 +23,7 @@ func (d *Driver) ConfigGet(iface int, name string) (any, error) {
 	case "low_power":
 		return d.lowPower, nil
 	case "trace":
-		return d.trace, nil
+		return int64(d.trace), nil
 	case "phy_addr":
 		if d.addr < 0 && d.findPHY() != nil {
 			return nil, nil
@@ -45,7 +45,7 @@ func (d *Driver) ConfigSet(iface int, kv map[string]any) error {
 	var (
 		mac      []byte
 		lowPower *bool
-		trace    *int64
+		trace    *guest.Trace
 	)
 	for _, k := range abi.SortedKeys(kv) {
 		v := kv[k]
@@ -63,14 +63,11 @@ func (d *Driver) ConfigSet(iface int, kv map[string]any) error {
 			}
 			lowPower = &b
 		case "trace":
-			n, err := abi.Int(k, v)
+			t, err := guest.ParseTrace(v)
 			if err != nil {
 				return err
 			}
-			if n < 0 {
-				return abi.ValueError("trace: %d is negative (flags: 1 events, 2 tx, 4 rx, 8 full)", n)
-			}
-			trace = &n
+			trace = &t
 		case "phy_addr", "phy_type":
 			return abi.ValueError("config parameter %q is read-only (set it as a plugin option)", k)
 		default:

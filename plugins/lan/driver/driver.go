@@ -45,14 +45,6 @@ const (
 	StatusLinkActive = 2 // link up and the interface active
 )
 
-// Trace flags of config(trace=...), MicroPython's numbering.
-const (
-	TraceEvents = 1 << 0 // PHY state machine steps
-	TraceTx     = 1 << 1 // a line per transmitted frame
-	TraceRx     = 1 << 2 // a line per received frame
-	TraceFull   = 1 << 3 // with TraceTx/TraceRx: the frame's bytes too (first 128)
-)
-
 // state is where the PHY state machine stands.
 type state int
 
@@ -98,7 +90,7 @@ type Driver struct {
 	phyType  string
 	mac      []byte
 	lowPower bool
-	trace    int64
+	trace    guest.Trace
 
 	active  bool
 	state   state
@@ -242,7 +234,7 @@ func (d *Driver) setState(s state) {
 	if old == s {
 		return
 	}
-	if d.trace&TraceEvents != 0 {
+	if d.trace.Has(guest.TraceEvents) {
 		d.env.Logf(abi.LogDebug, "lan: %v -> %v", old, s)
 	}
 	switch {

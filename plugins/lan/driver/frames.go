@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/abi/guest"
 )
 
 // maxRxPerPoll bounds the frames one poll moves; more wait for an immediate
@@ -33,8 +34,8 @@ func (d *Driver) receive() error {
 		if !d.active || d.state != stateUp || !d.accept(frame) {
 			continue
 		}
-		if d.trace&TraceRx != 0 {
-			d.traceFrame("rx", frame)
+		if d.trace.Has(guest.TraceRx) {
+			d.env.LogFrame(d.trace, "lan", "rx", frame)
 		}
 		// An error here (-ENOBUFS) means the core dropped the frame; the
 		// host counts it.
@@ -64,30 +65,8 @@ func (d *Driver) Transmit(iface int, frame []byte) error {
 	if !d.active || d.state != stateUp {
 		return abi.OSError(abi.EAGAIN, "lan: the link is down; frame dropped")
 	}
-	if d.trace&TraceTx != 0 {
-		d.traceFrame("tx", frame)
+	if d.trace.Has(guest.TraceTx) {
+		d.env.LogFrame(d.trace, "lan", "tx", frame)
 	}
 	return wrap("writing to the frame port", d.port.Write(frame))
 }
-
-// traceFrame logs one frame: length, addresses and EtherType, and with
-// TraceFull its first 128 bytes.
-func (d *Driver) traceFrame(dir string, f []byte) {
-	if len(f) < 14 {
-		d.env.Logf(abi.LogDebug, "lan: %s %d bytes (runt)", dir, len(f))
-		return
-	}
-	line := []byte{}
-	if d.trace&TraceFull != 0 {
-		line = append(line, " data "...)
-		for i, b := range f[:min(len(f), 128)] {
-			if i > 0 {
-				line = append(line, ' ')
-			}
-			line = append(line, hex[b>>4], hex[b&15])
-		}
-	}
-	d.env.Logf(abi.LogDebug, "lan: %s %d bytes %x > %x type %04x%s", dir, len(f), f[6:12], f[0:6], uint16(f[12])<<8|uint16(f[13]), line)
-}
-
-const hex = "0123456789abcdef"

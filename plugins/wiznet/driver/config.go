@@ -18,7 +18,7 @@ func (d *Driver) ConfigGet(iface int, name string) (any, error) {
 	case "mac":
 		return append([]byte(nil), d.mac...), nil
 	case "trace":
-		return d.trace, nil
+		return int64(d.trace), nil
 	}
 	return nil, abi.ValueError("unknown config parameter %q (known: %s)", name, configParams)
 }
@@ -33,7 +33,7 @@ func (d *Driver) ConfigSet(iface int, kv map[string]any) error {
 	}
 	var (
 		mac   []byte
-		trace *int64
+		trace *guest.Trace
 	)
 	for _, k := range abi.SortedKeys(kv) {
 		v := kv[k]
@@ -45,14 +45,11 @@ func (d *Driver) ConfigSet(iface int, kv map[string]any) error {
 			}
 			mac = m
 		case "trace":
-			n, err := abi.Int(k, v)
+			t, err := guest.ParseTrace(v)
 			if err != nil {
 				return err
 			}
-			if n < 0 || n > TraceEvents|TraceTx|TraceRx|TraceFull {
-				return abi.ValueError("trace: %d is not a set of flags (1 events, 2 tx, 4 rx, 8 full data), or a file name for the host", n)
-			}
-			trace = &n
+			trace = &t
 		default:
 			return abi.ValueError("unknown config parameter %q (known: %s)", k, configParams)
 		}

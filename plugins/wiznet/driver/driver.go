@@ -47,16 +47,6 @@ const (
 	StatusLinkActive = 2 // link up and the interface active
 )
 
-// Trace flags of config(trace=...), MicroPython's numbering. (A file name,
-// config(trace="x.pcapng"), is handled by the host and never reaches the
-// driver.)
-const (
-	TraceEvents = 1 << 0 // link changes, resets, resynchronisation
-	TraceTx     = 1 << 1 // a line per sent frame
-	TraceRx     = 1 << 2 // a line per received frame
-	TraceFull   = 1 << 3 // with TraceTx/TraceRx: the first 128 bytes too
-)
-
 // Driver is the WIZNET5K driver. One value serves one plugin instance with
 // one interface ("eth"); the host serialises its calls.
 type Driver struct {
@@ -72,7 +62,7 @@ type Driver struct {
 	pollEvery time.Duration // timer poll interval
 	linkEvery time.Duration // PHYCFGR read interval of timer polls
 	mac       []byte
-	trace     int64
+	trace     guest.Trace
 
 	active  bool
 	link    bool // PHYCFGR.LNK as last read (reported to the core while active)
@@ -393,7 +383,7 @@ func (d *Driver) run() error {
 
 // event logs a line when config(trace=...) includes TraceEvents.
 func (d *Driver) event(format string, a ...any) {
-	if d.trace&TraceEvents != 0 {
+	if d.trace.Has(guest.TraceEvents) {
 		d.env.Logf(abi.LogDebug, "w5500: "+format, a...)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/abi/guest"
 )
 
 // maxRounds bounds the status reads of one poll, so that a flood cannot
@@ -146,24 +147,10 @@ func (d *Driver) deliverRecords(p []byte) (used uint16, bad bool) {
 // deliver hands one frame to the core. An error (-ENOBUFS: the core's
 // queue is full) means the host dropped and counted it.
 func (d *Driver) deliver(frame []byte) {
-	if d.trace&TraceRx != 0 {
-		d.traceFrame("rx", frame)
+	if d.trace.Has(guest.TraceRx) {
+		d.env.LogFrame(d.trace, "w5500", "rx", frame)
 	}
 	_ = d.env.Deliver(0, frame)
-}
-
-// traceFrame logs one frame: length, addresses and EtherType, and with
-// TraceFull its first 128 bytes.
-func (d *Driver) traceFrame(dir string, f []byte) {
-	if len(f) < minFrame {
-		d.env.Logf(abi.LogDebug, "w5500: %s %d bytes (runt)", dir, len(f))
-		return
-	}
-	line := ""
-	if d.trace&TraceFull != 0 {
-		line = " data " + hexBytes(f[:min(len(f), 128)])
-	}
-	d.env.Logf(abi.LogDebug, "w5500: %s %d bytes %x > %x type %04x%s", dir, len(f), f[6:12], f[0:6], be16(f[12:]), line)
 }
 
 func hex4(v uint16) string {

@@ -107,8 +107,8 @@ func (d *Driver) Transmit(iface int, frame []byte) error {
 	if err := d.run(); err != nil {
 		return d.fail(err)
 	}
-	if d.trace&TraceTx != 0 {
-		d.traceFrame("tx", frame)
+	if d.trace.Has(guest.TraceTx) {
+		d.env.LogFrame(d.trace, "w5500", "tx", frame)
 	}
 	d.afterLook(parseStatus(st))
 	if !d.tx.busy && len(d.tx.ends) > 0 {
