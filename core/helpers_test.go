@@ -10,6 +10,7 @@ import (
 
 	"github.com/nichost/nichost/core"
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/hosttest"
 )
 
 // node is a stack with NICs wired to simulated Ethernet segments, standing
@@ -44,19 +45,10 @@ func (nd *node) attach(t *testing.T, seg *bus.Segment, name string, mac net.Hard
 
 func mac(last byte) net.HardwareAddr { return net.HardwareAddr{0x02, 0, 0, 0, 0, last} }
 
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctxT(t *testing.T) context.Context { return hosttest.Context(t, 30*time.Second) }
 
+// eventually polls cond until it holds or 15 s pass.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	hosttest.Eventually(t, 15*time.Second, what, cond)
 }

@@ -122,22 +122,12 @@ func (r *rig) loadErr(t *testing.T, name, src string, mutate ...func(*host.Plugi
 // noBuses loads a plugin without grants (the rig's buses go to another).
 func noBuses(c *host.PluginConfig) { c.Buses = nil }
 
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctxT(t *testing.T) context.Context { return hosttest.Context(t, 20*time.Second) }
 
-// eventually polls cond until it holds or 10s pass.
+// eventually polls cond until it holds or 10 s pass.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	hosttest.Eventually(t, 10*time.Second, what, cond)
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -15,6 +15,7 @@ import (
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/hosttest"
 	"github.com/nichost/nichost/internal/testenv"
 	"github.com/nichost/nichost/plugins/lan/phy"
 )
@@ -164,19 +165,9 @@ func (r *lanRig) leases() string {
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
-func ctxT(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctxT(t testing.TB) context.Context { return hosttest.Context(t, 2*time.Minute) }
 
 func eventually(t testing.TB, what string, limit time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	hosttest.Eventually(t, limit, what, cond)
 }

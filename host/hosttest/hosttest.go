@@ -1,12 +1,15 @@
-// Package hosttest has test doubles for code that uses package host: a
-// Link that records what a NIC hands the network core, and a log buffer
-// that several goroutines may write.
+// Package hosttest has test doubles and helpers for code that uses package
+// host: a Link that records what a NIC hands the network core, a log buffer
+// that several goroutines may write, and waiting with a bound.
 package hosttest
 
 import (
 	"bytes"
+	"context"
 	"maps"
 	"sync"
+	"testing"
+	"time"
 
 	"github.com/nichost/nichost/host"
 )
@@ -100,4 +103,24 @@ func (l *LogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Eventually polls cond every few milliseconds until it holds, failing t
+// if limit passes first.
+func Eventually(t testing.TB, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", limit, what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// Context returns a context that ends after limit or with the test.
+func Context(t testing.TB, limit time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	t.Cleanup(cancel)
+	return ctx
 }

@@ -137,22 +137,12 @@ func modes(t *testing.T, fn func(t *testing.T, rc rigConfig)) {
 	})
 }
 
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctxT(t *testing.T) context.Context { return hosttest.Context(t, 20*time.Second) }
 
 // eventually polls cond until it holds or 5 s pass.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	hosttest.Eventually(t, 5*time.Second, what, cond)
 }
 
 // up activates the NIC and waits for the link.
