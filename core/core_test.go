@@ -14,12 +14,12 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/core"
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 )
 
-func staticPair(t *testing.T, opts bus.SegmentOptions) (a, b *node, na, nb *core.NIC) {
+func staticPair(t *testing.T, opts sim.SegmentOptions) (a, b *node, na, nb *core.NIC) {
 	t.Helper()
-	seg := bus.NewSegment(opts)
+	seg := sim.NewSegment(opts)
 	a, b = newNode(t, "a"), newNode(t, "b")
 	na, nb = a.attach(t, seg, "eth0", mac(1)), b.attach(t, seg, "eth0", mac(2))
 	if err := na.SetIPConfig(map[string]any{"addr4": "192.0.2.1/24"}); err != nil {
@@ -32,7 +32,7 @@ func staticPair(t *testing.T, opts bus.SegmentOptions) (a, b *node, na, nb *core
 }
 
 func TestNIC_StaticIPConfig(t *testing.T) {
-	_, _, _, nb := staticPair(t, bus.SegmentOptions{Seed: 1})
+	_, _, _, nb := staticPair(t, sim.SegmentOptions{Seed: 1})
 	for name, want := range map[string]any{
 		"addr4": abi.Tuple{"192.0.2.2", "255.255.255.0"}, "gw4": "192.0.2.1", "dhcp4": false, "has_dhcp4": false,
 	} {
@@ -145,12 +145,12 @@ func transfer(t *testing.T, a, b *node, bAddr string, size int) {
 }
 
 func TestStack_TCP(t *testing.T) {
-	a, b, _, _ := staticPair(t, bus.SegmentOptions{Seed: 1, QueueLen: 4096})
+	a, b, _, _ := staticPair(t, sim.SegmentOptions{Seed: 1, QueueLen: 4096})
 	transfer(t, a, b, "192.0.2.2", 4<<20)
 }
 
 func TestStack_UDPAndNICBinding(t *testing.T) {
-	a, b, na, _ := staticPair(t, bus.SegmentOptions{Seed: 1})
+	a, b, na, _ := staticPair(t, sim.SegmentOptions{Seed: 1})
 	pc, err := b.st.ListenPacket("udp", ":5353")
 	if err != nil {
 		t.Fatal(err)

@@ -8,11 +8,11 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/core"
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 )
 
 // router is a node serving DHCP on 10.64.0.0/24.
-func router(t *testing.T, seg *bus.Segment, lease time.Duration) (*node, *core.DHCPServer) {
+func router(t *testing.T, seg *sim.Segment, lease time.Duration) (*node, *core.DHCPServer) {
 	t.Helper()
 	r := newNode(t, "router")
 	nic := r.attach(t, seg, "lan", mac(0xfe))
@@ -30,7 +30,7 @@ func router(t *testing.T, seg *bus.Segment, lease time.Duration) (*node, *core.D
 }
 
 func TestDHCP_LeaseRenewRelease(t *testing.T) {
-	seg := bus.NewSegment(bus.SegmentOptions{Seed: 1})
+	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1})
 	_, srv := router(t, seg, 4*time.Second)
 	client := newNode(t, "board-7")
 	nic := client.attach(t, seg, "eth0", mac(7))
@@ -72,7 +72,7 @@ func TestDHCP_LeaseRenewRelease(t *testing.T) {
 }
 
 func TestDHCP_LinkDownUpRebootsLease(t *testing.T) {
-	seg := bus.NewSegment(bus.SegmentOptions{Seed: 1})
+	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1})
 	_, srv := router(t, seg, time.Hour)
 	client := newNode(t, "c")
 	nic := client.attach(t, seg, "eth0", mac(8))
@@ -88,7 +88,7 @@ func TestDHCP_LinkDownUpRebootsLease(t *testing.T) {
 }
 
 func TestDHCP_LossyLink(t *testing.T) {
-	seg := bus.NewSegment(bus.SegmentOptions{Seed: 3, Loss: 0.3})
+	seg := sim.NewSegment(sim.SegmentOptions{Seed: 3, Loss: 0.3})
 	router(t, seg, time.Hour)
 	client := newNode(t, "c")
 	nic := client.attach(t, seg, "eth0", mac(9))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nichost/nichost/core"
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/host/hosttest"
 )
 
@@ -30,7 +31,7 @@ func newNode(t *testing.T, hostname string) *node {
 }
 
 // attach adds a NIC on seg and brings its link up.
-func (nd *node) attach(t *testing.T, seg *bus.Segment, name string, mac net.HardwareAddr) *core.NIC {
+func (nd *node) attach(t *testing.T, seg *sim.Segment, name string, mac net.HardwareAddr) *core.NIC {
 	t.Helper()
 	port := seg.Attach(name)
 	nic, err := nd.st.AddNIC(name, mac, core.LinkEthernet, port.WriteFrame)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/core"
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 )
 
 // addr6Of returns the (ip, state, preferred, valid) tuples of a NIC.
@@ -24,7 +24,7 @@ func addr6Of(t *testing.T, n *core.NIC) []abi.Tuple {
 }
 
 func TestIPv6_LinkLocalDADAndPing(t *testing.T) {
-	seg := bus.NewSegment(bus.SegmentOptions{Seed: 1})
+	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1})
 	a, b := newNode(t, "a"), newNode(t, "b")
 	na, nb := a.attach(t, seg, "eth0", mac(1)), b.attach(t, seg, "eth0", mac(2))
 	// EUI-64 from 02:00:00:00:00:01 flips the U/L bit: fe80::ff:fe00:1.
@@ -52,7 +52,7 @@ func TestIPv6_LinkLocalDADAndPing(t *testing.T) {
 }
 
 func TestIPv6_DuplicateAddress(t *testing.T) {
-	seg := bus.NewSegment(bus.SegmentOptions{Seed: 1})
+	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1})
 	a, b := newNode(t, "a"), newNode(t, "b")
 	na := a.attach(t, seg, "eth0", mac(5))
 	eventually(t, "a's DAD", func() bool { return addr6Of(t, na)[0][1] == int64(0x30) })
@@ -64,7 +64,7 @@ func TestIPv6_DuplicateAddress(t *testing.T) {
 }
 
 func TestIPv6_StaticAndTCP(t *testing.T) {
-	seg := bus.NewSegment(bus.SegmentOptions{Seed: 1, QueueLen: 4096})
+	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1, QueueLen: 4096})
 	a, b := newNode(t, "a"), newNode(t, "b")
 	na, nb := a.attach(t, seg, "eth0", mac(1)), b.attach(t, seg, "eth0", mac(2))
 	if err := na.SetIPConfig(map[string]any{"addr6": "2001:db8::1"}); err != nil {

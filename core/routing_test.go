@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 )
 
 // With two NICs, traffic leaves by the most specific on-link prefix, and
 // off-link traffic by the default gateway of the first NIC that has one.
 func TestStack_RoutingAcrossNICs(t *testing.T) {
-	seg1, seg2 := bus.NewSegment(bus.SegmentOptions{Seed: 1}), bus.NewSegment(bus.SegmentOptions{Seed: 2})
+	seg1, seg2 := sim.NewSegment(sim.SegmentOptions{Seed: 1}), sim.NewSegment(sim.SegmentOptions{Seed: 2})
 	r := newNode(t, "router")
 	e0, e1 := r.attach(t, seg1, "eth0", mac(1)), r.attach(t, seg2, "eth1", mac(2))
 	e0.SetIPConfig(map[string]any{"addr4": "192.0.2.1/24"})
@@ -39,7 +39,7 @@ func TestStack_RoutingAcrossNICs(t *testing.T) {
 
 // arpsFor counts the ARP requests for target queued at a port (other
 // traffic, such as IPv6 neighbour discovery, is ignored).
-func arpsFor(p *bus.SimFramePort, target string) int {
+func arpsFor(p *sim.FramePort, target string) int {
 	want := netip.MustParseAddr(target).As4()
 	buf := make([]byte, 2048)
 	n := 0

@@ -16,6 +16,7 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/linux"
 )
 
 // Config is the operator's configuration file (YAML):
@@ -57,14 +58,14 @@ type PluginConfig struct {
 // BusGrant grants one bus: a simulated one the host provides by name (Sim),
 // or a real Linux device described in the field of its kind.
 type BusGrant struct {
-	Kind   string            `yaml:"kind"`
-	Sim    string            `yaml:"sim"`
-	SPI    *bus.SPIConfig    `yaml:"spi"`
-	GPIO   *bus.GPIOConfig   `yaml:"gpio"`
-	UART   *bus.UARTConfig   `yaml:"uart"`
-	MDIO   *bus.MDIOConfig   `yaml:"mdio"`
-	TAP    *bus.TAPConfig    `yaml:"tap"`    // a frame port on a Linux TAP device
-	Packet *bus.PacketConfig `yaml:"packet"` // a frame port on a Linux interface (AF_PACKET)
+	Kind   string              `yaml:"kind"`
+	Sim    string              `yaml:"sim"`
+	SPI    *linux.SPIConfig    `yaml:"spi"`
+	GPIO   *linux.GPIOConfig   `yaml:"gpio"`
+	UART   *linux.UARTConfig   `yaml:"uart"`
+	MDIO   *linux.MDIOConfig   `yaml:"mdio"`
+	TAP    *linux.TAPConfig    `yaml:"tap"`    // a frame port on a Linux TAP device
+	Packet *linux.PacketConfig `yaml:"packet"` // a frame port on a Linux interface (AF_PACKET)
 }
 
 // InterfaceConfig sets one interface's identity.
@@ -374,13 +375,13 @@ func (g BusGrant) open(name string, sims map[string]any) (any, func() error, err
 	}
 	switch {
 	case g.SPI != nil:
-		c, closer, err := bus.OpenSPI(*g.SPI)
+		c, closer, err := linux.OpenSPI(*g.SPI)
 		if err != nil {
 			return nil, nil, err
 		}
 		return c, closer.Close, nil
 	case g.GPIO != nil:
-		p, err := bus.OpenGPIO(*g.GPIO)
+		p, err := linux.OpenGPIO(*g.GPIO)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -389,13 +390,13 @@ func (g BusGrant) open(name string, sims map[string]any) (any, func() error, err
 		}
 		return p, p.Halt, nil
 	case g.UART != nil:
-		u, err := bus.OpenUART(*g.UART)
+		u, err := linux.OpenUART(*g.UART)
 		if err != nil {
 			return nil, nil, err
 		}
 		return u, u.Close, nil
 	case g.MDIO != nil:
-		m, err := bus.OpenMDIO(*g.MDIO)
+		m, err := linux.OpenMDIO(*g.MDIO)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -405,13 +406,13 @@ func (g BusGrant) open(name string, sims map[string]any) (any, func() error, err
 		}
 		return m, closer, nil
 	case g.TAP != nil:
-		t, err := bus.OpenTAP(*g.TAP)
+		t, err := linux.OpenTAP(*g.TAP)
 		if err != nil {
 			return nil, nil, err
 		}
 		return t, t.Close, nil
 	case g.Packet != nil:
-		p, err := bus.OpenPacket(*g.Packet)
+		p, err := linux.OpenPacket(*g.Packet)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -7,10 +7,10 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/linux"
 )
 
-var busUART = bus.UARTConfig{Device: "/dev/ttyNICHOST9", Baud: 115200}
+var busUART = linux.UARTConfig{Device: "/dev/ttyNICHOST9", Baud: 115200}
 
 func TestHost_Hostname(t *testing.T) {
 	r := newRig(t, host.Limits{})

@@ -28,7 +28,7 @@ func TestHost_Grants(t *testing.T) {
 			`the config expects WIZNET5K, the plugin "testdriver" is LAN`},
 		{"sim bus of another kind", "full", func(c *host.PluginConfig) {
 			c.Buses = map[string]host.BusGrant{"spi": {Kind: "spi", Sim: "pin0"}}
-		}, nil, `bus "spi": a *bus.SimPin is not a spi bus`},
+		}, nil, `bus "spi": a *sim.Pin is not a spi bus`},
 		{"unknown sim bus", "full", func(c *host.PluginConfig) {
 			c.Buses = map[string]host.BusGrant{"spi": {Kind: "spi", Sim: "nope"}}
 		}, nil, `no simulated bus named "nope"`},

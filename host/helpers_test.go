@@ -11,7 +11,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/nichost/nichost/host"
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/host/hosttest"
 )
 
@@ -42,11 +42,11 @@ type rig struct {
 	h      *host.Host
 	log    *hosttest.LogBuffer
 	spiDev *loopback
-	spi    *bus.SimSPI
-	pin    *bus.SimPin
-	uart   *bus.SimUART // the device side of the plugin's UART
-	seg    *bus.Segment
-	wire   *bus.SimFramePort // a second port on the plugin's segment
+	spi    *sim.SPI
+	pin    *sim.Pin
+	uart   *sim.UART // the device side of the plugin's UART
+	seg    *sim.Segment
+	wire   *sim.FramePort // a second port on the plugin's segment
 	phy    *phyRegs
 	buses  map[string]host.BusGrant
 	limits host.Limits
@@ -55,14 +55,14 @@ type rig struct {
 func newRig(t *testing.T, limits host.Limits) *rig {
 	t.Helper()
 	r := &rig{log: &hosttest.LogBuffer{}, spiDev: &loopback{}, phy: &phyRegs{}}
-	r.spi = bus.NewSimSPI(r.spiDev)
-	r.pin = bus.NewSimPin("pin", 1)
-	uartPlugin, uartDev := bus.NewSimUARTPair()
+	r.spi = sim.NewSPI(r.spiDev)
+	r.pin = sim.NewPin("pin", 1)
+	uartPlugin, uartDev := sim.NewUARTPair()
 	r.uart = uartDev
-	r.seg = bus.NewSegment(bus.SegmentOptions{Seed: 1})
+	r.seg = sim.NewSegment(sim.SegmentOptions{Seed: 1})
 	port := r.seg.Attach("plugin")
 	r.wire = r.seg.Attach("wire")
-	mdio := bus.NewSimMDIO()
+	mdio := sim.NewMDIO()
 	mdio.Attach(1, r.phy)
 	h, err := host.New(host.Options{
 		Logger:   slog.New(slog.NewTextHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -14,6 +14,7 @@ import (
 	"github.com/nichost/nichost/core"
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/plugins/lan/phy"
 )
 
@@ -142,7 +143,7 @@ func bulk1(b *testing.B, ctx context.Context, p benchPath, send bool, size int) 
 // nichostPath: the LAN plugin (WASM) on a TAP, statically addressed.
 func nichostPath(b *testing.B) benchPath {
 	ns, tap := kernelTAP(b)
-	mdio := bus.NewSimMDIO()
+	mdio := sim.NewMDIO()
 	mdio.Attach(1, phy.New(phy.Options{Addr: 1, ResetTime: time.Millisecond, AutoNegTime: 10 * time.Millisecond}))
 	h, err := host.New(host.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Buses: map[string]any{"tap": tap, "mdio": mdio}})
 	if err != nil {

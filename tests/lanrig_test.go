@@ -14,7 +14,8 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/linux"
+	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/host/hosttest"
 	"github.com/nichost/nichost/internal/testenv"
 	"github.com/nichost/nichost/plugins/lan/phy"
@@ -41,16 +42,16 @@ type lanRig struct {
 // kernelTAP makes a namespace holding a TAP device with the kernel's
 // addresses on it, and returns the TAP (whose file descriptor stays with
 // this process: its frames are the wire between nichost and the kernel).
-func kernelTAP(t testing.TB) (*netns, *bus.TAP) {
+func kernelTAP(t testing.TB) (*netns, *linux.TAP) {
 	t.Helper()
 	ns := newNetns(t)
 	testenv.Need(t, fileExists("/dev/net/tun"), "no /dev/net/tun (TUN/TAP support)")
 	b := make([]byte, 3)
 	rand.Read(b)
 	dev := "nhtap" + hex.EncodeToString(b)
-	var tap *bus.TAP
+	var tap *linux.TAP
 	var err error
-	ns.do(t, func() { tap, err = bus.OpenTAP(bus.TAPConfig{Name: dev, Up: true}) })
+	ns.do(t, func() { tap, err = linux.OpenTAP(linux.TAPConfig{Name: dev, Up: true}) })
 	if err != nil {
 		t.Fatalf("TAP: %v", err)
 	}
@@ -69,8 +70,8 @@ type dut struct {
 }
 
 // lanDUT is the LAN plugin with a simulated PHY, its MAC on the TAP.
-func lanDUT(tap *bus.TAP) dut {
-	mdio := bus.NewSimMDIO()
+func lanDUT(tap *linux.TAP) dut {
+	mdio := sim.NewMDIO()
 	mdio.Attach(1, phy.New(phy.Options{Addr: 1, ResetTime: time.Millisecond, AutoNegTime: 50 * time.Millisecond}))
 	return dut{class: "LAN", plugin: "lan",
 		buses: map[string]host.BusGrant{"port": {Kind: "frame", Sim: "tap"}, "mdio": {Kind: "mdio", Sim: "mdio"}},
@@ -81,7 +82,7 @@ func newLANRig(t testing.TB, hostname string) *lanRig { return newRig(t, hostnam
 
 // newRig starts the kernel side (namespace, TAP, dnsmasq) and nichost with
 // the device makeDUT builds on the TAP.
-func newRig(t testing.TB, hostname string, makeDUT func(*bus.TAP) dut) *lanRig {
+func newRig(t testing.TB, hostname string, makeDUT func(*linux.TAP) dut) *lanRig {
 	t.Helper()
 	testenv.NeedTool(t, "dnsmasq", "dnsmasq-base")
 	ns, tap := kernelTAP(t)

@@ -14,6 +14,7 @@ import (
 	"github.com/nichost/nichost/core"
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/plugins/lan/phy"
 )
 
@@ -21,8 +22,8 @@ import (
 // simulated segment that loses, duplicates and reorders 5% of frames each,
 // to a peer that is a second core: 8 MiB each way must arrive intact.
 func TestLAN_LossySegment8MiB(t *testing.T) {
-	seg := bus.NewSegment(bus.SegmentOptions{Seed: 11, Loss: 0.05, Duplicate: 0.05, Reorder: 0.05, QueueLen: 4096})
-	mdio := bus.NewSimMDIO()
+	seg := sim.NewSegment(sim.SegmentOptions{Seed: 11, Loss: 0.05, Duplicate: 0.05, Reorder: 0.05, QueueLen: 4096})
+	mdio := sim.NewMDIO()
 	mdio.Attach(1, phy.New(phy.Options{Addr: 1, ResetTime: time.Millisecond, AutoNegTime: 20 * time.Millisecond}))
 	h, err := host.New(host.Options{
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -7,14 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/linux"
 	"github.com/nichost/nichost/plugins/wiznet/wdev"
 )
 
 // w5500DUT is the WIZNET5K plugin driving a simulated W5500 whose wire is
 // the TAP: the driver meets the kernel's stack and dnsmasq, not only ours.
-func w5500DUT(t testing.TB) func(*bus.TAP) dut {
-	return func(tap *bus.TAP) dut {
+func w5500DUT(t testing.TB) func(*linux.TAP) dut {
+	return func(tap *linux.TAP) dut {
 		d := wdev.New(tap, "w", true)
 		t.Cleanup(func() {
 			d.Close()

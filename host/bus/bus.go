@@ -59,7 +59,7 @@ type SPI = spi.Conn
 // The host uses Read, Out, In(pull, edge) and WaitForEdge(timeout), where a
 // negative timeout waits without limit. A host goroutine that watches a pin
 // blocks in WaitForEdge; to stop it, call Halt: every GPIO this package
-// returns (SimPin, OpenGPIO) makes Halt unblock a pending WaitForEdge, which
+// returns (sim.Pin, linux.OpenGPIO) makes Halt unblock a pending WaitForEdge, which
 // then returns false, and makes later WaitForEdge calls return false at once
 // until In is called again. The stop sequence is therefore: Halt, then wait
 // for the goroutine to return.
@@ -140,7 +140,9 @@ const (
 // EtherType; a frame is at least this long.
 const EthernetHeaderLen = 14
 
-func checkMDIOAddr(phy, reg uint8) error {
+// CheckMDIOAddr reports a PHY address or register number outside clause 22's
+// 0..31, for implementations of MDIO.
+func CheckMDIOAddr(phy, reg uint8) error {
 	if phy >= MDIOAddrs {
 		return fmt.Errorf("bus: mdio: PHY address %d out of range 0..31", phy)
 	}
@@ -149,3 +151,28 @@ func checkMDIOAddr(phy, reg uint8) error {
 	}
 	return nil
 }
+
+// CheckFrame checks the length of a frame to send on a port of the given
+// MTU, as every FramePort implementation must.
+func CheckFrame(frame []byte, mtu int) error {
+	if len(frame) < EthernetHeaderLen {
+		return fmt.Errorf("bus: frame: %d bytes is shorter than the %d-byte Ethernet header", len(frame), EthernetHeaderLen)
+	}
+	if len(frame) > mtu+EthernetHeaderLen {
+		return fmt.Errorf("%w: %d-byte frame exceeds MTU %d + %d-byte header", ErrFrameTooLong, len(frame), mtu, EthernetHeaderLen)
+	}
+	return nil
+}
+
+// Defaults shared by the implementations.
+const (
+	// DefaultMTU is an Ethernet port's MTU (its payload, without the
+	// header) when its options name none.
+	DefaultMTU = 1500
+	// DefaultFrameQueue is the receive queue of a frame port, in frames,
+	// when its options name none.
+	DefaultFrameQueue = 512
+	// DefaultUARTBuffer is the receive buffer of a UART, in bytes, when its
+	// options name none.
+	DefaultUARTBuffer = 64 << 10
+)

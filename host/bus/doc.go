@@ -1,6 +1,6 @@
 // Package bus defines the hardware buses nichost hands to driver plugins,
-// and provides them three ways: simulated, on real Linux devices, and
-// recorded or replayed from a trace file.
+// the contracts every
+// implementation (simulated, Linux, recorded) follows.
 //
 // # Contracts
 //
@@ -33,35 +33,21 @@
 // an io.Closer, the UART has Close, and the GPIO and MDIO values returned by
 // OpenGPIO and OpenMDIO implement io.Closer.
 //
-// # Simulated buses
+// # Implementations
 //
-// A device simulator (a chip model in a plugin's directory) plugs its device
-// side into a simulated bus and the host hands the driver side to the
-// plugin: NewSimSPI with an SPIDevice, NewSimPin (SetLevel and OnOut on the
-// device side), NewSimUARTPair (one end each), NewSegment and
-// Segment.Attach (an Ethernet hub with seeded loss, duplication, reordering
-// and delay), and NewSimMDIO with PHYRegisters. Queues are bounded; what
-// overflows is dropped and counted in Stats, as real hardware would.
+// This package holds only the contracts, their value types and constants.
+// The buses themselves live beside it, so that a device simulator links
+// neither Linux device code nor the serial library:
 //
-// # Real buses
+//   - package sim: simulated buses a device simulator plugs its device side
+//     into (SPI, GPIO, UART pairs, MDIO, an Ethernet segment);
+//   - package linux: real devices (spidev, GPIO character device, serial
+//     ports, MII ioctls, TAP, AF_PACKET), each opened from a config struct;
+//   - package spitrace: SPI sessions recorded to and replayed from a
+//     JSON-lines trace.
 //
-// OpenSPI (spidev), OpenGPIO (GPIO character device) use periph.io/x/host,
-// initialised on first use; OpenUART uses go.bug.st/serial; OpenMDIO uses
-// the MII ioctls of a Linux network interface and is read-only unless the
-// config allows writes. OpenTAP (a TAP device through /dev/net/tun) and
-// OpenPacket (an existing interface through an AF_PACKET socket) are frame
-// ports. Each takes a config struct with yaml tags and a Validate method
-// that names the bad field.
-//
-// # Record and replay
-//
-// RecordSPI wraps an SPI conn and writes every transaction to a JSON-lines
-// trace (see TraceFormat for the format); ReplaySPI plays a trace back as an
-// SPI conn, returning the recorded reads and failing with the transaction
-// index when the driver writes something else. ReadTrace loads a trace for
-// inspection.
-//
-// Errors made by this package start with "bus: " and wrap their cause with
-// %w; ErrClosed, ErrFrameTooLong and ErrReadOnly can be matched with
-// errors.Is. Errors of a real SPI conn come from periph unchanged.
+// Errors made by this package and its implementations start with "bus: "
+// and wrap their cause with %w; ErrClosed, ErrFrameTooLong and ErrReadOnly
+// can be matched with errors.Is. Errors of a real SPI conn come from periph
+// unchanged.
 package bus

@@ -1,17 +1,20 @@
-package bus
+package bus_test
 
 import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 )
 
 func TestForward(t *testing.T) {
-	seg := NewSegment(SegmentOptions{Seed: 1})
+	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1})
 	a, b := seg.Attach("a"), seg.Attach("b")
 	var mu sync.Mutex
 	var got [][]byte
-	stop := Forward(b, func(f []byte) {
+	stop := bus.Forward(b, func(f []byte) {
 		mu.Lock()
 		got = append(got, append([]byte(nil), f...))
 		mu.Unlock()

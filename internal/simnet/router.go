@@ -22,11 +22,12 @@ import (
 
 	"github.com/nichost/nichost/core"
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 )
 
 // Options configure a Router. Zero fields take the defaults shown.
 type Options struct {
-	Segment  bus.SegmentOptions // loss, delay, ... of the LAN (none)
+	Segment  sim.SegmentOptions // loss, delay, ... of the LAN (none)
 	Domain   string             // DNS zone ("sim.nichost")
 	PageSize int                // bytes served at http://www.<domain>/ (256 KiB)
 	Logger   *slog.Logger
@@ -42,7 +43,7 @@ var (
 
 // Router is the simulated LAN and its router.
 type Router struct {
-	Segment *bus.Segment
+	Segment *sim.Segment
 	Stack   *core.Stack
 	NIC     *core.NIC
 	DHCP    *core.DHCPServer
@@ -51,7 +52,7 @@ type Router struct {
 
 	dnsSrv   *dns.Server
 	httpSrv  *http.Server
-	port     *bus.SimFramePort
+	port     *sim.FramePort
 	stopPump func()
 	wg       sync.WaitGroup
 }
@@ -70,7 +71,7 @@ func NewRouter(opts Options) (*Router, error) {
 	if err := opts.Segment.Validate(); err != nil {
 		return nil, fmt.Errorf("simnet: %w", err)
 	}
-	r := &Router{Segment: bus.NewSegment(opts.Segment), Domain: opts.Domain}
+	r := &Router{Segment: sim.NewSegment(opts.Segment), Domain: opts.Domain}
 	r.Page = make([]byte, opts.PageSize)
 	for i := range r.Page {
 		r.Page[i] = "nichost simulated router\n"[i%25]
@@ -108,7 +109,7 @@ func NewRouter(opts Options) (*Router, error) {
 }
 
 // Attach adds a port on the LAN for a device (a simulated chip's wire).
-func (r *Router) Attach(name string) *bus.SimFramePort { return r.Segment.Attach(name) }
+func (r *Router) Attach(name string) *sim.FramePort { return r.Segment.Attach(name) }
 
 // URL is the address of the router's web page.
 func (r *Router) URL() string { return "http://www." + r.Domain + "/" }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/host"
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/host/hosttest"
 	"github.com/nichost/nichost/plugins/lan/phy"
 )
@@ -24,10 +24,10 @@ func TestExampleManifest(t *testing.T) {
 	if len(cfg.Plugins) != 1 {
 		t.Fatalf("example.yaml has %d plugins, want 1", len(cfg.Plugins))
 	}
-	mdio := bus.NewSimMDIO()
+	mdio := sim.NewMDIO()
 	p := phy.New(phy.Options{Addr: 1, AutoNegTime: testANTime})
 	mdio.Attach(1, p)
-	seg := bus.NewSegment(bus.SegmentOptions{})
+	seg := sim.NewSegment(sim.SegmentOptions{})
 	log := &hosttest.LogBuffer{}
 	h, err := host.New(host.Options{
 		Logger:   slog.New(slog.NewTextHandler(log, nil)),

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/host"
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/host/hosttest"
 	"github.com/nichost/nichost/plugins/lan/driver"
 	"github.com/nichost/nichost/plugins/lan/phy"
@@ -26,7 +26,7 @@ const (
 type rigConfig struct {
 	native  bool             // run the driver natively instead of as WASM
 	phyAddr uint8            // where the PHY sits on the MDIO bus
-	dev     bus.PHYRegisters // another device instead of the LAN8720A simulator
+	dev     sim.PHYRegisters // another device instead of the LAN8720A simulator
 	noPHY   bool             // an empty MDIO bus
 	anTime  time.Duration    // 0: testANTime
 	options map[string]any   // plugin options
@@ -37,9 +37,9 @@ type rig struct {
 	h    *host.Host
 	log  *hosttest.LogBuffer
 	phy  *phy.PHY
-	mdio *bus.SimMDIO
-	wire *bus.SimFramePort // the peer's port on the segment
-	port *bus.SimFramePort // the plugin's port
+	mdio *sim.MDIO
+	wire *sim.FramePort // the peer's port on the segment
+	port *sim.FramePort // the plugin's port
 	cfg  host.PluginConfig
 	nic  *host.NIC
 	link *hosttest.Link
@@ -52,7 +52,7 @@ func newHost(t *testing.T, rc rigConfig) *rig {
 	if rc.anTime == 0 {
 		rc.anTime = testANTime
 	}
-	r := &rig{log: &hosttest.LogBuffer{}, mdio: bus.NewSimMDIO(), link: &hosttest.Link{}, rc: rc}
+	r := &rig{log: &hosttest.LogBuffer{}, mdio: sim.NewMDIO(), link: &hosttest.Link{}, rc: rc}
 	switch {
 	case rc.dev != nil:
 		r.mdio.Attach(rc.phyAddr, rc.dev)
@@ -60,7 +60,7 @@ func newHost(t *testing.T, rc rigConfig) *rig {
 		r.phy = phy.New(phy.Options{Addr: rc.phyAddr, ResetTime: testResetTime, AutoNegTime: rc.anTime})
 		r.mdio.Attach(rc.phyAddr, r.phy)
 	}
-	seg := bus.NewSegment(bus.SegmentOptions{Seed: 1})
+	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1})
 	r.port = seg.Attach("plugin")
 	r.wire = seg.Attach("peer")
 	h, err := host.New(host.Options{

@@ -13,7 +13,7 @@ import (
 
 	"github.com/nichost/nichost/abi/guest"
 	"github.com/nichost/nichost/host"
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/plugins/wiznet/driver"
 	"github.com/nichost/nichost/plugins/wiznet/w5500"
 )
@@ -22,8 +22,8 @@ import (
 // goes to peer, with a Link counting what the driver delivers.
 type benchNIC struct {
 	nic  *host.NIC
-	spi  *bus.SimSPI
-	peer *bus.SimFramePort
+	spi  *sim.SPI
+	peer *sim.FramePort
 	rx   atomic.Int64
 }
 
@@ -34,11 +34,11 @@ func (countLink) LinkChanged(host.LinkState)  {}
 func (countLink) Reported(map[string]any)     {}
 
 func newBenchNIC(b *testing.B, native bool) *benchNIC {
-	seg := bus.NewSegment(bus.SegmentOptions{Seed: 1, QueueLen: 4096})
+	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1, QueueLen: 4096})
 	chip := w5500.New(w5500.Options{Strict: true, Unpaced: true})
 	b.Cleanup(chip.Close)
 	chip.Attach(seg.Attach("chip"))
-	spi := bus.NewSimSPI(chip)
+	spi := sim.NewSPI(chip)
 	h, err := host.New(host.Options{
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Buses:  map[string]any{"spi": spi, "int": chip.INT(), "rst": chip.RST()},

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/host"
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/host/hosttest"
 	"github.com/nichost/nichost/plugins/wiznet/w5500"
 )
@@ -27,12 +27,12 @@ func TestExampleManifest(t *testing.T) {
 	log := &hosttest.LogBuffer{}
 	chip := w5500.New(w5500.Options{Strict: true, RelinkDelay: testRelink})
 	defer chip.Close()
-	seg := bus.NewSegment(bus.SegmentOptions{})
+	seg := sim.NewSegment(sim.SegmentOptions{})
 	chip.Attach(seg.Attach("w5500"))
 	h, err := host.New(host.Options{
 		Logger:   slog.New(slog.NewTextHandler(log, nil)),
 		Hostname: cfg.Hostname,
-		Buses:    map[string]any{"w5500-spi": bus.NewSimSPI(chip), "w5500-int": chip.INT(), "w5500-rst": chip.RST()},
+		Buses:    map[string]any{"w5500-spi": sim.NewSPI(chip), "w5500-int": chip.INT(), "w5500-rst": chip.RST()},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/host"
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/host/hosttest"
 	"github.com/nichost/nichost/plugins/wiznet/driver"
 	"github.com/nichost/nichost/plugins/wiznet/w5500"
@@ -25,8 +25,8 @@ type rigConfig struct {
 	noIRQ   bool          // grant no "int" line: the driver polls
 	noRst   bool          // grant no "rst" line: the driver resets with MR.RST
 	deadIRQ bool          // grant an "int" line that never moves (edges missed)
-	dev     bus.SPIDevice // another SPI device instead of the chip
-	wrap    func(bus.SPIDevice) bus.SPIDevice
+	dev     sim.SPIDevice // another SPI device instead of the chip
+	wrap    func(sim.SPIDevice) sim.SPIDevice
 	options map[string]any // plugin options
 }
 
@@ -36,8 +36,8 @@ type rig struct {
 	h    *host.Host
 	log  *hosttest.LogBuffer
 	chip *w5500.Chip
-	spi  *bus.SimSPI
-	peer *bus.SimFramePort
+	spi  *sim.SPI
+	peer *sim.FramePort
 	cfg  host.PluginConfig
 	plug *host.Plugin
 	nic  *host.NIC
@@ -52,18 +52,18 @@ func newHost(t *testing.T, rc rigConfig) *rig {
 	r := &rig{log: &hosttest.LogBuffer{}, link: &hosttest.Link{}, rc: rc}
 	logger := slog.New(slog.NewTextHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	r.chip = w5500.New(w5500.Options{Strict: true, Logger: logger.With("sim", "w5500"), RelinkDelay: testRelink})
-	seg := bus.NewSegment(bus.SegmentOptions{Seed: 1})
+	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1})
 	r.chip.Attach(seg.Attach("w5500"))
 	r.peer = seg.Attach("peer")
-	var dev bus.SPIDevice = r.chip
+	var dev sim.SPIDevice = r.chip
 	if rc.dev != nil {
 		dev = rc.dev
 	}
 	if rc.wrap != nil {
 		dev = rc.wrap(dev)
 	}
-	r.spi = bus.NewSimSPI(dev)
-	buses := map[string]any{"w-spi": r.spi, "w-int": r.chip.INT(), "w-rst": r.chip.RST(), "w-dead": bus.NewSimPin("dead", 9)}
+	r.spi = sim.NewSPI(dev)
+	buses := map[string]any{"w-spi": r.spi, "w-int": r.chip.INT(), "w-rst": r.chip.RST(), "w-dead": sim.NewPin("dead", 9)}
 	h, err := host.New(host.Options{Logger: logger, Hostname: "wiztest", Buses: buses})
 	if err != nil {
 		t.Fatal(err)

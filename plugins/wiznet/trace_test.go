@@ -14,7 +14,8 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/abi/guest"
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
+	"github.com/nichost/nichost/host/bus/spitrace"
 	"github.com/nichost/nichost/plugins/wiznet/driver"
 	"github.com/nichost/nichost/plugins/wiznet/w5500"
 )
@@ -192,14 +193,14 @@ func session(t *testing.T, h *directHost, inject func([][]byte)) {
 }
 
 func record(t *testing.T) {
-	seg := bus.NewSegment(bus.SegmentOptions{Seed: 1})
+	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1})
 	peer := seg.Attach("peer")
 	h := &directHost{wake: -1}
 	chip := w5500.New(w5500.Options{Strict: true, Now: h.clock, RelinkDelay: time.Millisecond})
 	defer chip.Close()
 	chip.Attach(seg.Attach("chip"))
 	var buf bytes.Buffer
-	rec := bus.RecordSPI(bus.NewSimSPI(chip), &buf)
+	rec := spitrace.Record(sim.NewSPI(chip), &buf)
 	h.spi, h.rst = rec, chip.RST()
 	session(t, h, func(frames [][]byte) {
 		for _, f := range frames {
@@ -226,9 +227,9 @@ func record(t *testing.T) {
 // by length only.
 func shape(_ int, want, got []byte) error {
 	if len(want) <= 8 {
-		return bus.CompareExact(0, want, got)
+		return spitrace.CompareExact(0, want, got)
 	}
-	return bus.CompareLength(0, want, got)
+	return spitrace.CompareLength(0, want, got)
 }
 
 func TestTrace_ReplayDriverAlone(t *testing.T) {
@@ -241,7 +242,7 @@ func TestTrace_ReplayDriverAlone(t *testing.T) {
 		t.Fatalf("%v (record it with NICHOST_RECORD=1)", err)
 	}
 	defer f.Close()
-	replay, err := bus.ReplaySPI(f, bus.ReplayOptions{CompareWrites: shape})
+	replay, err := spitrace.Replay(f, spitrace.ReplayOptions{CompareWrites: shape})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +260,7 @@ func TestTrace_ReplayDetectsChange(t *testing.T) {
 		t.Skip("no trace recorded")
 	}
 	defer f.Close()
-	replay, err := bus.ReplaySPI(f, bus.ReplayOptions{CompareWrites: shape})
+	replay, err := spitrace.Replay(f, spitrace.ReplayOptions{CompareWrites: shape})
 	if err != nil {
 		t.Fatal(err)
 	}

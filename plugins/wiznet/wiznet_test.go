@@ -14,7 +14,7 @@ import (
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/abi/guest"
 	"github.com/nichost/nichost/host"
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/plugins/wiznet/driver"
 )
 
@@ -336,7 +336,7 @@ func TestWiznet_TornCounter(t *testing.T) {
 // stored only part of the last record (RX_RSR and RX_WR 0x80 lower), as
 // seen on real chips under load.
 type partialDev struct {
-	bus.SPIDevice
+	sim.SPIDevice
 	n    int
 	hdr  [3]byte
 	hits int
@@ -370,7 +370,7 @@ func (p *partialDev) Transfer(w, r []byte) {
 
 func TestWiznet_PartialRecord(t *testing.T) {
 	var dev *partialDev
-	r := newRig(t, rigConfig{noIRQ: true, native: true, wrap: func(d bus.SPIDevice) bus.SPIDevice {
+	r := newRig(t, rigConfig{noIRQ: true, native: true, wrap: func(d sim.SPIDevice) sim.SPIDevice {
 		dev = &partialDev{SPIDevice: d}
 		return dev
 	}})

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/host"
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/host/conformance"
 	"github.com/nichost/nichost/internal/simnet"
 	"github.com/nichost/nichost/plugins/lan/phy"
@@ -17,7 +17,7 @@ import (
 // that negotiates in autoNeg.
 func New(lan *simnet.Router, name string, autoNeg time.Duration) *conformance.Device {
 	p := phy.New(phy.Options{Addr: 1, AutoNegTime: autoNeg})
-	mdio := bus.NewSimMDIO()
+	mdio := sim.NewMDIO()
 	mdio.Attach(1, p)
 	port := lan.Attach(name)
 	return &conformance.Device{

@@ -2,7 +2,7 @@ package phy
 
 import "time"
 
-// ReadReg implements bus.PHYRegisters: it reads reg as a driver would, with
+// ReadReg implements sim.PHYRegisters: it reads reg as a driver would, with
 // the side effects of a read (BMSR's link latch and ANER's page-received
 // bit are released, the interrupt source register is cleared).
 func (p *PHY) ReadReg(reg uint8) uint16 {
@@ -93,7 +93,7 @@ func (p *PHY) read(reg uint8, consume bool) uint16 {
 	return 0 // reserved, unimplemented, and the symbol error counter
 }
 
-// WriteReg implements bus.PHYRegisters. Read-only registers and bits ignore
+// WriteReg implements sim.PHYRegisters. Read-only registers and bits ignore
 // the write; so does every register while a soft reset is in progress.
 func (p *PHY) WriteReg(reg uint8, v uint16) {
 	p.mu.Lock()

@@ -5,14 +5,14 @@ package phy_test
 import (
 	"testing"
 
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/plugins/lan/phy"
 )
 
-var _ bus.PHYRegisters = (*phy.PHY)(nil)
+var _ sim.PHYRegisters = (*phy.PHY)(nil)
 
 func TestPHY_OnSimMDIO(t *testing.T) {
-	m := bus.NewSimMDIO()
+	m := sim.NewMDIO()
 	m.Attach(1, phy.New(phy.Options{Addr: 1}))
 	for _, tc := range []struct {
 		addr, reg uint8

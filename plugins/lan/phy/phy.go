@@ -1,7 +1,7 @@
 // Package phy simulates a Microchip/SMSC LAN8720A Ethernet PHY at the
 // register level, for the LAN driver's tests and for simulated networks.
 //
-// A *PHY implements host/bus.PHYRegisters: attach it to a bus.SimMDIO at
+// A *PHY implements host/sim.PHYRegisters: attach it to a sim.MDIO at
 // the address its PHYAD strap gives (Options.Addr). It models the clause 22
 // registers 0-6 and the vendor registers 17, 18, 26, 27 and 29-31 as the
 // driver sees them over MDIO, and a cable to a link partner:

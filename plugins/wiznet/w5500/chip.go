@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 	"periph.io/x/conn/v3/gpio"
 )
 
@@ -55,15 +56,15 @@ type Stats struct {
 	RxDropped    uint64 // frames that passed the MAC filter but did not fit (or were over 1514 bytes)
 }
 
-// Chip is a simulated W5500. It implements bus.SPIDevice: plug it into
-// bus.NewSimSPI. INT and RST are its interrupt output and reset input;
+// Chip is a simulated W5500. It implements sim.SPIDevice: plug it into
+// sim.NewSPI. INT and RST are its interrupt output and reset input;
 // Attach connects its Ethernet side. It is safe for concurrent use.
 type Chip struct {
 	opts Options
 	log  *slog.Logger
 
-	intPin *bus.SimPin
-	rstPin *bus.SimPin
+	intPin *sim.Pin
+	rstPin *sim.Pin
 
 	attachMu sync.Mutex // serialises Attach and Close
 
@@ -102,7 +103,7 @@ type Chip struct {
 	stats    Stats
 }
 
-var _ bus.SPIDevice = (*Chip)(nil)
+var _ sim.SPIDevice = (*Chip)(nil)
 
 // New returns a chip just out of power-on reset with its PLL locked, all
 // registers at their reset values, the cable plugged and the link up.
@@ -120,8 +121,8 @@ func New(opts Options) *Chip {
 	c := &Chip{
 		opts:    opts,
 		log:     log.With("chip", "w5500"),
-		intPin:  bus.NewSimPin("W5500.INTn", 0),
-		rstPin:  bus.NewSimPin("W5500.RSTn", 1),
+		intPin:  sim.NewPin("W5500.INTn", 0),
+		rstPin:  sim.NewPin("W5500.RSTn", 1),
 		cable:   true,
 		phyMode: phyDefault &^ phyRST,
 	}
@@ -135,14 +136,14 @@ func New(opts Options) *Chip {
 
 // INT returns the chip's INTn output: low while (IR & IMR) != 0 or
 // (SIR & SIMR) != 0. Hand it to the driver as a GPIO input.
-func (c *Chip) INT() *bus.SimPin { return c.intPin }
+func (c *Chip) INT() *sim.Pin { return c.intPin }
 
 // RST returns the chip's RSTn input. The driver drives it as a GPIO output:
 // low holds the chip in reset, high releases it. Until the driver drives
 // it, the line is taken as pulled up (the chip runs); once driven low, only
 // Out(High) releases it (turning the pin into an input does not: the
 // simulated line has no pull-up to follow).
-func (c *Chip) RST() *bus.SimPin { return c.rstPin }
+func (c *Chip) RST() *sim.Pin { return c.rstPin }
 
 // SetLink plugs (true) or unplugs (false) the cable. It takes effect at
 // once: PHYCFGR.LNK follows, and while the link is down no frame is

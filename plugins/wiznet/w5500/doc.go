@@ -2,10 +2,10 @@
 // register level, for the WIZNET5K driver's tests, `nichost demo` and
 // `nichost test`.
 //
-// A *Chip is the SPI slave (bus.SPIDevice: plug it into bus.NewSimSPI), two
+// A *Chip is the SPI slave (sim.SPIDevice: plug it into sim.NewSPI), two
 // pins (INT, the active-low interrupt output, and RST, the reset input the
 // driver drives) and a cable (Attach to a bus.FramePort such as a port of a
-// bus.Segment or a TAP; SetLink plugs and unplugs it). It is strict: every
+// sim.Segment or a TAP; SetLink plugs and unplugs it). It is strict: every
 // misuse is logged and, with Options.Strict, recorded for Errors, naming
 // the register and what was wrong; behaviour does not depend on Strict.
 //

@@ -3,7 +3,7 @@ package w5500_test
 import (
 	"fmt"
 
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/plugins/wiznet/w5500"
 )
 
@@ -13,7 +13,7 @@ import (
 func Example() {
 	chip := w5500.New(w5500.Options{Strict: true})
 	defer chip.Close()
-	spi := bus.NewSimSPI(chip)
+	spi := sim.NewSPI(chip)
 
 	r := make([]byte, 4)
 	spi.Tx([]byte{0x00, 0x39, 0x00, 0x00}, r) // offset, control (BSB 0, read, VDM), 1 data byte

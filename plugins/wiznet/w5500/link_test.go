@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 	"periph.io/x/conn/v3/gpio"
 )
 
@@ -144,12 +144,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // frames; the receiver's INTn falls; frames sent while its cable is out
 // are lost.
 func TestChip_TwoChipsOnSegment(t *testing.T) {
-	seg := bus.NewSegment(bus.SegmentOptions{})
+	seg := sim.NewSegment(sim.SegmentOptions{})
 	a, _ := newChip(t)
 	b, _ := newChip(t)
 	a.Attach(seg.Attach("a"))
 	b.Attach(seg.Attach("b"))
-	spiA, spiB := bus.NewSimSPI(a), bus.NewSimSPI(b)
+	spiA, spiB := sim.NewSPI(a), sim.NewSPI(b)
 	openMACRAW(t, a, macA, mrMFEN)
 	openMACRAW(t, b, macB, mrMFEN)
 	wr(b, 0, regSIMR, 0x01)
@@ -202,7 +202,7 @@ func TestChip_TwoChipsOnSegment(t *testing.T) {
 // Attach(nil) and Close stop the receive goroutine; frames are not
 // received afterwards.
 func TestChip_Detach(t *testing.T) {
-	seg := bus.NewSegment(bus.SegmentOptions{})
+	seg := sim.NewSegment(sim.SegmentOptions{})
 	c, _ := newChip(t)
 	port := seg.Attach("chip")
 	c.Attach(port)

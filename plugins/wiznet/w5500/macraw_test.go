@@ -5,12 +5,13 @@ import (
 	"testing"
 
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 )
 
 // wire attaches the chip to a new segment and returns the peer's port.
-func wire(t *testing.T, c *Chip) *bus.SimFramePort {
+func wire(t *testing.T, c *Chip) *sim.FramePort {
 	t.Helper()
-	seg := bus.NewSegment(bus.SegmentOptions{})
+	seg := sim.NewSegment(sim.SegmentOptions{})
 	c.Attach(seg.Attach("w5500"))
 	peer := seg.Attach("peer")
 	t.Cleanup(func() { peer.Close() })

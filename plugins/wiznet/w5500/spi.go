@@ -36,7 +36,7 @@ func (f *spiFrame) once(key string) bool {
 // fdmLen maps the OM field to the FDM data length (0: VDM).
 var fdmLen = [4]int{0, 1, 2, 4}
 
-// Select implements bus.SPIDevice: SCSn falls, a frame starts. While RSTn is
+// Select implements sim.SPIDevice: SCSn falls, a frame starts. While RSTn is
 // low or before the PLL has locked the chip does not answer: every byte
 // reads 0x00 and writes are lost.
 func (c *Chip) Select() {
@@ -56,7 +56,7 @@ func (c *Chip) Select() {
 	}
 }
 
-// Deselect implements bus.SPIDevice: SCSn rises, the frame ends. A frame
+// Deselect implements sim.SPIDevice: SCSn rises, the frame ends. A frame
 // without a complete header and a data byte, an FDM frame shorter than its
 // fixed length, and bytes past an FDM frame's length are misuse.
 func (c *Chip) Deselect() {
@@ -78,7 +78,7 @@ func (c *Chip) Deselect() {
 	f.n = 0
 }
 
-// Transfer implements bus.SPIDevice: it clocks len(w) bytes of the current
+// Transfer implements sim.SPIDevice: it clocks len(w) bytes of the current
 // frame. MISO carries 0x01, 0x02, 0x03 during the header, then register or
 // buffer bytes for a read, 0x00 for a write (guess: the datasheet does not
 // say what MISO carries while data is written).

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 	"periph.io/x/conn/v3/spi"
 )
 
@@ -68,7 +68,7 @@ func TestChip_FrameDecoding(t *testing.T) {
 // (KeepCS packets); the header may even be split.
 func TestChip_FrameAcrossTransfers(t *testing.T) {
 	c, _ := newChip(t)
-	s := bus.NewSimSPI(c)
+	s := sim.NewSPI(c)
 	r1, r2 := make([]byte, 2), make([]byte, 3)
 	err := s.TxPackets([]spi.Packet{
 		{W: []byte{0x00, 0x19}, R: r1, KeepCS: true},

@@ -7,6 +7,7 @@ package wdev
 import (
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/host/conformance"
 	"github.com/nichost/nichost/internal/simnet"
 	"github.com/nichost/nichost/plugins/wiznet/w5500"
@@ -16,7 +17,7 @@ import (
 type Device struct {
 	*conformance.Device
 	Chip *w5500.Chip
-	SPI  *bus.SimSPI
+	SPI  *sim.SPI
 }
 
 // New makes a W5500 whose wire is port, with buses named after name. With
@@ -24,7 +25,7 @@ type Device struct {
 func New(port bus.FramePort, name string, irq bool) *Device {
 	chip := w5500.New(w5500.Options{Strict: true})
 	chip.Attach(port)
-	spi := bus.NewSimSPI(chip)
+	spi := sim.NewSPI(chip)
 	d := &Device{Chip: chip, SPI: spi, Device: &conformance.Device{
 		Buses: map[string]host.BusGrant{
 			"spi": {Kind: "spi", Sim: name + "-spi"},

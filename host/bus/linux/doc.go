@@ -1,0 +1,10 @@
+// Package linux opens real buses on Linux as the contracts of package bus:
+// OpenSPI (spidev) and OpenGPIO (GPIO character device) through
+// periph.io/x/host, initialised on first use; OpenUART through
+// go.bug.st/serial; OpenMDIO through the MII ioctls of a network interface,
+// read-only unless the config allows writes; OpenTAP (a TAP device through
+// /dev/net/tun) and OpenPacket (an existing interface through an AF_PACKET
+// socket) as frame ports. Each takes a config struct with yaml tags and a
+// Validate method that names the bad field. The opener owns what it opened
+// and closes it. On other systems the frame ports and MDIO return an error.
+package linux

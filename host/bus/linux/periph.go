@@ -1,0 +1,166 @@
+package linux
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/physic"
+	"periph.io/x/conn/v3/spi"
+	"periph.io/x/host/v3"
+	"periph.io/x/host/v3/gpioioctl"
+	"periph.io/x/host/v3/sysfs"
+)
+
+// initHost runs periph's host.Init once, on first use of a real bus.
+var initHost = sync.OnceValue(func() error {
+	if _, err := host.Init(); err != nil {
+		return fmt.Errorf("bus: periph host init: %w", err)
+	}
+	return nil
+})
+
+// OpenSPI opens a Linux spidev device through periph's sysfs driver and
+// connects it with the configured speed, mode and word size. The caller owns
+// the returned io.Closer and closes it when done with the conn.
+func OpenSPI(cfg SPIConfig) (spi.Conn, io.Closer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	// Stat first for a clean, matchable error (fs.ErrNotExist) naming the path.
+	if _, err := os.Stat(cfg.Device); err != nil {
+		return nil, nil, fmt.Errorf("bus: spi: %w", err)
+	}
+	if err := initHost(); err != nil {
+		return nil, nil, err
+	}
+	b, cs := cfg.busCS()
+	port, err := sysfs.NewSPI(b, cs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bus: spi: %s: %w", cfg.Device, err)
+	}
+	speed := cfg.SpeedHz
+	if speed == 0 {
+		speed = 1e6
+	}
+	bits := cfg.Bits
+	if bits == 0 {
+		bits = 8
+	}
+	c, err := port.Connect(physic.Frequency(speed)*physic.Hertz, spi.Mode(cfg.Mode), bits)
+	if err != nil {
+		_ = port.Close()
+		return nil, nil, fmt.Errorf("bus: spi: %s: %w", cfg.Device, err)
+	}
+	return c, port, nil
+}
+
+// OpenGPIO returns one line of a Linux GPIO character device, through
+// periph's gpioioctl driver. The returned pin follows the GPIO contract
+// (negative WaitForEdge timeout waits without limit, Halt stops a waiter) and
+// also implements io.Closer, which releases the line.
+func OpenGPIO(cfg GPIOConfig) (gpio.PinIO, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := initHost(); err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, c := range gpioioctl.Chips {
+		names = append(names, c.Name())
+		if cfg.Chip != c.Name() && cfg.Chip != c.Path() && cfg.Chip != c.Label() {
+			continue
+		}
+		if l := c.ByName(cfg.Line); l != nil {
+			return &linePin{GPIOLine: l}, nil
+		}
+		if n, err := strconv.Atoi(cfg.Line); err == nil && n >= 0 && n < c.LineCount() {
+			return &linePin{GPIOLine: c.ByNumber(n)}, nil
+		}
+		return nil, fmt.Errorf("bus: gpio: chip %s has no line named %q and no offset %s (it has %d lines)", cfg.Chip, cfg.Line, cfg.Line, c.LineCount())
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("bus: gpio: chip %q not found: no bus.GPIO chip on this host", cfg.Chip)
+	}
+	return nil, fmt.Errorf("bus: gpio: chip %q not found (found %s)", cfg.Chip, strings.Join(names, ", "))
+}
+
+// linePin adapts a gpioioctl line to the GPIO contract: gpioioctl treats a
+// timeout of 0 as "forever" and loses a Halt that lands just before a wait
+// starts, so linePin waits in bounded slices and keeps Halt sticky until the
+// next In.
+type linePin struct {
+	*gpioioctl.GPIOLine
+	halted atomic.Bool
+	edge   atomic.Int32 // gpio.Edge set by the last In
+}
+
+var (
+	_ gpio.PinIO = (*linePin)(nil)
+	_ io.Closer  = (*linePin)(nil)
+)
+
+// waitSlice bounds one kernel wait, hence how late a lost Halt is noticed.
+const waitSlice = 100 * time.Millisecond
+
+func (p *linePin) In(pull gpio.Pull, edge gpio.Edge) error {
+	p.edge.Store(int32(edge))
+	p.halted.Store(false)
+	if err := p.GPIOLine.In(pull, edge); err != nil {
+		return fmt.Errorf("bus: gpio: %s: in: %w", p.Name(), err)
+	}
+	return nil
+}
+
+func (p *linePin) Out(l gpio.Level) error {
+	if err := p.GPIOLine.Out(l); err != nil {
+		return fmt.Errorf("bus: gpio: %s: out: %w", p.Name(), err)
+	}
+	return nil
+}
+
+func (p *linePin) Halt() error {
+	p.halted.Store(true)
+	return p.GPIOLine.Halt()
+}
+
+func (p *linePin) WaitForEdge(timeout time.Duration) bool {
+	if gpio.Edge(p.edge.Load()) == gpio.NoEdge {
+		return false
+	}
+	deadline := time.Now().Add(timeout)
+	for !p.halted.Load() {
+		step := waitSlice
+		if timeout >= 0 {
+			// At least 1ms: a deadline already past would skip queued edges.
+			step = max(min(step, time.Until(deadline)), time.Millisecond)
+		}
+		start := time.Now()
+		if p.GPIOLine.WaitForEdge(step) {
+			return true
+		}
+		if timeout >= 0 && !time.Now().Before(deadline) {
+			return false
+		}
+		if time.Since(start) < step/2 {
+			return false // failed early: not a timeout, so not worth retrying
+		}
+	}
+	return false
+}
+
+func (p *linePin) Close() error {
+	if err := p.Halt(); err != nil && !errors.Is(err, os.ErrClosed) {
+		return fmt.Errorf("bus: gpio: %s: %w", p.Name(), err)
+	}
+	p.GPIOLine.Close()
+	return nil
+}
