@@ -1,6 +1,9 @@
 package abi
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // Version is the ABI version this module implements, as a plugin reports it
 // from the nic_abi_version export: the major version in the high 16 bits, the
@@ -14,21 +17,7 @@ const (
 
 // VersionString formats an encoded ABI version as "major.minor".
 func VersionString(v uint32) string {
-	return itoa(int(v>>16)) + "." + itoa(int(v&0xffff))
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [10]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
+	return strconv.Itoa(int(v>>16)) + "." + strconv.Itoa(int(v&0xffff))
 }
 
 // ImportModule is the wasm module name under which the host provides its
@@ -91,15 +80,37 @@ const (
 	TransmitBusy = 1 // no room now: the host keeps the frame and offers it again after the next poll
 )
 
-// Event bits passed to nic_poll: why the host is polling.
+// Event is the set of bits passed to nic_poll: why the host is polling.
+type Event uint32
+
+// Event bits.
 const (
-	EventTimer = 1 << 0 // the wake_at deadline passed
-	EventGPIO  = 1 << 1 // a watched GPIO line saw an edge
-	EventUART  = 1 << 2 // a granted UART has bytes to read
-	EventFrame = 1 << 3 // a granted frame port has frames to read
-	EventTx    = 1 << 4 // the host holds frames to transmit that were refused as busy
-	EventStart = 1 << 5 // first poll after nic_start (and after every restart)
+	EventTimer Event = 1 << 0 // the wake_at deadline passed
+	EventGPIO  Event = 1 << 1 // a watched GPIO line saw an edge
+	EventUART  Event = 1 << 2 // a granted UART has bytes to read
+	EventFrame Event = 1 << 3 // a granted frame port has frames to read
+	EventTx    Event = 1 << 4 // the host holds frames to transmit that were refused as busy
+	EventStart Event = 1 << 5 // first poll after nic_start (and after every restart)
 )
+
+var eventNames = [...]string{"timer", "gpio", "uart", "frame", "tx", "start"}
+
+// String lists the bits set, e.g. "timer|gpio"; "none" for no bits.
+func (e Event) String() string {
+	if e == 0 {
+		return "none"
+	}
+	var parts []string
+	for i, name := range eventNames {
+		if e&(1<<i) != 0 {
+			parts = append(parts, name)
+		}
+	}
+	if rest := e &^ (1<<len(eventNames) - 1); rest != 0 {
+		parts = append(parts, "0x"+strconv.FormatUint(uint64(rest), 16))
+	}
+	return strings.Join(parts, "|")
+}
 
 // Errno values returned (negated) by host functions, and carried by OSError.
 // They are Linux's numbers.
@@ -134,19 +145,50 @@ const (
 	LogError = 8
 )
 
-// Link types reported with the link import.
+// LinkType is how frames are framed on a link, as reported with the link
+// import.
+type LinkType int32
+
+// Link types.
 const (
-	LinkEthernet = 1 // frames carry an Ethernet header
-	LinkIP       = 2 // frames are bare IPv4/IPv6 packets (PPP)
+	LinkEthernet LinkType = 1 // frames carry an Ethernet header
+	LinkIP       LinkType = 2 // frames are bare IPv4/IPv6 packets (PPP)
 )
 
-// GPIO edge selection for gpio_watch.
+func (t LinkType) String() string {
+	switch t {
+	case LinkEthernet:
+		return "ethernet"
+	case LinkIP:
+		return "ip"
+	}
+	return "link type " + strconv.Itoa(int(t))
+}
+
+// Edge selects the edges of a GPIO line that gpio_watch reports.
+type Edge int32
+
+// Edges.
 const (
-	EdgeNone    = 0
-	EdgeRising  = 1
-	EdgeFalling = 2
-	EdgeBoth    = 3
+	EdgeNone    Edge = 0
+	EdgeRising  Edge = 1
+	EdgeFalling Edge = 2
+	EdgeBoth    Edge = 3
 )
+
+func (e Edge) String() string {
+	switch e {
+	case EdgeNone:
+		return "none"
+	case EdgeRising:
+		return "rising"
+	case EdgeFalling:
+		return "falling"
+	case EdgeBoth:
+		return "both"
+	}
+	return "edge " + strconv.Itoa(int(e))
+}
 
 // SPI operation records passed to spi_transact: SPIOpSize bytes each, all
 // fields little-endian uint32.
@@ -182,9 +224,9 @@ func Classes() []string { return []string{ClassWLAN, ClassWIZNET5K, ClassLAN, Cl
 // "(i32, i32) -> i32"; "() -> i64".
 type Signature string
 
-// Exports lists every export of ABI v1 with its wasm type, in the order
+// ExportFuncs lists every export of ABI v1 with its wasm type, in the order
 // ABI.md documents them.
-func Exports() []Func {
+func ExportFuncs() []Func {
 	return []Func{
 		{ExportABIVersion, "() -> i32"},
 		{ExportDescribe, "() -> i32"},
@@ -202,9 +244,9 @@ func Exports() []Func {
 	}
 }
 
-// Imports lists every host function of ABI v1 (module "nic") with its wasm
+// ImportFuncs lists every host function of ABI v1 (module "nic") with its wasm
 // type, in the order ABI.md documents them.
-func Imports() []Func {
+func ImportFuncs() []Func {
 	return []Func{
 		{ImportArgs, "(i32, i32) -> i32"},
 		{ImportReply, "(i32, i32) -> i32"},

@@ -3,6 +3,7 @@ package abi
 import (
 	"fmt"
 	"regexp"
+	"slices"
 )
 
 // Description is what a plugin declares about itself from nic_describe
@@ -20,13 +21,28 @@ type Description struct {
 // BusNeed is one bus a plugin needs, named as the operator's grant must name
 // it.
 type BusNeed struct {
-	Name     string `cbor:"name"`               // e.g. "spi", "reset", "irq"
-	Kind     string `cbor:"kind"`               // "spi", "gpio", "uart", "frame", "mdio"
-	Optional bool   `cbor:"optional,omitempty"` // the driver works without it (e.g. an interrupt line)
+	Name     string  `cbor:"name"`               // e.g. "spi", "reset", "irq"
+	Kind     BusKind `cbor:"kind"`               // one of BusKinds()
+	Optional bool    `cbor:"optional,omitempty"` // the driver works without it (e.g. an interrupt line)
 }
 
+// BusKind names a kind of bus, as a description declares it and a grant
+// gives it.
+type BusKind string
+
+// Bus kinds.
+const (
+	BusSPI   BusKind = "spi"
+	BusGPIO  BusKind = "gpio"
+	BusUART  BusKind = "uart"
+	BusFrame BusKind = "frame" // raw Ethernet frame port
+	BusMDIO  BusKind = "mdio"
+)
+
+func (k BusKind) String() string { return string(k) }
+
 // BusKinds lists the bus kinds of ABI v1.
-func BusKinds() []string { return []string{"spi", "gpio", "uart", "frame", "mdio"} }
+func BusKinds() []BusKind { return []BusKind{BusSPI, BusGPIO, BusUART, BusFrame, BusMDIO} }
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,31}$`)
 
@@ -35,7 +51,7 @@ func (d *Description) Validate() error {
 	if d.ABI>>16 != VersionMajor {
 		return fmt.Errorf("abi: description declares ABI %s, this host speaks %s", VersionString(d.ABI), VersionString(Version))
 	}
-	if !contains(Classes(), d.Class) {
+	if !slices.Contains(Classes(), d.Class) {
 		return fmt.Errorf("abi: unknown class %q (want one of %v)", d.Class, Classes())
 	}
 	if !nameRE.MatchString(d.Name) {
@@ -60,7 +76,7 @@ func (d *Description) Validate() error {
 			return fmt.Errorf("abi: bus name %q is invalid or repeated", b.Name)
 		}
 		seen[b.Name] = true
-		if !contains(BusKinds(), b.Kind) {
+		if !slices.Contains(BusKinds(), b.Kind) {
 			return fmt.Errorf("abi: bus %q has unknown kind %q (want one of %v)", b.Name, b.Kind, BusKinds())
 		}
 	}
@@ -82,13 +98,4 @@ type StartInfo struct {
 type InterfaceInfo struct {
 	Name string `cbor:"name"`
 	MAC  []byte `cbor:"mac"` // 6 bytes, assigned by the host
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"sync"
 
+	"github.com/nichost/nichost/abi"
 	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
@@ -11,23 +12,14 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
 
-// LinkType is how frames are framed on a link.
-type LinkType int
+// LinkType is how frames are framed on a link: the ABI's link types.
+type LinkType = abi.LinkType
 
+// Link types.
 const (
-	LinkEthernet LinkType = 1 // frames start with an Ethernet header
-	LinkIP       LinkType = 2 // frames are bare IP packets (PPP)
+	LinkEthernet = abi.LinkEthernet // frames start with an Ethernet header
+	LinkIP       = abi.LinkIP       // frames are bare IP packets (PPP)
 )
-
-func (t LinkType) String() string {
-	switch t {
-	case LinkEthernet:
-		return "ethernet"
-	case LinkIP:
-		return "ip"
-	}
-	return "unknown"
-}
 
 // LinkState is what a driver reports about its link.
 type LinkState struct {

@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/abi/guest"
 	"github.com/nichost/nichost/host/internal/engine"
-	"github.com/nichost/nichost/host/internal/testdriver"
+	"github.com/nichost/nichost/internal/testdriver"
 )
 
 // The benchmarks measure the sandbox's costs on the test driver: each
@@ -34,7 +35,7 @@ func benchPlugins(b *testing.B) (wasm, native *Plugin) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	native, err = h.LoadNative(ctx, PluginConfig{Name: "native"}, testdriver.New)
+	native, err = h.LoadNative(ctx, PluginConfig{Name: "native"}, func(imp abi.Imports) abi.Exports { return guest.NewModule(testdriver.New(), imp) })
 	if err != nil {
 		b.Fatal(err)
 	}

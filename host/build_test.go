@@ -24,7 +24,7 @@ func writePlugin(t *testing.T, helper string) string {
 
 import (
 	"github.com/nichost/nichost/abi/guest"
-	"github.com/nichost/nichost/host/internal/testdriver"
+	"github.com/nichost/nichost/internal/testdriver"
 	"github.com/nichost/nichost/host/` + filepath.ToSlash(dir) + `/helper"
 )
 

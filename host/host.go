@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/abi"
-	"github.com/nichost/nichost/abi/guest"
 	"github.com/nichost/nichost/core"
 	"github.com/nichost/nichost/host/bus"
 	"github.com/nichost/nichost/host/internal/engine"
@@ -249,12 +248,13 @@ func (p *Plugin) Reload(ctx context.Context, source string) (LoadInfo, error) {
 	return info, err
 }
 
-// LoadNative runs a driver compiled into the host instead of a WASM module:
-// the same ABI dispatch, grants, supervision and NICs, without the sandbox
-// (no memory limit, and a looping driver cannot be interrupted). It is the
+// LoadNative runs a plugin compiled into the host instead of a WASM module:
+// the same ABI calls, grants, supervision and NICs, without the sandbox (no
+// memory limit, and a looping driver cannot be interrupted). It is the
 // baseline of the WASM-versus-native benchmarks and a debugging aid.
-// newDriver is called for every instance.
-func (h *Host) LoadNative(ctx context.Context, cfg PluginConfig, newDriver func() guest.Driver) (*Plugin, error) {
+// newExports is called for every instance with the host's side of the ABI
+// for it; package host/native adapts a Go SDK driver to it.
+func (h *Host) LoadNative(ctx context.Context, cfg PluginConfig, newExports func(abi.Imports) abi.Exports) (*Plugin, error) {
 	if cfg.Source == "" {
 		cfg.Source = "native"
 	}
@@ -262,7 +262,7 @@ func (h *Host) LoadNative(ctx context.Context, cfg PluginConfig, newDriver func(
 		return nil, &PluginError{Plugin: cfg.Name, Op: "load", Err: err}
 	}
 	newInst := func(_ context.Context, s *session) (engine.Instance, error) {
-		return engine.NewNative(newDriver(), s), nil
+		return engine.NewNative(newExports(s)), nil
 	}
 	var info LoadInfo
 	p, err := h.start(cfg, cfg.Limits.or(h.opts.Limits), newInst, nil, &info)

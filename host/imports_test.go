@@ -54,7 +54,7 @@ func TestImports_Buses(t *testing.T) {
 		if l, out := r.pin.Output(); !out || l != gpio.High {
 			t.Fatalf("pin = %v (output %v), want driven high", l, out)
 		}
-		call("gpio_watch", abi.EdgeRising)
+		call("gpio_watch", int64(abi.EdgeRising))
 		r.pin.SetLevel(gpio.High)
 		r.pin.SetLevel(gpio.Low)
 		r.pin.SetLevel(gpio.High)
@@ -70,7 +70,7 @@ func TestImports_Buses(t *testing.T) {
 			t.Fatalf("counted %d rising edges, want 2", edges)
 		}
 		eventually(t, "a poll with EventGPIO", func() bool {
-			return call("info").(map[string]any)["events"].(int64)&abi.EventGPIO != 0
+			return abi.Event(call("info").(map[string]any)["events"].(int64))&abi.EventGPIO != 0
 		})
 	})
 	t.Run("uart", func(t *testing.T) {
@@ -154,7 +154,7 @@ func TestImports_TimeLogFrames(t *testing.T) {
 		}
 		eventually(t, "a timer poll", func() bool {
 			v, _ := nic.Call(ctx, "info")
-			return v.(map[string]any)["events"].(int64)&abi.EventTimer != 0
+			return abi.Event(v.(map[string]any)["events"].(int64))&abi.EventTimer != 0
 		})
 	})
 	t.Run("log", func(t *testing.T) {

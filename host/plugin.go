@@ -105,8 +105,8 @@ func (p *Plugin) setState(f func(*PluginState)) {
 
 // notify records an event and wakes the plugin goroutine; callable from
 // any goroutine (bus callbacks).
-func (p *Plugin) notify(ev uint32) {
-	p.pending.Or(ev)
+func (p *Plugin) notify(ev abi.Event) {
+	p.pending.Or(uint32(ev))
 	select {
 	case p.wakeCh <- struct{}{}:
 	default:
@@ -187,7 +187,7 @@ func (p *Plugin) run() {
 		case <-p.wakeCh:
 			// A wake-up for frames to send needs no poll unless the driver
 			// said it was busy: flushTx below offers them.
-			if ev := p.pending.Swap(0); p.inst != nil && (ev&^abi.EventTx != 0 || p.txBusy) {
+			if ev := abi.Event(p.pending.Swap(0)); p.inst != nil && (ev&^abi.EventTx != 0 || p.txBusy) {
 				p.poll(ev)
 			}
 		case <-tc:
@@ -195,7 +195,7 @@ func (p *Plugin) run() {
 				p.restart()
 			} else {
 				p.wakeAt = -1
-				p.poll(abi.EventTimer | p.pending.Swap(0))
+				p.poll(abi.EventTimer | abi.Event(p.pending.Swap(0)))
 			}
 		}
 		if !timer.Stop() {
@@ -447,7 +447,7 @@ func (p *Plugin) checkDescription(d abi.Description) error {
 		case !ok && need.Optional:
 		case !ok:
 			missing = append(missing, fmt.Sprintf("%s (%s)", need.Name, need.Kind))
-		case string(g.kind) != need.Kind:
+		case abi.BusKind(g.kind) != need.Kind:
 			return fmt.Errorf("%w: bus %q is granted as %s, the plugin needs %s", ErrNotGranted, need.Name, g.kind, need.Kind)
 		}
 		delete(byName, need.Name)
@@ -489,7 +489,7 @@ func (p *Plugin) replay() {
 }
 
 // poll calls nic_poll; errors it raises are logged, faults handled.
-func (p *Plugin) poll(events uint32) {
+func (p *Plugin) poll(events abi.Event) {
 	if p.inst == nil {
 		return
 	}

@@ -11,7 +11,6 @@ import (
 	"periph.io/x/conn/v3/spi"
 
 	"github.com/nichost/nichost/abi"
-	"github.com/nichost/nichost/abi/guest"
 	"github.com/nichost/nichost/host/bus"
 	"github.com/nichost/nichost/host/internal/engine"
 )
@@ -147,7 +146,7 @@ func (s *session) Link(iface, up, kind, mtu int32) int32 {
 	if n == nil {
 		return -abi.ENODEV
 	}
-	if (up != 0 && up != 1) || (kind != abi.LinkEthernet && kind != abi.LinkIP) || (mtu != 0 && (mtu < 68 || mtu > 65535)) {
+	if (up != 0 && up != 1) || (abi.LinkType(kind) != abi.LinkEthernet && abi.LinkType(kind) != abi.LinkIP) || (mtu != 0 && (mtu < 68 || mtu > 65535)) {
 		return -abi.EINVAL
 	}
 	n.setLink(LinkState{Up: up == 1, Type: LinkType(kind), MTU: int(mtu)})
@@ -206,7 +205,7 @@ func (s *session) grant(h uint32, k bus.Kind) *grant {
 	return g
 }
 
-func (s *session) SPITransact(h uint32, ops []guest.SPIOp) int32 {
+func (s *session) SPITransact(h uint32, ops []abi.SPIOp) int32 {
 	g := s.grant(h, bus.KindSPI)
 	if g == nil {
 		return -abi.EBADF
@@ -283,7 +282,7 @@ func (s *session) GPIOWatch(h uint32, edge int32) int32 {
 		return -abi.EBADF
 	}
 	var e gpio.Edge
-	switch edge {
+	switch abi.Edge(edge) {
 	case abi.EdgeNone:
 		e = gpio.NoEdge
 	case abi.EdgeRising:

@@ -102,13 +102,13 @@ func TestPlugin_GPIOWatchAfterRestart(t *testing.T) {
 	r := newRig(t, host.Limits{})
 	nic := r.load(t, "full", plugin("full")).NICs()[0]
 	ctx := ctxT(t)
-	if _, err := nic.Call(ctx, "gpio_watch", abi.EdgeBoth); err != nil {
+	if _, err := nic.Call(ctx, "gpio_watch", int64(abi.EdgeBoth)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := nic.Call(ctx, "crash"); !errors.Is(err, host.ErrCrashed) {
 		t.Fatalf("crash: %v", err)
 	}
-	if _, err := nic.Call(ctx, "gpio_watch", abi.EdgeBoth); err != nil {
+	if _, err := nic.Call(ctx, "gpio_watch", int64(abi.EdgeBoth)); err != nil {
 		t.Fatal(err)
 	}
 	r.pin.SetLevel(gpio.High)
@@ -129,6 +129,6 @@ func TestPlugin_WakeRequestedInStart(t *testing.T) {
 	}).NICs()[0]
 	eventually(t, "the timer poll asked for in Start", func() bool {
 		v, _ := nic.Call(ctxT(t), "info")
-		return v.(map[string]any)["events"].(int64)&abi.EventTimer != 0
+		return abi.Event(v.(map[string]any)["events"].(int64))&abi.EventTimer != 0
 	})
 }

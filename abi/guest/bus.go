@@ -1,27 +1,29 @@
 package guest
 
+import "github.com/nichost/nichost/abi"
+
 // SPI is a granted SPI device.
 type SPI struct {
 	h   uint32
-	imp Imports
+	imp abi.Imports
 }
 
 // Tx runs one full-duplex transfer with chip select asserted around it.
 func (s SPI) Tx(w, r []byte) error {
-	ops := [1]SPIOp{{W: w, R: r}}
+	ops := [1]abi.SPIOp{{W: w, R: r}}
 	return check("spi_transact", s.imp.SPITransact(s.h, ops[:]))
 }
 
-// Transact runs a batch of records in one host call; see SPIOp for chip
+// Transact runs a batch of records in one host call; see abi.SPIOp for chip
 // select.
-func (s SPI) Transact(ops []SPIOp) error {
+func (s SPI) Transact(ops []abi.SPIOp) error {
 	return check("spi_transact", s.imp.SPITransact(s.h, ops))
 }
 
 // GPIO is a granted GPIO line.
 type GPIO struct {
 	h   uint32
-	imp Imports
+	imp abi.Imports
 }
 
 // Read returns the line's level.
@@ -39,9 +41,9 @@ func (g GPIO) Write(high bool) error {
 	return check("gpio_write", g.imp.GPIOWrite(g.h, l))
 }
 
-// Watch makes the line an input whose edges (abi.Edge*) wake Poll with
+// Watch makes the line an input whose edges wake Poll with
 // abi.EventGPIO.
-func (g GPIO) Watch(edge int) error {
+func (g GPIO) Watch(edge abi.Edge) error {
 	return check("gpio_watch", g.imp.GPIOWatch(g.h, int32(edge)))
 }
 
@@ -54,7 +56,7 @@ func (g GPIO) Edges() (int, error) {
 // UART is a granted serial port.
 type UART struct {
 	h   uint32
-	imp Imports
+	imp abi.Imports
 }
 
 // Read copies buffered bytes into p without waiting; 0 when none.
@@ -78,7 +80,7 @@ func (u UART) Write(p []byte) (int, error) {
 // FramePort is a granted raw Ethernet frame port.
 type FramePort struct {
 	h   uint32
-	imp Imports
+	imp abi.Imports
 }
 
 // Read copies the next received frame into p; 0 when none is queued.
@@ -98,7 +100,7 @@ func (f FramePort) Write(frame []byte) error {
 // MDIO is a granted MDIO bus.
 type MDIO struct {
 	h   uint32
-	imp Imports
+	imp abi.Imports
 }
 
 // Read reads register reg of the PHY at address phy.

@@ -37,8 +37,8 @@ type Driver interface {
 	Call(iface int, name string, args Args) (any, error)
 
 	// Poll advances the driver's state machines. events holds the
-	// abi.Event* bits saying why the host polls.
-	Poll(events uint32) error
+	// bits saying why the host polls.
+	Poll(events abi.Event) error
 	// Transmit sends one frame on iface. frame is only valid during the
 	// call. Return ErrBusy to have the host keep the frame and offer it again
 	// after the next Poll.

@@ -10,7 +10,7 @@ import (
 // Env is the driver's view of the host for one instance: the buses it was
 // granted, its interfaces' identities, time, and the way to the network core.
 type Env struct {
-	imp  Imports
+	imp  abi.Imports
 	info abi.StartInfo
 }
 
@@ -102,7 +102,7 @@ func (e *Env) Deliver(iface int, frame []byte) error {
 
 // SetLink tells the core the link state of iface: up or down, its type
 // (abi.LinkEthernet or abi.LinkIP) and MTU (0 keeps the default).
-func (e *Env) SetLink(iface int, up bool, kind, mtu int) error {
+func (e *Env) SetLink(iface int, up bool, kind abi.LinkType, mtu int) error {
 	u := int32(0)
 	if up {
 		u = 1

@@ -12,7 +12,7 @@ import (
 // its //go:wasmexport functions, a native host calls them directly.
 type Module struct {
 	d      Driver
-	imp    Imports
+	imp    abi.Imports
 	env    *Env
 	argBuf []byte
 	txBuf  []byte
@@ -23,7 +23,7 @@ type Module struct {
 const TxBufferSize = 9216
 
 // NewModule wraps a driver for the given host imports.
-func NewModule(d Driver, imp Imports) *Module {
+func NewModule(d Driver, imp abi.Imports) *Module {
 	return &Module{d: d, imp: imp, argBuf: make([]byte, 512)}
 }
 
@@ -188,7 +188,7 @@ func (m *Module) Call(iface int32) int32 {
 
 // Poll is nic_poll.
 func (m *Module) Poll(events uint32) int32 {
-	if err := m.d.Poll(events); err != nil {
+	if err := m.d.Poll(abi.Event(events)); err != nil {
 		return m.raise(err)
 	}
 	return abi.StatusOK

@@ -14,11 +14,11 @@ import (
 // and records replies and raised errors. The real host is tested in
 // package host; this checks the SDK's own argument handling.
 type fakeHost struct {
-	guest.Imports // unused imports panic
-	args          []byte
-	reply         []byte
-	raised        *abi.Error
-	txbuf         []byte
+	abi.Imports // unused imports panic
+	args        []byte
+	reply       []byte
+	raised      *abi.Error
+	txbuf       []byte
 }
 
 func (f *fakeHost) Args(dst []byte) int32 {
@@ -57,7 +57,7 @@ func (r *recorder) ConfigSet(_ int, kv map[string]any) error  { r.got = append(r
 func (r *recorder) Call(_ int, name string, a guest.Args) (any, error) {
 	return abi.Tuple{name, a.Pos, a.KW}, nil
 }
-func (r *recorder) Poll(uint32) error { return nil }
+func (r *recorder) Poll(abi.Event) error { return nil }
 func (r *recorder) Transmit(_ int, f []byte) error {
 	if len(f) == 0 {
 		return guest.ErrBusy

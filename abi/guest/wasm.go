@@ -146,7 +146,7 @@ func ptr(b []byte) unsafe.Pointer {
 	return unsafe.Pointer(unsafe.SliceData(b))
 }
 
-// wasmImports implements Imports with the nic host functions.
+// wasmImports implements abi.Imports with the nic host functions.
 type wasmImports struct{}
 
 func (wasmImports) Args(dst []byte) int32 { return hostArgs(ptr(dst), uint32(len(dst))) }
@@ -173,7 +173,7 @@ func (wasmImports) Report(iface int32, b []byte) int32 {
 // instance runs one export at a time, so one buffer serves all calls.
 var spiRecords [abi.SPIMaxOps * abi.SPIOpSize]byte
 
-func (wasmImports) SPITransact(h uint32, ops []SPIOp) int32 {
+func (wasmImports) SPITransact(h uint32, ops []abi.SPIOp) int32 {
 	if len(ops) > abi.SPIMaxOps {
 		return -abi.E2BIG
 	}

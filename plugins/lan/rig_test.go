@@ -11,6 +11,7 @@ import (
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/host/hosttest"
+	"github.com/nichost/nichost/host/native"
 	"github.com/nichost/nichost/plugins/lan/driver"
 	"github.com/nichost/nichost/plugins/lan/phy"
 )
@@ -96,7 +97,7 @@ func (r *rig) load(t *testing.T) error {
 	var p *host.Plugin
 	var err error
 	if r.rc.native {
-		p, err = r.h.LoadNative(ctx, r.cfg, driver.New)
+		p, err = native.Load(ctx, r.h, r.cfg, driver.New)
 	} else {
 		p, _, err = r.h.Load(ctx, r.cfg)
 	}

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nichost/nichost/abi/guest"
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus/sim"
+	"github.com/nichost/nichost/host/native"
 	"github.com/nichost/nichost/plugins/wiznet/driver"
 	"github.com/nichost/nichost/plugins/wiznet/w5500"
 )
@@ -33,7 +33,7 @@ func (l countLink) DeliverFrame([]byte) error { l.n.Add(1); return nil }
 func (countLink) LinkChanged(host.LinkState)  {}
 func (countLink) Reported(map[string]any)     {}
 
-func newBenchNIC(b *testing.B, native bool) *benchNIC {
+func newBenchNIC(b *testing.B, nativeBuild bool) *benchNIC {
 	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1, QueueLen: 4096})
 	chip := w5500.New(w5500.Options{Strict: true, Unpaced: true})
 	b.Cleanup(chip.Close)
@@ -50,9 +50,9 @@ func newBenchNIC(b *testing.B, native bool) *benchNIC {
 	cfg := host.PluginConfig{Name: "w", Source: ".", Class: "WIZNET5K", Buses: map[string]host.BusGrant{
 		"spi": {Kind: "spi", Sim: "spi"}, "int": {Kind: "gpio", Sim: "int"}, "rst": {Kind: "gpio", Sim: "rst"}}}
 	var p *host.Plugin
-	if native {
+	if nativeBuild {
 		cfg.Name = "n"
-		p, err = h.LoadNative(context.Background(), cfg, func() guest.Driver { return driver.New() })
+		p, err = native.Load(context.Background(), h, cfg, driver.New)
 	} else {
 		p, _, err = h.Load(context.Background(), cfg)
 	}

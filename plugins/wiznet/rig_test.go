@@ -11,6 +11,7 @@ import (
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/host/hosttest"
+	"github.com/nichost/nichost/host/native"
 	"github.com/nichost/nichost/plugins/wiznet/driver"
 	"github.com/nichost/nichost/plugins/wiznet/w5500"
 )
@@ -100,7 +101,7 @@ func (r *rig) load(t *testing.T) error {
 	defer cancel()
 	var err error
 	if r.rc.native {
-		r.plug, err = r.h.LoadNative(ctx, r.cfg, driver.New)
+		r.plug, err = native.Load(ctx, r.h, r.cfg, driver.New)
 	} else {
 		r.plug, _, err = r.h.Load(ctx, r.cfg)
 	}

@@ -74,7 +74,7 @@ func (h *directHost) RxPush(_ int32, f []byte) int32 {
 }
 func (h *directHost) Link(_, up, _, _ int32) int32 { h.link = up == 1; return 0 }
 func (h *directHost) Report(int32, []byte) int32   { return 0 }
-func (h *directHost) SPITransact(handle uint32, ops []guest.SPIOp) int32 {
+func (h *directHost) SPITransact(handle uint32, ops []abi.SPIOp) int32 {
 	if handle != 1 {
 		return -abi.EBADF
 	}
@@ -131,7 +131,7 @@ func (h *directHost) poll(t *testing.T, m *guest.Module) {
 		h.now = time.Duration(h.wake)
 	}
 	h.wake = -1
-	if rc := m.Poll(abi.EventTimer); rc != abi.StatusOK {
+	if rc := m.Poll(uint32(abi.EventTimer)); rc != abi.StatusOK {
 		t.Fatalf("poll: %v", h.raised)
 	}
 }
@@ -152,7 +152,7 @@ func session(t *testing.T, h *directHost, inject func([][]byte)) {
 		t.Fatalf("start: %v", h.raised)
 	}
 	h.wake = -1
-	m.Poll(abi.EventStart)
+	m.Poll(uint32(abi.EventStart))
 	h.call(t, "active(True)", m.Active, true)
 	for i := 0; !h.link; i++ {
 		if i == 100 {

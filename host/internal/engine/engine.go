@@ -10,13 +10,13 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/nichost/nichost/abi/guest"
+	"github.com/nichost/nichost/abi"
 )
 
 // Imports is the host's implementation of the ABI for one instance, with
 // guest memory already turned into slices. Slices passed to it are views of
 // guest memory valid only during the call.
-type Imports = guest.Imports
+type Imports = abi.Imports
 
 // Instance is one running plugin instance. Calls must be serialised by the
 // caller. After any call returns a *Fault the instance is unusable.
@@ -27,7 +27,7 @@ type Instance interface {
 	// ignored for both) or one of the per-interface ones.
 	Call(ctx context.Context, export string, iface int32) (int32, error)
 	// Poll calls nic_poll.
-	Poll(ctx context.Context, events uint32) (int32, error)
+	Poll(ctx context.Context, events abi.Event) (int32, error)
 	// Transmit copies frame into the guest's transmit buffer and calls
 	// nic_transmit. frame is not retained.
 	Transmit(ctx context.Context, iface int32, frame []byte) (int32, error)

@@ -7,7 +7,6 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/nichost/nichost/abi"
-	"github.com/nichost/nichost/abi/guest"
 )
 
 // hostFunc is one import of module "nic": its ABI signature and the code
@@ -90,10 +89,10 @@ var hostFuncs = []hostFunc{
 		return int64(w.imp.GPIOWatch(u32(s[0]), i32(s[1])))
 	}},
 	{abi.ImportGPIOEdges, func(w *Wasm, _ api.Module, s []uint64) int64 { return int64(w.imp.GPIOEdges(u32(s[0]))) }},
-	{abi.ImportUARTRead, bufCall(abi.ImportUARTRead, guest.Imports.UARTRead)},
-	{abi.ImportUARTWrite, bufCall(abi.ImportUARTWrite, guest.Imports.UARTWrite)},
-	{abi.ImportFrameRead, bufCall(abi.ImportFrameRead, guest.Imports.FrameRead)},
-	{abi.ImportFrameWrite, bufCall(abi.ImportFrameWrite, guest.Imports.FrameWrite)},
+	{abi.ImportUARTRead, bufCall(abi.ImportUARTRead, abi.Imports.UARTRead)},
+	{abi.ImportUARTWrite, bufCall(abi.ImportUARTWrite, abi.Imports.UARTWrite)},
+	{abi.ImportFrameRead, bufCall(abi.ImportFrameRead, abi.Imports.FrameRead)},
+	{abi.ImportFrameWrite, bufCall(abi.ImportFrameWrite, abi.Imports.FrameWrite)},
 	{abi.ImportMDIORead, func(w *Wasm, _ api.Module, s []uint64) int64 {
 		return int64(w.imp.MDIORead(u32(s[0]), i32(s[1]), i32(s[2])))
 	}},
@@ -103,7 +102,7 @@ var hostFuncs = []hostFunc{
 }
 
 // bufCall adapts a (handle, buffer) import.
-func bufCall(name string, call func(guest.Imports, uint32, []byte) int32) func(*Wasm, api.Module, []uint64) int64 {
+func bufCall(name string, call func(abi.Imports, uint32, []byte) int32) func(*Wasm, api.Module, []uint64) int64 {
 	return func(w *Wasm, mod api.Module, s []uint64) int64 {
 		b, ok := w.view(mod, name, u32(s[1]), u32(s[2]))
 		if !ok {
@@ -122,7 +121,7 @@ func spiTransact(w *Wasm, mod api.Module, s []uint64) int64 {
 	if !ok {
 		return -abi.EFAULT
 	}
-	var ops [abi.SPIMaxOps]guest.SPIOp
+	var ops [abi.SPIMaxOps]abi.SPIOp
 	for i := range n {
 		r := recs[i*abi.SPIOpSize:]
 		op := &ops[i]
@@ -144,7 +143,7 @@ func i32(v uint64) int32  { return int32(uint32(v)) }
 // finds the running instance through r.cur.
 func (r *Runtime) instantiateHostModule(ctx context.Context) error {
 	sigs := map[string]abi.Signature{}
-	for _, f := range abi.Imports() {
+	for _, f := range abi.ImportFuncs() {
 		sigs[f.Name] = f.Sig
 	}
 	b := r.rt.NewHostModuleBuilder(abi.ImportModule)

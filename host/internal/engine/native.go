@@ -6,23 +6,22 @@ import (
 	"runtime/debug"
 
 	"github.com/nichost/nichost/abi"
-	"github.com/nichost/nichost/abi/guest"
 )
 
-// Native runs a driver compiled into the host. It goes through the same
-// Module dispatch and the same Imports as a WASM instance, so only the
-// sandbox crossing differs. It cannot interrupt a driver that loops and has
+// Native runs a plugin compiled into the host. It goes through the same
+// exports and the same Imports as a WASM instance, so only the sandbox
+// crossing differs. It cannot interrupt a driver that loops and has
 // no memory limit: use it for benchmarks and debugging, not for untrusted
 // drivers. A panic in the driver is recovered and becomes a FaultTrap.
 type Native struct {
-	m *guest.Module
+	m abi.Exports
 }
 
 var _ Instance = (*Native)(nil)
 
-// NewNative wraps a driver for the given imports.
-func NewNative(d guest.Driver, imp Imports) *Native {
-	return &Native{m: guest.NewModule(d, imp)}
+// NewNative wraps a plugin's exports.
+func NewNative(m abi.Exports) *Native {
+	return &Native{m: m}
 }
 
 func (n *Native) guard(export string, fn func() int32) (rc int32, err error) {
@@ -71,8 +70,8 @@ func (n *Native) Call(_ context.Context, export string, iface int32) (int32, err
 }
 
 // Poll implements Instance.
-func (n *Native) Poll(_ context.Context, events uint32) (int32, error) {
-	return n.guard(abi.ExportPoll, func() int32 { return n.m.Poll(events) })
+func (n *Native) Poll(_ context.Context, events abi.Event) (int32, error) {
+	return n.guard(abi.ExportPoll, func() int32 { return n.m.Poll(uint32(events)) })
 }
 
 // Transmit implements Instance.

@@ -108,7 +108,7 @@ func checkModule(cm wazero.CompiledModule) error {
 		return errors.New("engine: plugin does not export its memory as \"memory\"")
 	}
 	want := map[string]abi.Signature{}
-	for _, f := range abi.Imports() {
+	for _, f := range abi.ImportFuncs() {
 		want[f.Name] = f.Sig
 	}
 	for _, def := range cm.ImportedFunctions() {
@@ -136,7 +136,7 @@ func checkModule(cm wazero.CompiledModule) error {
 func (m *Module) CheckExports() error {
 	exports := m.cm.ExportedFunctions()
 	var missing, wrong []string
-	for _, f := range abi.Exports() {
+	for _, f := range abi.ExportFuncs() {
 		def, ok := exports[f.Name]
 		if !ok {
 			missing = append(missing, f.Name)
@@ -210,7 +210,7 @@ func (m *Module) Instantiate(ctx context.Context, imp Imports, log func(line str
 		return nil, w.classify("_initialize", err)
 	}
 	w.mod = mod
-	for _, f := range abi.Exports() {
+	for _, f := range abi.ExportFuncs() {
 		if fn := mod.ExportedFunction(f.Name); fn != nil {
 			w.fns[f.Name] = fn
 		}
@@ -262,8 +262,8 @@ func (w *Wasm) Call(ctx context.Context, export string, iface int32) (int32, err
 }
 
 // Poll implements Instance.
-func (w *Wasm) Poll(ctx context.Context, events uint32) (int32, error) {
-	return w.invoke(ctx, abi.ExportPoll, api.EncodeU32(events))
+func (w *Wasm) Poll(ctx context.Context, events abi.Event) (int32, error) {
+	return w.invoke(ctx, abi.ExportPoll, api.EncodeU32(uint32(events)))
 }
 
 // ErrNoTxBuffer is returned by Transmit when the guest never registered its

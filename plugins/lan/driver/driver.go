@@ -266,7 +266,7 @@ func (d *Driver) arm() {
 // Poll implements guest.Driver: it advances the PHY state machine when its
 // time has come, then moves the frames the port holds. Events are hints:
 // every poll does both checks.
-func (d *Driver) Poll(events uint32) error {
+func (d *Driver) Poll(events abi.Event) error {
 	var err error
 	if d.active {
 		if now := d.env.Now(); now >= d.due {

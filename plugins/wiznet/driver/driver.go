@@ -306,7 +306,7 @@ func (d *Driver) reportLink() {
 // (the frames follow through Transmit) looks at socket 0: received frames
 // go to the core, a finished SEND lets the next queued frame go, and timer
 // polls read the link.
-func (d *Driver) Poll(events uint32) error {
+func (d *Driver) Poll(events abi.Event) error {
 	if events&abi.EventTimer != 0 {
 		d.wakeReq = -1 // the host consumed the request
 	}

@@ -19,7 +19,7 @@ const arenaSize = 1024
 // and stay valid until the next begin.
 type batch struct {
 	spi   guest.SPI
-	ops   []guest.SPIOp
+	ops   []abi.SPIOp
 	arena []byte
 	used  int
 	err   error // from a flush forced by a full record list
@@ -28,7 +28,7 @@ type batch struct {
 }
 
 func newBatch(spi guest.SPI) *batch {
-	return &batch{spi: spi, ops: make([]guest.SPIOp, 0, abi.SPIMaxOps), arena: make([]byte, arenaSize)}
+	return &batch{spi: spi, ops: make([]abi.SPIOp, 0, abi.SPIMaxOps), arena: make([]byte, arenaSize)}
 }
 
 // begin starts a new batch.
@@ -69,7 +69,7 @@ func (b *batch) write(block byte, addr uint16, data ...byte) {
 	p := b.alloc(3 + len(data))
 	header(p, block, addr, true)
 	copy(p[3:], data)
-	b.ops = append(b.ops, guest.SPIOp{W: p})
+	b.ops = append(b.ops, abi.SPIOp{W: p})
 }
 
 // write16 adds a frame writing a big-endian 16-bit register.
@@ -83,7 +83,7 @@ func (b *batch) writeFrom(block byte, addr uint16, data []byte) {
 	b.room(2)
 	p := b.alloc(3)
 	header(p, block, addr, true)
-	b.ops = append(b.ops, guest.SPIOp{W: p, KeepCS: true}, guest.SPIOp{W: data})
+	b.ops = append(b.ops, abi.SPIOp{W: p, KeepCS: true}, abi.SPIOp{W: data})
 }
 
 // read adds a frame reading n bytes at addr; the returned slice is filled
@@ -99,7 +99,7 @@ func (b *batch) readInto(block byte, addr uint16, dst []byte) {
 	b.room(2)
 	p := b.alloc(3)
 	header(p, block, addr, false)
-	b.ops = append(b.ops, guest.SPIOp{W: p, KeepCS: true}, guest.SPIOp{R: dst})
+	b.ops = append(b.ops, abi.SPIOp{W: p, KeepCS: true}, abi.SPIOp{R: dst})
 }
 
 // readMISO is read, also returning the 3 bytes the chip clocks out during
@@ -109,7 +109,7 @@ func (b *batch) readMISO(block byte, addr uint16, n int) (miso, data []byte) {
 	p := b.alloc(3)
 	header(p, block, addr, false)
 	miso, data = b.alloc(3), b.alloc(n)
-	b.ops = append(b.ops, guest.SPIOp{W: p, R: miso, KeepCS: true}, guest.SPIOp{R: data})
+	b.ops = append(b.ops, abi.SPIOp{W: p, R: miso, KeepCS: true}, abi.SPIOp{R: data})
 	return miso, data
 }
 

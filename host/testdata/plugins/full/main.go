@@ -1,10 +1,10 @@
 // Command full is the test plugin that exercises every import and export
-// of the ABI (see host/internal/testdriver).
+// of the ABI (see internal/testdriver).
 package main
 
 import (
 	"github.com/nichost/nichost/abi/guest"
-	"github.com/nichost/nichost/host/internal/testdriver"
+	"github.com/nichost/nichost/internal/testdriver"
 )
 
 func init() { guest.Register(testdriver.New()) }

@@ -6,7 +6,7 @@ package main
 import (
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/abi/guest"
-	"github.com/nichost/nichost/host/internal/testdriver"
+	"github.com/nichost/nichost/internal/testdriver"
 )
 
 //go:wasmimport nic gpio_write

@@ -3,7 +3,7 @@ package main
 
 import (
 	"github.com/nichost/nichost/abi/guest"
-	"github.com/nichost/nichost/host/internal/testdriver"
+	"github.com/nichost/nichost/internal/testdriver"
 )
 
 type driver struct{ *testdriver.Driver }

@@ -6,7 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/nichost/nichost/abi/guest"
-	"github.com/nichost/nichost/host/internal/testdriver"
+	"github.com/nichost/nichost/internal/testdriver"
 )
 
 type driver struct{ *testdriver.Driver }

@@ -166,7 +166,7 @@ func init() {
 				return nil, err
 			}
 			r := make([]byte, n)
-			err = s.Transact([]guest.SPIOp{{W: hdr, KeepCS: true}, {R: r}, {W: tail}})
+			err = s.Transact([]abi.SPIOp{{W: hdr, KeepCS: true}, {R: r}, {W: tail}})
 			return r, err
 		},
 		"gpio_write": func(d *Driver, _ int, a guest.Args) (any, error) {
@@ -200,7 +200,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return nil, g.Watch(int(e))
+			return nil, g.Watch(abi.Edge(e))
 		},
 		"gpio_edges": func(d *Driver, _ int, _ guest.Args) (any, error) {
 			g, err := d.env.GPIO("pin")

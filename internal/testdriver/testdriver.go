@@ -30,7 +30,7 @@ type Driver struct {
 	bridge bool
 
 	polls  int
-	events uint32
+	events abi.Event
 	sent   [][]byte
 	buf    []byte
 	frame  []byte
@@ -207,7 +207,7 @@ func (d *Driver) ConfigSet(iface int, kv map[string]any) error {
 
 // Poll implements guest.Driver: it counts polls and, with the bridge
 // option, moves frames from the granted frame port to the core.
-func (d *Driver) Poll(events uint32) error {
+func (d *Driver) Poll(events abi.Event) error {
 	d.polls++
 	d.events |= events
 	if !d.bridge {
