@@ -12,6 +12,8 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/abi/guest"
+	"github.com/nichost/nichost/host/build"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/internal/engine"
 	"github.com/nichost/nichost/internal/testdriver"
 )
@@ -31,11 +33,11 @@ func benchPlugins(b *testing.B) (wasm, native *Plugin) {
 	}
 	b.Cleanup(func() { h.Close() })
 	ctx := context.Background()
-	wasm, _, err = h.Load(ctx, PluginConfig{Name: "wasm", Source: filepath.Join("testdata", "plugins", "full")})
+	wasm, _, err = h.Load(ctx, config.PluginConfig{Name: "wasm", Source: filepath.Join("testdata", "plugins", "full")})
 	if err != nil {
 		b.Fatal(err)
 	}
-	native, err = h.LoadNative(ctx, PluginConfig{Name: "native"}, func(imp abi.Imports) abi.Exports { return guest.NewModule(testdriver.New(), imp) })
+	native, err = h.LoadNative(ctx, config.PluginConfig{Name: "native"}, func(imp abi.Imports) abi.Exports { return guest.NewModule(testdriver.New(), imp) })
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -147,7 +149,7 @@ func (discardLink) Reported(map[string]any)   {}
 // benchModule builds the test plugin and returns its bytes.
 func benchModule(b *testing.B) []byte {
 	b.Helper()
-	res, err := (&Builder{CacheDir: filepath.Join(DefaultCacheDir(), "plugins")}).Build(context.Background(), filepath.Join("testdata", "plugins", "full"))
+	res, err := (&build.Builder{CacheDir: filepath.Join(build.DefaultCacheDir(), "plugins")}).Build(context.Background(), filepath.Join("testdata", "plugins", "full"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -212,7 +214,7 @@ func BenchmarkLoad(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer h.Close()
-		cfg := PluginConfig{Name: "load", Source: filepath.Join("testdata", "plugins", "full")}
+		cfg := config.PluginConfig{Name: "load", Source: filepath.Join("testdata", "plugins", "full")}
 		for range b.N {
 			p, info, err := h.Load(ctx, cfg)
 			if err != nil || !info.Build.Cached {
@@ -224,7 +226,7 @@ func BenchmarkLoad(b *testing.B) {
 	b.Run("build-cached", func(b *testing.B) {
 		// What a second `nichost build` of an unchanged plugin costs:
 		// go list and hashing every input.
-		bl := &Builder{CacheDir: filepath.Join(DefaultCacheDir(), "plugins")}
+		bl := &build.Builder{CacheDir: filepath.Join(build.DefaultCacheDir(), "plugins")}
 		for range b.N {
 			if res, err := bl.Build(ctx, filepath.Join("testdata", "plugins", "full")); err != nil || !res.Cached {
 				b.Fatal(res, err)

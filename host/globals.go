@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/host/config"
 )
 
 // The module-level state of MicroPython's network module.
@@ -27,7 +29,7 @@ const (
 )
 
 // MaxHostname is the longest hostname network.hostname() accepts.
-const MaxHostname = 32
+const MaxHostname = config.MaxHostname
 
 func (h *Host) globals() globals {
 	h.mu.Lock()
@@ -44,33 +46,12 @@ func (h *Host) Hostname() string { return h.globals().hostname }
 // SetHostname is network.hostname(name). It applies from the next
 // connection (DHCP sends it when it asks for a lease).
 func (h *Host) SetHostname(name string) error {
-	if err := checkHostname(name); err != nil {
+	if err := config.CheckHostname(name); err != nil {
 		return err
 	}
 	h.mu.Lock()
 	h.g.hostname = name
 	h.mu.Unlock()
-	return nil
-}
-
-func checkHostname(name string) error {
-	switch {
-	case name == "":
-		return abi.ValueError("hostname must not be empty")
-	case len(name) > MaxHostname:
-		return abi.ValueError("hostname %q is %d characters; at most %d are allowed", name, len(name), MaxHostname)
-	}
-	for i, labels := 0, strings.Split(name, "."); i < len(labels); i++ {
-		l := labels[i]
-		if l == "" || l[0] == '-' || l[len(l)-1] == '-' {
-			return abi.ValueError("hostname %q: labels are 1-63 letters, digits and inner hyphens", name)
-		}
-		for _, c := range l {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-				return abi.ValueError("hostname %q: %q is not allowed (letters, digits, hyphens, dots)", name, c)
-			}
-		}
-	}
 	return nil
 }
 
@@ -82,7 +63,7 @@ func (h *Host) Country() string { return h.globals().country }
 // feature are told at once (nic_call "country"), the rest at their next
 // start.
 func (h *Host) SetCountry(ctx context.Context, code string) error {
-	c, err := checkCountry(code)
+	c, err := config.CheckCountry(code)
 	if err != nil {
 		return err
 	}
@@ -96,14 +77,6 @@ func (h *Host) SetCountry(ctx context.Context, code string) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func checkCountry(code string) (string, error) {
-	c := strings.ToUpper(code)
-	if len(c) != 2 || !strings.Contains(iso3166, " "+c+" ") {
-		return "", abi.ValueError("country %q is not an ISO 3166-1 alpha-2 code (or XX for worldwide)", code)
-	}
-	return c, nil
 }
 
 // IPConfig is network.ipconfig(name) for the global parameters "dns" and
@@ -239,21 +212,9 @@ func (h *Host) SetPhyMode(ctx context.Context, mode int) error {
 func (h *Host) pluginsWith(feature string) []*Plugin {
 	var ps []*Plugin
 	for _, p := range h.Plugins() {
-		if contains(p.desc.Features, feature) {
+		if slices.Contains(p.desc.Features, feature) {
 			ps = append(ps, p)
 		}
 	}
 	return ps
 }
-
-// iso3166 holds the officially assigned ISO 3166-1 alpha-2 codes, and XX
-// (MicroPython's "worldwide").
-const iso3166 = " XX " +
-	"AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS " +
-	"BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE " +
-	"EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM " +
-	"HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC " +
-	"LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA " +
-	"NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW " +
-	"SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO " +
-	"TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW "

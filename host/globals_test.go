@@ -8,12 +8,13 @@ import (
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus/linux"
+	"github.com/nichost/nichost/host/config"
 )
 
 var busUART = linux.UARTConfig{Device: "/dev/ttyNICHOST9", Baud: 115200}
 
 func TestHost_Hostname(t *testing.T) {
-	r := newRig(t, host.Limits{})
+	r := newRig(t, config.Limits{})
 	if got := r.h.Hostname(); got != "testboard" {
 		t.Fatalf("Hostname() = %q", got)
 	}
@@ -40,7 +41,7 @@ func TestHost_Hostname(t *testing.T) {
 }
 
 func TestHost_Country(t *testing.T) {
-	r := newRig(t, host.Limits{})
+	r := newRig(t, config.Limits{})
 	nic := r.load(t, "full", plugin("full")).NICs()[0]
 	ctx := ctxT(t)
 	if got := r.h.Country(); got != "XX" {
@@ -67,7 +68,7 @@ func TestHost_Country(t *testing.T) {
 }
 
 func TestHost_IPConfig(t *testing.T) {
-	r := newRig(t, host.Limits{})
+	r := newRig(t, config.Limits{})
 	if v, _ := r.h.IPConfig("prefer"); v != int64(4) {
 		t.Fatalf("default prefer %v", v)
 	}
@@ -102,13 +103,13 @@ func TestHost_IPConfig(t *testing.T) {
 }
 
 func TestHost_PhyMode(t *testing.T) {
-	r := newRig(t, host.Limits{})
+	r := newRig(t, config.Limits{})
 	ctx := ctxT(t)
 	if err := r.h.SetPhyMode(ctx, host.Mode11G); !errors.Is(err, abi.ErrUnsupported) || !contains(err.Error(), "no NIC is loaded") {
 		t.Fatalf("without NICs: %v", err)
 	}
-	r.load(t, "needy", plugin("needy"), func(c *host.PluginConfig) {
-		c.Buses = map[string]host.BusGrant{"spi": {Kind: "spi", Sim: "spi0"}, "reset": {Kind: "gpio", Sim: "pin0"}}
+	r.load(t, "needy", plugin("needy"), func(c *config.PluginConfig) {
+		c.Buses = map[string]config.BusGrant{"spi": {Kind: "spi", Sim: "spi0"}, "reset": {Kind: "gpio", Sim: "pin0"}}
 	})
 	// needy is the test driver, which declares phy_mode: it is forwarded.
 	if err := r.h.SetPhyMode(ctx, host.Mode11G); err != nil {
@@ -125,8 +126,8 @@ func TestHost_PhyMode(t *testing.T) {
 }
 
 func TestHost_PhyModeUnsupported(t *testing.T) {
-	r := newRig(t, host.Limits{})
-	r.load(t, "lan0", plugin("hostile/garbage"), func(c *host.PluginConfig) { c.Buses = nil })
+	r := newRig(t, config.Limits{})
+	r.load(t, "lan0", plugin("hostile/garbage"), func(c *config.PluginConfig) { c.Buses = nil })
 	err := r.h.SetPhyMode(ctxT(t), host.Mode11N)
 	if !errors.Is(err, abi.ErrUnsupported) || !contains(err.Error(), "no NIC supports it: lan0 (LAN)") {
 		t.Fatalf("SetPhyMode = %v, want an error naming the NIC", err)

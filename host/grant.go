@@ -3,6 +3,7 @@ package host
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 
@@ -11,6 +12,8 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/bus/linux"
+	"github.com/nichost/nichost/host/config"
 )
 
 // grant is one bus the operator granted to a plugin, behind the handle the
@@ -127,4 +130,62 @@ func busErrno(err error) int32 {
 	default:
 		return -abi.EIO
 	}
+}
+
+// openBus returns the bus object of a validated grant: a simulated bus from
+// sims, or a real Linux device, with a function that releases it.
+func openBus(g config.BusGrant, name string, sims map[string]any) (any, func() error, error) {
+	if g.Sim != "" {
+		obj, ok := sims[g.Sim]
+		if !ok {
+			return nil, nil, fmt.Errorf("buses.%s: no simulated bus named %q in this host", name, g.Sim)
+		}
+		return obj, nil, nil
+	}
+	switch {
+	case g.SPI != nil:
+		c, closer, err := linux.OpenSPI(*g.SPI)
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, closer.Close, nil
+	case g.GPIO != nil:
+		p, err := linux.OpenGPIO(*g.GPIO)
+		if err != nil {
+			return nil, nil, err
+		}
+		if c, ok := p.(io.Closer); ok {
+			return p, c.Close, nil // releases the line
+		}
+		return p, p.Halt, nil
+	case g.UART != nil:
+		u, err := linux.OpenUART(*g.UART)
+		if err != nil {
+			return nil, nil, err
+		}
+		return u, u.Close, nil
+	case g.MDIO != nil:
+		m, err := linux.OpenMDIO(*g.MDIO)
+		if err != nil {
+			return nil, nil, err
+		}
+		var closer func() error
+		if c, ok := m.(io.Closer); ok {
+			closer = c.Close
+		}
+		return m, closer, nil
+	case g.TAP != nil:
+		t, err := linux.OpenTAP(*g.TAP)
+		if err != nil {
+			return nil, nil, err
+		}
+		return t, t.Close, nil
+	case g.Packet != nil:
+		p, err := linux.OpenPacket(*g.Packet)
+		if err != nil {
+			return nil, nil, err
+		}
+		return p, p.Close, nil
+	}
+	return nil, nil, fmt.Errorf("buses.%s: nothing to open", name)
 }

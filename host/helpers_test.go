@@ -12,6 +12,7 @@ import (
 
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus/sim"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/hosttest"
 )
 
@@ -48,11 +49,11 @@ type rig struct {
 	seg    *sim.Segment
 	wire   *sim.FramePort // a second port on the plugin's segment
 	phy    *phyRegs
-	buses  map[string]host.BusGrant
-	limits host.Limits
+	buses  map[string]config.BusGrant
+	limits config.Limits
 }
 
-func newRig(t *testing.T, limits host.Limits) *rig {
+func newRig(t *testing.T, limits config.Limits) *rig {
 	t.Helper()
 	r := &rig{log: &hosttest.LogBuffer{}, spiDev: &loopback{}, phy: &phyRegs{}}
 	r.spi = sim.NewSPI(r.spiDev)
@@ -76,7 +77,7 @@ func newRig(t *testing.T, limits host.Limits) *rig {
 		t.Fatal(err)
 	}
 	r.h = h
-	r.buses = map[string]host.BusGrant{
+	r.buses = map[string]config.BusGrant{
 		"spi":    {Kind: "spi", Sim: "spi0"},
 		"pin":    {Kind: "gpio", Sim: "pin0"},
 		"serial": {Kind: "uart", Sim: "uart0"},
@@ -99,7 +100,7 @@ func plugin(name string) string {
 }
 
 // load loads a test plugin with all of the rig's buses granted.
-func (r *rig) load(t *testing.T, name, src string, mutate ...func(*host.PluginConfig)) *host.Plugin {
+func (r *rig) load(t *testing.T, name, src string, mutate ...func(*config.PluginConfig)) *host.Plugin {
 	t.Helper()
 	p, _, err := r.loadErr(t, name, src, mutate...)
 	if err != nil {
@@ -108,9 +109,9 @@ func (r *rig) load(t *testing.T, name, src string, mutate ...func(*host.PluginCo
 	return p
 }
 
-func (r *rig) loadErr(t *testing.T, name, src string, mutate ...func(*host.PluginConfig)) (*host.Plugin, host.LoadInfo, error) {
+func (r *rig) loadErr(t *testing.T, name, src string, mutate ...func(*config.PluginConfig)) (*host.Plugin, host.LoadInfo, error) {
 	t.Helper()
-	cfg := host.PluginConfig{Name: name, Source: src, Buses: r.buses}
+	cfg := config.PluginConfig{Name: name, Source: src, Buses: r.buses}
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -120,7 +121,7 @@ func (r *rig) loadErr(t *testing.T, name, src string, mutate ...func(*host.Plugi
 }
 
 // noBuses loads a plugin without grants (the rig's buses go to another).
-func noBuses(c *host.PluginConfig) { c.Buses = nil }
+func noBuses(c *config.PluginConfig) { c.Buses = nil }
 
 func ctxT(t *testing.T) context.Context { return hosttest.Context(t, 20*time.Second) }
 

@@ -18,14 +18,16 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/core"
+	"github.com/nichost/nichost/host/build"
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/internal/engine"
 )
 
 // Options configure a Host.
 type Options struct {
 	// CacheDir holds built plugins and wazero's compilation cache
-	// (DefaultCacheDir() when empty).
+	// (build.DefaultCacheDir() when empty).
 	CacheDir string
 	// Logger receives the host's and the plugins' log lines
 	// (slog.Default() when nil).
@@ -38,8 +40,8 @@ type Options struct {
 	// values.
 	Buses map[string]any
 	// Limits are the defaults for plugins that do not set their own; zero
-	// fields take DefaultLimits.
-	Limits Limits
+	// fields take config.DefaultLimits.
+	Limits config.Limits
 	// Hostname is network.hostname()'s initial value ("nichost" when
 	// empty); Country is network.country()'s ("XX" when empty). The
 	// hostname is sent with DHCP requests.
@@ -54,7 +56,7 @@ type Host struct {
 	log     *slog.Logger
 	epoch   time.Time
 	cache   *engine.Cache
-	builder *Builder
+	builder *build.Builder
 	core    *core.Stack
 
 	mu      sync.Mutex
@@ -70,21 +72,21 @@ func New(opts Options) (*Host, error) {
 		opts.Logger = slog.Default()
 	}
 	if opts.CacheDir == "" {
-		opts.CacheDir = DefaultCacheDir()
+		opts.CacheDir = build.DefaultCacheDir()
 	}
 	if err := opts.Limits.Validate(); err != nil {
 		return nil, fmt.Errorf("host: limits: %w", err)
 	}
-	opts.Limits = opts.Limits.or(DefaultLimits)
+	opts.Limits = opts.Limits.Or(config.DefaultLimits)
 	g := globals{hostname: "nichost", country: "XX", dns: []string{}, prefer: 4}
 	if opts.Hostname != "" {
-		if err := checkHostname(opts.Hostname); err != nil {
+		if err := config.CheckHostname(opts.Hostname); err != nil {
 			return nil, fmt.Errorf("host: hostname: %w", err)
 		}
 		g.hostname = opts.Hostname
 	}
 	if opts.Country != "" {
-		c, err := checkCountry(opts.Country)
+		c, err := config.CheckCountry(opts.Country)
 		if err != nil {
 			return nil, fmt.Errorf("host: country: %w", err)
 		}
@@ -103,7 +105,7 @@ func New(opts Options) (*Host, error) {
 		log:     opts.Logger,
 		epoch:   time.Now(),
 		cache:   cache,
-		builder: &Builder{CacheDir: filepath.Join(opts.CacheDir, "plugins"), Progress: opts.Progress},
+		builder: &build.Builder{CacheDir: filepath.Join(opts.CacheDir, "plugins"), Progress: opts.Progress},
 		plugins: map[string]*Plugin{},
 		names:   map[string]bool{},
 		claims:  map[string]string{},
@@ -113,13 +115,13 @@ func New(opts Options) (*Host, error) {
 	return h, nil
 }
 
-// Builder is the host's plugin builder (its cache lives in the host's
+// build.Builder is the host's plugin builder (its cache lives in the host's
 // cache directory).
-func (h *Host) Builder() *Builder { return h.builder }
+func (h *Host) Builder() *build.Builder { return h.builder }
 
 // LoadInfo says how a plugin's module was obtained.
 type LoadInfo struct {
-	Build         *BuildResult  // set when the source was a Go directory
+	Build         *build.Result // set when the source was a Go directory
 	Compile       time.Duration // compiling the module (fast when wazero's cache had it)
 	CompileCached bool          // wazero's disk cache already held this module
 	Start         time.Duration // instantiating, the handshake and nic_start
@@ -128,12 +130,12 @@ type LoadInfo struct {
 // Load builds (or takes from the cache) and compiles the plugin, checks its
 // ABI version, its description against the config and the grants, starts it
 // and registers its NICs. Any failure leaves the host as it was.
-func (h *Host) Load(ctx context.Context, cfg PluginConfig) (*Plugin, LoadInfo, error) {
+func (h *Host) Load(ctx context.Context, cfg config.PluginConfig) (*Plugin, LoadInfo, error) {
 	var info LoadInfo
 	if err := cfg.Validate(); err != nil {
 		return nil, info, &PluginError{Plugin: cfg.Name, Op: "load", Err: err}
 	}
-	limits := cfg.Limits.or(h.opts.Limits)
+	limits := cfg.Limits.Or(h.opts.Limits)
 	m, err := h.prepare(ctx, cfg.Name, cfg.Source, limits, &info)
 	if err != nil {
 		return nil, info, &PluginError{Plugin: cfg.Name, Op: "load", Err: err}
@@ -153,7 +155,7 @@ type module struct {
 
 // prepare builds (if source is a directory) and compiles a module in a
 // runtime of its own with the plugin's memory limit.
-func (h *Host) prepare(ctx context.Context, name, source string, limits Limits, info *LoadInfo) (*module, error) {
+func (h *Host) prepare(ctx context.Context, name, source string, limits config.Limits, info *LoadInfo) (*module, error) {
 	wasmPath := source
 	if st, err := os.Stat(source); err != nil {
 		return nil, fmt.Errorf("source: %w", err)
@@ -254,7 +256,7 @@ func (p *Plugin) Reload(ctx context.Context, source string) (LoadInfo, error) {
 // baseline of the WASM-versus-native benchmarks and a debugging aid.
 // newExports is called for every instance with the host's side of the ABI
 // for it; package host/native adapts a Go SDK driver to it.
-func (h *Host) LoadNative(ctx context.Context, cfg PluginConfig, newExports func(abi.Imports) abi.Exports) (*Plugin, error) {
+func (h *Host) LoadNative(ctx context.Context, cfg config.PluginConfig, newExports func(abi.Imports) abi.Exports) (*Plugin, error) {
 	if cfg.Source == "" {
 		cfg.Source = "native"
 	}
@@ -265,7 +267,7 @@ func (h *Host) LoadNative(ctx context.Context, cfg PluginConfig, newExports func
 		return engine.NewNative(newExports(s)), nil
 	}
 	var info LoadInfo
-	p, err := h.start(cfg, cfg.Limits.or(h.opts.Limits), newInst, nil, &info)
+	p, err := h.start(cfg, cfg.Limits.Or(h.opts.Limits), newInst, nil, &info)
 	if err != nil {
 		return nil, &PluginError{Plugin: cfg.Name, Op: "load", Err: err}
 	}
@@ -274,7 +276,7 @@ func (h *Host) LoadNative(ctx context.Context, cfg PluginConfig, newExports func
 
 // start opens the grants, starts the first instance and registers the
 // plugin. On failure everything it opened is released.
-func (h *Host) start(cfg PluginConfig, limits Limits, newInst func(context.Context, *session) (engine.Instance, error), release func(), info *LoadInfo) (*Plugin, error) {
+func (h *Host) start(cfg config.PluginConfig, limits config.Limits, newInst func(context.Context, *session) (engine.Instance, error), release func(), info *LoadInfo) (*Plugin, error) {
 	p := &Plugin{
 		h: h, cfg: cfg, limits: limits,
 		log:         h.log.With("plugin", cfg.Name),
@@ -330,7 +332,7 @@ func (p *Plugin) openGrants(sims map[string]any) error {
 	sort.Strings(names)
 	for _, name := range names {
 		bg := p.cfg.Buses[name]
-		obj, closer, err := bg.open(name, sims)
+		obj, closer, err := openBus(bg, name, sims)
 		if err != nil {
 			return err
 		}
@@ -392,22 +394,11 @@ func (p *Plugin) removeNICs() {
 // macFor is the configured MAC of an interface, or the derived one.
 func (p *Plugin) macFor(iface string) net.HardwareAddr {
 	if ic, ok := p.cfg.Interfaces[iface]; ok && ic.MAC != "" {
-		if mac, err := parseMAC(ic.MAC); err == nil {
+		if mac, err := config.ParseMAC(ic.MAC); err == nil {
 			return mac
 		}
 	}
 	return DeriveMAC(p.cfg.Name, iface)
-}
-
-func parseMAC(s string) (net.HardwareAddr, error) {
-	mac, err := net.ParseMAC(s)
-	if err != nil {
-		return nil, err
-	}
-	if len(mac) != 6 {
-		return nil, fmt.Errorf("%q is not a 6-byte MAC address", s)
-	}
-	return mac, nil
 }
 
 func (h *Host) forget(p *Plugin) {
@@ -421,7 +412,7 @@ func (h *Host) forget(p *Plugin) {
 
 // reserve claims a plugin name and every bus its config grants, so that no
 // two plugins (and no two grants of one plugin) drive the same bus.
-func (h *Host) reserve(cfg PluginConfig) error {
+func (h *Host) reserve(cfg config.PluginConfig) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.names[cfg.Name] {
@@ -429,7 +420,7 @@ func (h *Host) reserve(cfg PluginConfig) error {
 	}
 	mine := map[string]string{}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Buses)) {
-		key := cfg.Buses[name].claimKey()
+		key := cfg.Buses[name].ClaimKey()
 		if owner, ok := h.claims[key]; ok {
 			return fmt.Errorf("buses.%s: %s is already granted to plugin %q", name, key, owner)
 		}
@@ -445,13 +436,13 @@ func (h *Host) reserve(cfg PluginConfig) error {
 	return nil
 }
 
-func (h *Host) unreserve(cfg PluginConfig) {
+func (h *Host) unreserve(cfg config.PluginConfig) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.names, cfg.Name)
 	for _, g := range cfg.Buses {
-		if h.claims[g.claimKey()] == cfg.Name {
-			delete(h.claims, g.claimKey())
+		if h.claims[g.ClaimKey()] == cfg.Name {
+			delete(h.claims, g.ClaimKey())
 		}
 	}
 }

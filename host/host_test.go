@@ -7,10 +7,11 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/config"
 )
 
 func TestHost_LoadFullPlugin(t *testing.T) {
-	r := newRig(t, host.Limits{})
+	r := newRig(t, config.Limits{})
 	p, info, err := r.loadErr(t, "full", plugin("full"))
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/config"
 )
 
 // Each hostile plugin does one bad thing. The host must stay up, say what
@@ -17,23 +18,23 @@ import (
 func TestHostile_RuntimeFaults(t *testing.T) {
 	tests := []struct {
 		plugin  string
-		limits  host.Limits
+		limits  config.Limits
 		want    error
 		msg     string
 		restart bool // the fault discards the instance
 	}{
-		{"loop", host.Limits{CallTimeout: 300 * time.Millisecond}, host.ErrTimeout, "call deadline exceeded in nic_active", true},
-		{"oom", host.Limits{MemoryLimit: 16 << 20}, host.ErrOutOfMemory, "fatal error: out of memory (memory limit 16MiB)", true},
-		{"trap", host.Limits{}, host.ErrTrap, "out of bounds memory access", true},
-		{"panic", host.Limits{}, host.ErrCrashed, "panic: driver bug: boom", true},
-		{"oob", host.Limits{}, host.ErrViolation, "log: buffer [0xfff00000, 0xfff00040) lies outside guest memory", true},
-		{"badhandle", host.Limits{}, syscall.EBADF, "returned -9", false},
+		{"loop", config.Limits{CallTimeout: 300 * time.Millisecond}, host.ErrTimeout, "call deadline exceeded in nic_active", true},
+		{"oom", config.Limits{MemoryLimit: 16 << 20}, host.ErrOutOfMemory, "fatal error: out of memory (memory limit 16MiB)", true},
+		{"trap", config.Limits{}, host.ErrTrap, "out of bounds memory access", true},
+		{"panic", config.Limits{}, host.ErrCrashed, "panic: driver bug: boom", true},
+		{"oob", config.Limits{}, host.ErrViolation, "log: buffer [0xfff00000, 0xfff00040) lies outside guest memory", true},
+		{"badhandle", config.Limits{}, syscall.EBADF, "returned -9", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.plugin, func(t *testing.T) {
-			r := newRig(t, host.Limits{})
+			r := newRig(t, config.Limits{})
 			good := r.load(t, "good", plugin("full"), noBuses).NICs()[0]
-			bad := r.load(t, "bad", plugin("hostile/"+tt.plugin), func(c *host.PluginConfig) { c.Limits = tt.limits })
+			bad := r.load(t, "bad", plugin("hostile/"+tt.plugin), func(c *config.PluginConfig) { c.Limits = tt.limits })
 			nic := bad.NICs()[0]
 			ctx := ctxT(t)
 
@@ -71,7 +72,7 @@ func TestHostile_RuntimeFaults(t *testing.T) {
 }
 
 func TestHostile_BadHandleTouchesNothing(t *testing.T) {
-	r := newRig(t, host.Limits{})
+	r := newRig(t, config.Limits{})
 	bad := r.load(t, "bad", plugin("hostile/badhandle"))
 	before := r.spi.Stats()
 	err := bad.NICs()[0].SetActive(ctxT(t), true)
@@ -93,8 +94,8 @@ func TestHostile_BadHandleTouchesNothing(t *testing.T) {
 }
 
 func TestHostile_GarbageResults(t *testing.T) {
-	r := newRig(t, host.Limits{})
-	nic := r.load(t, "bad", plugin("hostile/garbage"), func(c *host.PluginConfig) { c.Buses = nil }).NICs()[0]
+	r := newRig(t, config.Limits{})
+	nic := r.load(t, "bad", plugin("hostile/garbage"), func(c *config.PluginConfig) { c.Buses = nil }).NICs()[0]
 	ctx := ctxT(t)
 	_, err := nic.IsConnected(ctx)
 	if !errors.Is(err, host.ErrViolation) || !contains(err.Error(), "nic_isconnected") || !contains(err.Error(), "not a valid ABI value") {
@@ -123,7 +124,7 @@ func TestHostile_RefusedAtLoad(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.plugin, func(t *testing.T) {
-			r := newRig(t, host.Limits{})
+			r := newRig(t, config.Limits{})
 			good := r.load(t, "good", plugin("full"), noBuses).NICs()[0]
 			_, _, err := r.loadErr(t, "bad", plugin("hostile/"+tt.plugin))
 			if !errors.Is(err, tt.want) || !contains(err.Error(), tt.msg) || !contains(err.Error(), `plugin "bad": load`) {

@@ -12,11 +12,12 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/hosttest"
 )
 
 func TestImports_Buses(t *testing.T) {
-	r := newRig(t, host.Limits{})
+	r := newRig(t, config.Limits{})
 	nic := r.load(t, "full", plugin("full")).NICs()[0]
 	ctx := ctxT(t)
 	call := func(name string, args ...any) any {
@@ -128,7 +129,7 @@ func TestImports_Buses(t *testing.T) {
 }
 
 func TestImports_TimeLogFrames(t *testing.T) {
-	r := newRig(t, host.Limits{})
+	r := newRig(t, config.Limits{})
 	nics := r.load(t, "full", plugin("full")).NICs()
 	nic := nics[0]
 	ctx := ctxT(t)

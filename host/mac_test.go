@@ -2,7 +2,6 @@ package host
 
 import (
 	"bytes"
-	"strings"
 	"testing"
 )
 
@@ -21,19 +20,5 @@ func TestDeriveMAC(t *testing.T) {
 		if m[0]&0x01 != 0 || m[0]&0x02 == 0 {
 			t.Fatalf("%v is not unicast and locally administered", m)
 		}
-	}
-}
-
-func TestCountryList(t *testing.T) {
-	codes := strings.Fields(iso3166)
-	if len(codes) != 250 { // 249 assigned codes + XX
-		t.Fatalf("%d codes, want 249 assigned + XX", len(codes))
-	}
-	seen := map[string]bool{}
-	for _, c := range codes {
-		if len(c) != 2 || seen[c] {
-			t.Fatalf("bad or repeated code %q", c)
-		}
-		seen[c] = true
 	}
 }

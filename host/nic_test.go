@@ -8,10 +8,11 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/config"
 )
 
 func TestNIC_AbstractNIC(t *testing.T) {
-	r := newRig(t, host.Limits{})
+	r := newRig(t, config.Limits{})
 	p := r.load(t, "full", plugin("full"))
 	nic := p.NICs()[0]
 	ctx := ctxT(t)
@@ -70,7 +71,7 @@ func TestNIC_AbstractNIC(t *testing.T) {
 }
 
 func TestNIC_Config(t *testing.T) {
-	r := newRig(t, host.Limits{})
+	r := newRig(t, config.Limits{})
 	nic := r.load(t, "full", plugin("full")).NICs()[0]
 	ctx := ctxT(t)
 	newMAC := []byte{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee}
@@ -116,7 +117,7 @@ func TestNIC_Config(t *testing.T) {
 
 // IP configuration goes to the host's core, never to the driver.
 func TestNIC_IPConfigGoesToCore(t *testing.T) {
-	r := newRig(t, host.Limits{})
+	r := newRig(t, config.Limits{})
 	p := r.load(t, "full", plugin("full"))
 	nic := p.NICs()[0]
 	ctx := ctxT(t)
@@ -145,7 +146,7 @@ func TestNIC_IPConfigGoesToCore(t *testing.T) {
 }
 
 func TestNIC_Call(t *testing.T) {
-	r := newRig(t, host.Limits{})
+	r := newRig(t, config.Limits{})
 	nic := r.load(t, "full", plugin("full")).NICs()[0]
 	ctx := ctxT(t)
 	v, err := nic.Call(ctx, "echo", 1, "two", []byte{3}, 4.5, nil, true, []any{abi.Tuple{int64(6)}}, host.KW{"k": map[string]any{"n": -7}})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/internal/engine"
 )
 
@@ -23,8 +24,8 @@ import (
 // the NICs, their MAC addresses and whatever the core holds for them stay.
 type Plugin struct {
 	h      *Host
-	cfg    PluginConfig
-	limits Limits
+	cfg    config.PluginConfig
+	limits config.Limits
 	log    *slog.Logger
 	desc   abi.Description
 

@@ -5,11 +5,12 @@ import (
 	"testing"
 
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/hosttest"
 )
 
 func TestPlugin_Reload(t *testing.T) {
-	r := newRig(t, host.Limits{})
+	r := newRig(t, config.Limits{})
 	p := r.load(t, "full", plugin("full"))
 	nic := p.NICs()[0]
 	ctx := ctxT(t)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/hosttest"
 )
 
@@ -17,7 +18,7 @@ import (
 // asked for: configuration, active, connection; the NIC keeps its MAC and
 // the core sees the link come back.
 func TestPlugin_RestartReplaysState(t *testing.T) {
-	r := newRig(t, host.Limits{})
+	r := newRig(t, config.Limits{})
 	p := r.load(t, "full", plugin("full"))
 	nic := p.NICs()[0]
 	ctx := ctxT(t)
@@ -82,7 +83,7 @@ func TestPlugin_RestartReplaysState(t *testing.T) {
 }
 
 func TestPlugin_Close(t *testing.T) {
-	r := newRig(t, host.Limits{})
+	r := newRig(t, config.Limits{})
 	p := r.load(t, "full", plugin("full"))
 	nic := p.NICs()[0]
 	p.Close()
@@ -99,7 +100,7 @@ func TestPlugin_Close(t *testing.T) {
 // A restarted instance watches its interrupt line again; edges must reach
 // the new watcher.
 func TestPlugin_GPIOWatchAfterRestart(t *testing.T) {
-	r := newRig(t, host.Limits{})
+	r := newRig(t, config.Limits{})
 	nic := r.load(t, "full", plugin("full")).NICs()[0]
 	ctx := ctxT(t)
 	if _, err := nic.Call(ctx, "gpio_watch", int64(abi.EdgeBoth)); err != nil {
@@ -123,8 +124,8 @@ func TestPlugin_GPIOWatchAfterRestart(t *testing.T) {
 
 // A driver may ask for its first timer in nic_start.
 func TestPlugin_WakeRequestedInStart(t *testing.T) {
-	r := newRig(t, host.Limits{})
-	nic := r.load(t, "full", plugin("full"), func(c *host.PluginConfig) {
+	r := newRig(t, config.Limits{})
+	nic := r.load(t, "full", plugin("full"), func(c *config.PluginConfig) {
 		c.Options = map[string]any{"wake_at_start": true}
 	}).NICs()[0]
 	eventually(t, "the timer poll asked for in Start", func() bool {

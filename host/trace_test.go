@@ -10,6 +10,7 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/config"
 )
 
 // pcapBlock is one block of a pcapng file.
@@ -40,7 +41,7 @@ func readPcapng(t *testing.T, path string) []pcapBlock {
 }
 
 func TestNIC_TracePcapng(t *testing.T) {
-	r := newRig(t, host.Limits{})
+	r := newRig(t, config.Limits{})
 	nic := r.load(t, "full", plugin("full")).NICs()[0]
 	ctx := ctxT(t)
 	path := filepath.Join(t.TempDir(), "eth0.pcapng")

@@ -15,6 +15,7 @@ import (
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus"
 	"github.com/nichost/nichost/host/bus/sim"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/plugins/lan/phy"
 )
 
@@ -151,8 +152,8 @@ func nichostPath(b *testing.B) benchPath {
 	}
 	b.Cleanup(func() { h.Close() })
 	ctx := context.Background()
-	p, _, err := h.Load(ctx, host.PluginConfig{Name: "eth0", Source: filepath.Join("..", "plugins", "lan"),
-		Buses: map[string]host.BusGrant{"port": {Kind: "frame", Sim: "tap"}, "mdio": {Kind: "mdio", Sim: "mdio"}}})
+	p, _, err := h.Load(ctx, config.PluginConfig{Name: "eth0", Source: filepath.Join("..", "plugins", "lan"),
+		Buses: map[string]config.BusGrant{"port": {Kind: "frame", Sim: "tap"}, "mdio": {Kind: "mdio", Sim: "mdio"}}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus/linux"
 	"github.com/nichost/nichost/host/bus/sim"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/hosttest"
 	"github.com/nichost/nichost/internal/testenv"
 	"github.com/nichost/nichost/plugins/lan/phy"
@@ -65,7 +66,7 @@ func kernelTAP(t testing.TB) (*netns, *linux.TAP) {
 // the plugin's frames on the TAP.
 type dut struct {
 	class, plugin string
-	buses         map[string]host.BusGrant
+	buses         map[string]config.BusGrant
 	sims          map[string]any
 }
 
@@ -74,7 +75,7 @@ func lanDUT(tap *linux.TAP) dut {
 	mdio := sim.NewMDIO()
 	mdio.Attach(1, phy.New(phy.Options{Addr: 1, ResetTime: time.Millisecond, AutoNegTime: 50 * time.Millisecond}))
 	return dut{class: "LAN", plugin: "lan",
-		buses: map[string]host.BusGrant{"port": {Kind: "frame", Sim: "tap"}, "mdio": {Kind: "mdio", Sim: "mdio"}},
+		buses: map[string]config.BusGrant{"port": {Kind: "frame", Sim: "tap"}, "mdio": {Kind: "mdio", Sim: "mdio"}},
 		sims:  map[string]any{"tap": tap, "mdio": mdio}}
 }
 
@@ -101,7 +102,7 @@ func newRig(t testing.TB, hostname string, makeDUT func(*linux.TAP) dut) *lanRig
 	r.h = h
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	p, _, err := h.Load(ctx, host.PluginConfig{
+	p, _, err := h.Load(ctx, config.PluginConfig{
 		Name: "eth0", Source: filepath.Join("..", "plugins", d.plugin), Class: d.class, Buses: d.buses,
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus"
 	"github.com/nichost/nichost/host/bus/sim"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/plugins/lan/phy"
 )
 
@@ -35,9 +36,9 @@ func TestLAN_LossySegment8MiB(t *testing.T) {
 	defer h.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	p, _, err := h.Load(ctx, host.PluginConfig{
+	p, _, err := h.Load(ctx, config.PluginConfig{
 		Name: "eth0", Source: filepath.Join("..", "plugins", "lan"),
-		Buses: map[string]host.BusGrant{"port": {Kind: "frame", Sim: "seg"}, "mdio": {Kind: "mdio", Sim: "mdio"}},
+		Buses: map[string]config.BusGrant{"port": {Kind: "frame", Sim: "seg"}, "mdio": {Kind: "mdio", Sim: "mdio"}},
 	})
 	if err != nil {
 		t.Fatal(err)

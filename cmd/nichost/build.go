@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/nichost/nichost/host/build"
 	"github.com/spf13/cobra"
-
-	"github.com/nichost/nichost/host"
 )
 
 func newBuild() *cobra.Command {
@@ -19,7 +18,7 @@ wasip1/wasm. Results are cached by a hash of every input, so an unchanged
 plugin is not built again; the path of the module is printed.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b := &host.Builder{CacheDir: cacheDir, Progress: func(msg string) { fmt.Fprintln(cmd.ErrOrStderr(), msg) }}
+			b := &build.Builder{CacheDir: cacheDir, Progress: func(msg string) { fmt.Fprintln(cmd.ErrOrStderr(), msg) }}
 			for _, dir := range args {
 				res, err := b.Build(cmd.Context(), dir)
 				if err != nil {

@@ -3,9 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/nichost/nichost/host/config"
 	"github.com/spf13/cobra"
-
-	"github.com/nichost/nichost/host"
 )
 
 func newCheck() *cobra.Command {
@@ -14,7 +13,7 @@ func newCheck() *cobra.Command {
 		Short: "Validate a configuration file without loading anything",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := host.LoadConfig(args[0])
+			cfg, err := config.LoadConfig(args[0])
 			if err != nil {
 				return err
 			}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/internal/simnet"
 	"github.com/nichost/nichost/plugins/lan/landev"
 	"github.com/nichost/nichost/plugins/wiznet/wdev"
@@ -107,7 +108,7 @@ func failures(rs []nicResult) string {
 // device is one simulated NIC of the demo: its plugin and hardware.
 type device struct {
 	name, class, plugin string
-	buses               map[string]host.BusGrant
+	buses               map[string]config.BusGrant
 	sims                map[string]any
 }
 
@@ -185,7 +186,7 @@ func (d *demo) bringUp(ctx context.Context, dev device) nicResult {
 	}
 	d.say("%s: %s driver from %s", dev.name, dev.class, dev.plugin)
 	t0 := time.Now()
-	p, info, err := d.h.Load(ctx, host.PluginConfig{
+	p, info, err := d.h.Load(ctx, config.PluginConfig{
 		Name: dev.name, Source: filepath.Join(d.root, filepath.FromSlash(dev.plugin)), Class: dev.class, Buses: dev.buses,
 	})
 	if err != nil {
@@ -263,9 +264,9 @@ func (d *demo) bringUp(ctx context.Context, dev device) nicResult {
 func (d *demo) hostile(ctx context.Context) nicResult {
 	res := nicResult{Name: "bad0", Plugin: "host/testdata/plugins/hostile/loop"}
 	d.say("bad0: a driver whose active() loops forever (%s)", res.Plugin)
-	p, _, err := d.h.Load(ctx, host.PluginConfig{
+	p, _, err := d.h.Load(ctx, config.PluginConfig{
 		Name: "bad0", Source: filepath.Join(d.root, "host", "testdata", "plugins", "hostile", "loop"),
-		Limits: host.Limits{CallTimeout: 300 * time.Millisecond},
+		Limits: config.Limits{CallTimeout: 300 * time.Millisecond},
 	})
 	if err != nil {
 		res.Error = err.Error()

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/config"
 )
 
 func newRun() *cobra.Command {
@@ -35,7 +36,7 @@ dropping its interfaces.`,
 			if configPath == "" {
 				return errors.New("run: -c CONFIG is required")
 			}
-			cfg, err := host.LoadConfig(configPath)
+			cfg, err := config.LoadConfig(configPath)
 			if err != nil {
 				return err
 			}
@@ -79,7 +80,7 @@ dropping its interfaces.`,
 
 // serve keeps the host running until ctx ends, printing status and
 // reloading plugins on SIGHUP.
-func serve(ctx context.Context, h *host.Host, cfg *host.Config, every time.Duration, out io.Writer, log *slog.Logger) error {
+func serve(ctx context.Context, h *host.Host, cfg *config.Config, every time.Duration, out io.Writer, log *slog.Logger) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/config"
 )
 
 type check struct {
@@ -32,7 +33,7 @@ var suites = map[string][]check{
 func ethernetSuite(class string) []check {
 	return []check{
 		{"load", func(ctx context.Context, e *env) error {
-			p, _, err := e.h.Load(ctx, host.PluginConfig{Name: "dut", Source: e.cfg.Source, Class: class, Buses: e.dev.Buses, Options: e.dev.Options})
+			p, _, err := e.h.Load(ctx, config.PluginConfig{Name: "dut", Source: e.cfg.Source, Class: class, Buses: e.dev.Buses, Options: e.dev.Options})
 			if err != nil {
 				return err
 			}

@@ -14,13 +14,14 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/internal/simnet"
 )
 
 // Device is one simulated device a plugin drives.
 type Device struct {
 	// Buses are the grants the plugin gets, naming buses in Sims.
-	Buses map[string]host.BusGrant
+	Buses map[string]config.BusGrant
 	// Sims are the simulated buses (host.Options.Buses).
 	Sims map[string]any
 	// Options are the driver options of the plugin config.

@@ -16,11 +16,12 @@ import (
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/abi/guest"
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/config"
 )
 
 // Load starts a plugin whose instances are drivers made by newDriver (called
 // once per instance: at load and after every restart).
-func Load(ctx context.Context, h *host.Host, cfg host.PluginConfig, newDriver func() guest.Driver) (*host.Plugin, error) {
+func Load(ctx context.Context, h *host.Host, cfg config.PluginConfig, newDriver func() guest.Driver) (*host.Plugin, error) {
 	return h.LoadNative(ctx, cfg, Exports(newDriver))
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus/sim"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/hosttest"
 	"github.com/nichost/nichost/plugins/lan/phy"
 )
@@ -17,7 +18,7 @@ import (
 // TestExampleManifest loads example.yaml with the simulated buses it names
 // and brings the link up.
 func TestExampleManifest(t *testing.T) {
-	cfg, err := host.LoadConfig("example.yaml")
+	cfg, err := config.LoadConfig("example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus/sim"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/hosttest"
 	"github.com/nichost/nichost/host/native"
 	"github.com/nichost/nichost/plugins/lan/driver"
@@ -41,7 +42,7 @@ type rig struct {
 	mdio *sim.MDIO
 	wire *sim.FramePort // the peer's port on the segment
 	port *sim.FramePort // the plugin's port
-	cfg  host.PluginConfig
+	cfg  config.PluginConfig
 	nic  *host.NIC
 	link *hosttest.Link
 	rc   rigConfig
@@ -79,9 +80,9 @@ func newHost(t *testing.T, rc rigConfig) *rig {
 			t.Logf("host log:\n%s", r.log)
 		}
 	})
-	r.cfg = host.PluginConfig{
+	r.cfg = config.PluginConfig{
 		Name: "lan0", Source: ".", Options: rc.options,
-		Buses: map[string]host.BusGrant{
+		Buses: map[string]config.BusGrant{
 			"port": {Kind: "frame", Sim: "wire0"},
 			"mdio": {Kind: "mdio", Sim: "mdio0"},
 		},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus/sim"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/native"
 	"github.com/nichost/nichost/plugins/wiznet/driver"
 	"github.com/nichost/nichost/plugins/wiznet/w5500"
@@ -47,7 +48,7 @@ func newBenchNIC(b *testing.B, nativeBuild bool) *benchNIC {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { h.Close() })
-	cfg := host.PluginConfig{Name: "w", Source: ".", Class: "WIZNET5K", Buses: map[string]host.BusGrant{
+	cfg := config.PluginConfig{Name: "w", Source: ".", Class: "WIZNET5K", Buses: map[string]config.BusGrant{
 		"spi": {Kind: "spi", Sim: "spi"}, "int": {Kind: "gpio", Sim: "int"}, "rst": {Kind: "gpio", Sim: "rst"}}}
 	var p *host.Plugin
 	if nativeBuild {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus/sim"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/hosttest"
 	"github.com/nichost/nichost/host/native"
 	"github.com/nichost/nichost/plugins/wiznet/driver"
@@ -39,7 +40,7 @@ type rig struct {
 	chip *w5500.Chip
 	spi  *sim.SPI
 	peer *sim.FramePort
-	cfg  host.PluginConfig
+	cfg  config.PluginConfig
 	plug *host.Plugin
 	nic  *host.NIC
 	link *hosttest.Link
@@ -80,17 +81,17 @@ func newHost(t *testing.T, rc rigConfig) *rig {
 			t.Logf("log:\n%s", r.log)
 		}
 	})
-	grants := map[string]host.BusGrant{"spi": {Kind: "spi", Sim: "w-spi"}}
+	grants := map[string]config.BusGrant{"spi": {Kind: "spi", Sim: "w-spi"}}
 	switch {
 	case rc.deadIRQ:
-		grants["int"] = host.BusGrant{Kind: "gpio", Sim: "w-dead"}
+		grants["int"] = config.BusGrant{Kind: "gpio", Sim: "w-dead"}
 	case !rc.noIRQ:
-		grants["int"] = host.BusGrant{Kind: "gpio", Sim: "w-int"}
+		grants["int"] = config.BusGrant{Kind: "gpio", Sim: "w-int"}
 	}
 	if !rc.noRst {
-		grants["rst"] = host.BusGrant{Kind: "gpio", Sim: "w-rst"}
+		grants["rst"] = config.BusGrant{Kind: "gpio", Sim: "w-rst"}
 	}
-	r.cfg = host.PluginConfig{Name: "wiz0", Source: ".", Class: "WIZNET5K", Buses: grants, Options: rc.options}
+	r.cfg = config.PluginConfig{Name: "wiz0", Source: ".", Class: "WIZNET5K", Buses: grants, Options: rc.options}
 	return r
 }
 

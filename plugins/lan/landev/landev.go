@@ -6,8 +6,8 @@ package landev
 import (
 	"time"
 
-	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus/sim"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/conformance"
 	"github.com/nichost/nichost/internal/simnet"
 	"github.com/nichost/nichost/plugins/lan/phy"
@@ -21,7 +21,7 @@ func New(lan *simnet.Router, name string, autoNeg time.Duration) *conformance.De
 	mdio.Attach(1, p)
 	port := lan.Attach(name)
 	return &conformance.Device{
-		Buses: map[string]host.BusGrant{
+		Buses: map[string]config.BusGrant{
 			"port": {Kind: "frame", Sim: name + "-port"},
 			"mdio": {Kind: "mdio", Sim: name + "-mdio"},
 		},

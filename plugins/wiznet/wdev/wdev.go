@@ -5,9 +5,9 @@
 package wdev
 
 import (
-	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus"
 	"github.com/nichost/nichost/host/bus/sim"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/conformance"
 	"github.com/nichost/nichost/internal/simnet"
 	"github.com/nichost/nichost/plugins/wiznet/w5500"
@@ -27,7 +27,7 @@ func New(port bus.FramePort, name string, irq bool) *Device {
 	chip.Attach(port)
 	spi := sim.NewSPI(chip)
 	d := &Device{Chip: chip, SPI: spi, Device: &conformance.Device{
-		Buses: map[string]host.BusGrant{
+		Buses: map[string]config.BusGrant{
 			"spi": {Kind: "spi", Sim: name + "-spi"},
 			"rst": {Kind: "gpio", Sim: name + "-rst"},
 		},
@@ -36,7 +36,7 @@ func New(port bus.FramePort, name string, irq bool) *Device {
 		Close:   chip.Close,
 	}}
 	if irq {
-		d.Buses["int"] = host.BusGrant{Kind: "gpio", Sim: name + "-int"}
+		d.Buses["int"] = config.BusGrant{Kind: "gpio", Sim: name + "-int"}
 		d.Sims[name+"-int"] = chip.INT()
 	}
 	return d

@@ -1,31 +1,28 @@
-package host_test
+package build_test
 
 import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
-	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/build"
 )
 
 // writePlugin writes a plugin whose driver lives in a helper package of its
 // own, inside this module (so it builds against this module's abi/guest).
 func writePlugin(t *testing.T, helper string) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("testdata", "tmp-plugin-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := tempDir(t, "tmp-plugin-")
 	files := map[string]string{
 		"main.go": `package main
 
 import (
 	"github.com/nichost/nichost/abi/guest"
 	"github.com/nichost/nichost/internal/testdriver"
-	"github.com/nichost/nichost/host/` + filepath.ToSlash(dir) + `/helper"
+	"github.com/nichost/nichost/host/build/` + filepath.ToSlash(dir) + `/helper"
 )
 
 func init() { _ = helper.Name; guest.Register(testdriver.New()) }
@@ -44,8 +41,27 @@ func main() {}
 	return dir
 }
 
+// tempDir makes a directory under testdata, inside this module so that a
+// plugin there builds against it, and removes it (and testdata, once empty)
+// when the test ends.
+func tempDir(t *testing.T, pattern string) string {
+	t.Helper()
+	if err := os.MkdirAll("testdata", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("testdata", pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		os.RemoveAll(dir)
+		os.Remove("testdata") // fails, harmlessly, while another test uses it
+	})
+	return dir
+}
+
 func TestBuilder_CacheKeyCoversImports(t *testing.T) {
-	b := &host.Builder{CacheDir: t.TempDir()}
+	b := &build.Builder{CacheDir: t.TempDir()}
 	ctx := context.Background()
 	dir := writePlugin(t, "one")
 	first, err := b.Build(ctx, dir)
@@ -77,10 +93,10 @@ func TestBuilder_CacheKeyCoversImports(t *testing.T) {
 }
 
 func TestBuilder_ConcurrentBuildsShareOneResult(t *testing.T) {
-	b := &host.Builder{CacheDir: t.TempDir()}
+	b := &build.Builder{CacheDir: t.TempDir()}
 	dir := writePlugin(t, "concurrent")
 	var wg sync.WaitGroup
-	results := make([]host.BuildResult, 4)
+	results := make([]build.Result, 4)
 	errs := make([]error, 4)
 	for i := range results {
 		wg.Add(1)
@@ -114,15 +130,14 @@ func TestBuilder_ConcurrentBuildsShareOneResult(t *testing.T) {
 }
 
 func TestBuilder_Errors(t *testing.T) {
-	b := &host.Builder{CacheDir: t.TempDir()}
+	b := &build.Builder{CacheDir: t.TempDir()}
 	ctx := context.Background()
-	if _, err := b.Build(ctx, "testdata/no-such-plugin"); err == nil || !contains(err.Error(), "not a directory of Go source") {
+	if _, err := b.Build(ctx, "testdata/no-such-plugin"); err == nil || !strings.Contains(err.Error(), "not a directory of Go source") {
 		t.Fatalf("missing dir: %v", err)
 	}
-	dir, _ := os.MkdirTemp("testdata", "tmp-broken-")
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := tempDir(t, "tmp-broken-")
 	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() { undefinedThing() }\n"), 0o644)
-	if _, err := b.Build(ctx, dir); err == nil || !contains(err.Error(), "undefinedThing") {
+	if _, err := b.Build(ctx, dir); err == nil || !strings.Contains(err.Error(), "undefinedThing") {
 		t.Fatalf("compile error not passed on: %v", err)
 	}
 }

@@ -1,4 +1,8 @@
-package host
+// Package config is the schema of nichost's configuration file (YAML): the
+// plugins to load, the buses granted to each, their limits and the
+// module-level settings, with the checks that name the first bad field.
+// The host takes these types as they are; nothing here opens a device.
+package config
 
 import (
 	"bytes"
@@ -8,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -106,8 +111,8 @@ var DefaultLimits = Limits{
 	HealthyAfter:      30 * time.Second,
 }
 
-// or fills l's zero fields from d.
-func (l Limits) or(d Limits) Limits {
+// Or fills l's zero fields from d.
+func (l Limits) Or(d Limits) Limits {
 	pick := func(a, b time.Duration) time.Duration {
 		if a != 0 {
 			return a
@@ -194,12 +199,12 @@ func (s ByteSize) String() string {
 func LoadConfig(path string) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("host: config: %w", err)
+		return nil, fmt.Errorf("config: %w", err)
 	}
 	defer f.Close()
 	cfg, err := ParseConfig(f)
 	if err != nil {
-		return nil, fmt.Errorf("host: config %s: %w", path, err)
+		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	for i := range cfg.Plugins {
 		if src := cfg.Plugins[i].Source; !filepath.IsAbs(src) {
@@ -231,12 +236,12 @@ func ParseConfig(r io.Reader) (*Config, error) {
 // Validate checks the whole configuration and names the first problem.
 func (c *Config) Validate() error {
 	if c.Hostname != "" {
-		if err := checkHostname(c.Hostname); err != nil {
+		if err := CheckHostname(c.Hostname); err != nil {
 			return fmt.Errorf("hostname: %w", err)
 		}
 	}
 	if c.Country != "" {
-		if _, err := checkCountry(c.Country); err != nil {
+		if _, err := CheckCountry(c.Country); err != nil {
 			return fmt.Errorf("country: %w", err)
 		}
 	}
@@ -267,7 +272,7 @@ func (p *PluginConfig) Validate() error {
 	if p.Source == "" {
 		return fmt.Errorf("%s: source: missing (a Go source directory or a .wasm file)", p.Name)
 	}
-	if p.Class != "" && !contains(abi.Classes(), p.Class) {
+	if p.Class != "" && !slices.Contains(abi.Classes(), p.Class) {
 		return fmt.Errorf("%s: class: %q, want one of %v", p.Name, p.Class, abi.Classes())
 	}
 	for name, g := range p.Buses {
@@ -277,7 +282,7 @@ func (p *PluginConfig) Validate() error {
 	}
 	for name, ic := range p.Interfaces {
 		if ic.MAC != "" {
-			if _, err := parseMAC(ic.MAC); err != nil {
+			if _, err := ParseMAC(ic.MAC); err != nil {
 				return fmt.Errorf("%s: interfaces.%s.mac: %w", p.Name, name, err)
 			}
 		}
@@ -341,9 +346,9 @@ func (g BusGrant) Validate() error {
 	return nil
 }
 
-// claimKey names the bus a grant points at, so that two grants of one bus
+// ClaimKey names the bus a grant points at, so that two grants of one bus
 // can be told apart from two buses.
-func (g BusGrant) claimKey() string {
+func (g BusGrant) ClaimKey() string {
 	switch {
 	case g.Sim != "":
 		return "sim:" + g.Sim
@@ -361,71 +366,4 @@ func (g BusGrant) claimKey() string {
 		return "packet:" + g.Packet.Interface
 	}
 	return "none"
-}
-
-// open returns the bus object of a validated grant: a simulated bus from
-// sims, or a real Linux device, with a function that releases it.
-func (g BusGrant) open(name string, sims map[string]any) (any, func() error, error) {
-	if g.Sim != "" {
-		obj, ok := sims[g.Sim]
-		if !ok {
-			return nil, nil, fmt.Errorf("buses.%s: no simulated bus named %q in this host", name, g.Sim)
-		}
-		return obj, nil, nil
-	}
-	switch {
-	case g.SPI != nil:
-		c, closer, err := linux.OpenSPI(*g.SPI)
-		if err != nil {
-			return nil, nil, err
-		}
-		return c, closer.Close, nil
-	case g.GPIO != nil:
-		p, err := linux.OpenGPIO(*g.GPIO)
-		if err != nil {
-			return nil, nil, err
-		}
-		if c, ok := p.(io.Closer); ok {
-			return p, c.Close, nil // releases the line
-		}
-		return p, p.Halt, nil
-	case g.UART != nil:
-		u, err := linux.OpenUART(*g.UART)
-		if err != nil {
-			return nil, nil, err
-		}
-		return u, u.Close, nil
-	case g.MDIO != nil:
-		m, err := linux.OpenMDIO(*g.MDIO)
-		if err != nil {
-			return nil, nil, err
-		}
-		var closer func() error
-		if c, ok := m.(io.Closer); ok {
-			closer = c.Close
-		}
-		return m, closer, nil
-	case g.TAP != nil:
-		t, err := linux.OpenTAP(*g.TAP)
-		if err != nil {
-			return nil, nil, err
-		}
-		return t, t.Close, nil
-	case g.Packet != nil:
-		p, err := linux.OpenPacket(*g.Packet)
-		if err != nil {
-			return nil, nil, err
-		}
-		return p, p.Close, nil
-	}
-	return nil, nil, fmt.Errorf("buses.%s: nothing to open", name)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

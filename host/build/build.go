@@ -1,4 +1,6 @@
-package host
+// Package build turns a driver plugin's Go source into a WASM module, with a
+// cache keyed by the content of every input of the build.
+package build
 
 import (
 	"bytes"
@@ -36,8 +38,8 @@ type Builder struct {
 	Progress func(msg string)
 }
 
-// BuildResult says where the module is and how it was obtained.
-type BuildResult struct {
+// Result says where the module is and how it was obtained.
+type Result struct {
 	Path     string        // the .wasm file
 	Key      string        // content hash of the inputs
 	Cached   bool          // taken from the cache, not built
@@ -64,28 +66,28 @@ var buildEnv = []string{"GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0"}
 
 // Build returns the WASM module for the Go main package in dir, building it
 // if the cache has no module for the current inputs.
-func (b *Builder) Build(ctx context.Context, dir string) (BuildResult, error) {
+func (b *Builder) Build(ctx context.Context, dir string) (Result, error) {
 	start := time.Now()
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return BuildResult{}, fmt.Errorf("host: build %s: %w", dir, err)
+		return Result{}, fmt.Errorf("build %s: %w", dir, err)
 	}
 	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
-		return BuildResult{}, fmt.Errorf("host: build %s: not a directory of Go source", dir)
+		return Result{}, fmt.Errorf("build %s: not a directory of Go source", dir)
 	}
 	key, err := b.key(ctx, abs)
 	if err != nil {
-		return BuildResult{}, err
+		return Result{}, err
 	}
 	cache := b.CacheDir
 	if cache == "" {
 		cache = filepath.Join(DefaultCacheDir(), "plugins")
 	}
 	if err := os.MkdirAll(cache, 0o755); err != nil {
-		return BuildResult{}, fmt.Errorf("host: build cache: %w", err)
+		return Result{}, fmt.Errorf("build cache: %w", err)
 	}
 	out := filepath.Join(cache, key+".wasm")
-	res := BuildResult{Path: out, Key: key, Cached: true}
+	res := Result{Path: out, Key: key, Cached: true}
 	if _, err := os.Stat(out); err == nil {
 		res.Duration = time.Since(start)
 		return res, nil
@@ -94,7 +96,7 @@ func (b *Builder) Build(ctx context.Context, dir string) (BuildResult, error) {
 	// lock second finds the module there.
 	unlock, err := lockFile(ctx, filepath.Join(cache, key+".lock"))
 	if err != nil {
-		return BuildResult{}, err
+		return Result{}, err
 	}
 	defer unlock()
 	if _, err := os.Stat(out); err == nil {
@@ -113,11 +115,11 @@ func (b *Builder) Build(ctx context.Context, dir string) (BuildResult, error) {
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
 		os.Remove(tmp)
-		return BuildResult{}, fmt.Errorf("host: build %s: %v\n%s", dir, err, strings.TrimSpace(stderr.String()))
+		return Result{}, fmt.Errorf("build %s: %v\n%s", dir, err, strings.TrimSpace(stderr.String()))
 	}
 	if err := os.Rename(tmp, out); err != nil {
 		os.Remove(tmp)
-		return BuildResult{}, fmt.Errorf("host: build cache: %w", err)
+		return Result{}, fmt.Errorf("build cache: %w", err)
 	}
 	res.Cached = false
 	res.Duration = time.Since(start)
@@ -153,7 +155,7 @@ func (b *Builder) key(ctx context.Context, dir string) (string, error) {
 	cmd.Stderr = &stderr
 	outb, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("host: build %s: go list: %v\n%s", dir, err, strings.TrimSpace(stderr.String()))
+		return "", fmt.Errorf("build %s: go list: %v\n%s", dir, err, strings.TrimSpace(stderr.String()))
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "nichost-build-v1\n%s\n%s\n%s\n", goVersion(ctx), strings.Join(buildFlags, " "), strings.Join(buildEnv, " "))
@@ -168,10 +170,10 @@ func (b *Builder) key(ctx context.Context, dir string) (string, error) {
 		if err := dec.Decode(&p); err == io.EOF {
 			break
 		} else if err != nil {
-			return "", fmt.Errorf("host: build %s: go list output: %w", dir, err)
+			return "", fmt.Errorf("build %s: go list output: %w", dir, err)
 		}
 		if p.Error != nil {
-			return "", fmt.Errorf("host: build %s: %s: %s", dir, p.ImportPath, p.Error.Err)
+			return "", fmt.Errorf("build %s: %s: %s", dir, p.ImportPath, p.Error.Err)
 		}
 		if p.Standard {
 			continue
@@ -195,7 +197,7 @@ func (b *Builder) key(ctx context.Context, dir string) (string, error) {
 		fmt.Fprintf(h, "pkg %s\n", p.ImportPath)
 		for _, f := range files {
 			if err := hashFile(h, filepath.Join(p.Dir, f)); err != nil {
-				return "", fmt.Errorf("host: build %s: %w", dir, err)
+				return "", fmt.Errorf("build %s: %w", dir, err)
 			}
 		}
 	}
@@ -243,7 +245,7 @@ func goVersion(ctx context.Context) string {
 func lockFile(ctx context.Context, path string) (func(), error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("host: build lock: %w", err)
+		return nil, fmt.Errorf("build lock: %w", err)
 	}
 	for {
 		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
@@ -252,12 +254,12 @@ func lockFile(ctx context.Context, path string) (func(), error) {
 		}
 		if !errors.Is(err, unix.EWOULDBLOCK) {
 			f.Close()
-			return nil, fmt.Errorf("host: build lock: %w", err)
+			return nil, fmt.Errorf("build lock: %w", err)
 		}
 		select {
 		case <-ctx.Done():
 			f.Close()
-			return nil, fmt.Errorf("host: waiting for another build of the same plugin: %w", ctx.Err())
+			return nil, fmt.Errorf("build: waiting for another build of the same plugin: %w", ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

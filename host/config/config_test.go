@@ -1,4 +1,4 @@
-package host_test
+package config_test
 
 import (
 	"os"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/config"
 )
 
 const goodConfig = `
@@ -28,7 +28,7 @@ plugins:
 `
 
 func TestParseConfig(t *testing.T) {
-	cfg, err := host.ParseConfig(strings.NewReader(goodConfig))
+	cfg, err := config.ParseConfig(strings.NewReader(goodConfig))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,8 +69,8 @@ func TestParseConfig_Errors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := host.ParseConfig(strings.NewReader(tt.yaml))
-			if err == nil || !contains(err.Error(), tt.want) {
+			_, err := config.ParseConfig(strings.NewReader(tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("ParseConfig = %v, want an error containing %q", err, tt.want)
 			}
 		})
@@ -81,21 +81,21 @@ func TestLoadConfig_RelativeSources(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "nichost.yaml")
 	os.WriteFile(path, []byte("plugins:\n  - {name: a, source: drivers/lan}\n"), 0o644)
-	cfg, err := host.LoadConfig(path)
+	cfg, err := config.LoadConfig(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := cfg.Plugins[0].Source; got != filepath.Join(dir, "drivers/lan") {
 		t.Fatalf("source %q, want it relative to the config file", got)
 	}
-	if _, err := host.LoadConfig(filepath.Join(dir, "missing.yaml")); err == nil || !contains(err.Error(), "missing.yaml") {
+	if _, err := config.LoadConfig(filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
 		t.Fatalf("missing file: %v", err)
 	}
 }
 
 func TestParseByteSize(t *testing.T) {
-	for in, want := range map[string]host.ByteSize{"64MiB": 64 << 20, "64M": 64 << 20, "512KiB": 512 << 10, "1G": 1 << 30, "4096": 4096} {
-		if got, err := host.ParseByteSize(in); err != nil || got != want {
+	for in, want := range map[string]config.ByteSize{"64MiB": 64 << 20, "64M": 64 << 20, "512KiB": 512 << 10, "1G": 1 << 30, "4096": 4096} {
+		if got, err := config.ParseByteSize(in); err != nil || got != want {
 			t.Errorf("ParseByteSize(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
