@@ -5,19 +5,16 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host/bus"
@@ -134,15 +131,21 @@ func (l Limits) Or(d Limits) Limits {
 func (l Limits) Validate() error {
 	switch {
 	case l.MemoryLimit != 0 && (l.MemoryLimit < 4<<20 || l.MemoryLimit > 4<<30):
-		return fmt.Errorf("memory_limit: %s out of range 4MiB..4GiB (a Go plugin needs 3 MiB to start)", l.MemoryLimit)
+		return at(fmt.Errorf("memory_limit: %s out of range 4MiB..4GiB (a Go plugin needs 3 MiB to start)", l.MemoryLimit), "memory_limit")
 	case l.CallTimeout < 0 || l.CallTimeout > time.Minute:
-		return fmt.Errorf("call_timeout: %v out of range 0..1m", l.CallTimeout)
+		return at(fmt.Errorf("call_timeout: %v out of range 0..1m", l.CallTimeout), "call_timeout")
 	case l.StartTimeout < 0 || l.StartTimeout > 5*time.Minute:
-		return fmt.Errorf("start_timeout: %v out of range 0..5m", l.StartTimeout)
+		return at(fmt.Errorf("start_timeout: %v out of range 0..5m", l.StartTimeout), "start_timeout")
 	case l.RestartBackoff < 0 || l.RestartBackoffMax < 0 || l.HealthyAfter < 0:
-		return errors.New("restart_backoff, restart_backoff_max and healthy_after must not be negative")
+		field := "healthy_after"
+		if l.RestartBackoff < 0 {
+			field = "restart_backoff"
+		} else if l.RestartBackoffMax < 0 {
+			field = "restart_backoff_max"
+		}
+		return at(errors.New("restart_backoff, restart_backoff_max and healthy_after must not be negative"), field)
 	case l.RestartBackoffMax != 0 && l.RestartBackoff > l.RestartBackoffMax:
-		return fmt.Errorf("restart_backoff %v is above restart_backoff_max %v", l.RestartBackoff, l.RestartBackoffMax)
+		return at(fmt.Errorf("restart_backoff %v is above restart_backoff_max %v", l.RestartBackoff, l.RestartBackoffMax), "restart_backoff")
 	}
 	return nil
 }
@@ -153,11 +156,12 @@ type ByteSize uint64
 
 var sizeRE = regexp.MustCompile(`^(\d+)\s*([KMG]i?B?|B)?$`)
 
-// UnmarshalYAML parses a size.
+// UnmarshalYAML parses a size. A bad one is a *yaml.TypeError naming its
+// line, so that the decoder reports it in document order with the others.
 func (s *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 	v, err := ParseByteSize(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
 	}
 	*s = v
 	return nil
@@ -194,68 +198,31 @@ func (s ByteSize) String() string {
 	return fmt.Sprintf("%dB", uint64(s))
 }
 
-// LoadConfig reads and checks a configuration file. Relative plugin sources
-// are taken relative to the file's directory.
-func LoadConfig(path string) (*Config, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	defer f.Close()
-	cfg, err := ParseConfig(f)
-	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
-	}
-	for i := range cfg.Plugins {
-		if src := cfg.Plugins[i].Source; !filepath.IsAbs(src) {
-			cfg.Plugins[i].Source = filepath.Join(filepath.Dir(path), src)
-		}
-	}
-	return cfg, nil
-}
-
-// ParseConfig decodes a configuration and checks it; unknown keys are
-// errors, so a misspelt grant is not silently ignored.
-func ParseConfig(r io.Reader) (*Config, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return nil, err
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	var cfg Config
-	if err := dec.Decode(&cfg); err != nil && err != io.EOF {
-		return nil, err
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	return &cfg, nil
-}
-
-// Validate checks the whole configuration and names the first problem.
+// Validate checks the whole configuration and names the first problem. The
+// error also records the path of keys to the bad field, which ParseConfig
+// turns into the line of the file it is on.
 func (c *Config) Validate() error {
 	if c.Hostname != "" {
 		if err := CheckHostname(c.Hostname); err != nil {
-			return fmt.Errorf("hostname: %w", err)
+			return at(fmt.Errorf("hostname: %w", err), "hostname")
 		}
 	}
 	if c.Country != "" {
 		if _, err := CheckCountry(c.Country); err != nil {
-			return fmt.Errorf("country: %w", err)
+			return at(fmt.Errorf("country: %w", err), "country")
 		}
 	}
 	if err := c.Limits.Validate(); err != nil {
-		return fmt.Errorf("limits: %w", err)
+		return at(fmt.Errorf("limits: %w", err), "limits")
 	}
 	seen := map[string]bool{}
 	for i := range c.Plugins {
 		p := &c.Plugins[i]
 		if err := p.Validate(); err != nil {
-			return fmt.Errorf("plugins[%d]: %w", i, err)
+			return at(fmt.Errorf("plugins[%d]: %w", i, err), "plugins", strconv.Itoa(i))
 		}
 		if seen[p.Name] {
-			return fmt.Errorf("plugins[%d]: name %q is used twice", i, p.Name)
+			return at(fmt.Errorf("plugins[%d]: name %q is used twice", i, p.Name), "plugins", strconv.Itoa(i), "name")
 		}
 		seen[p.Name] = true
 	}
@@ -264,34 +231,36 @@ func (c *Config) Validate() error {
 
 var pluginNameRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_-]{0,14}$`)
 
-// Validate checks one plugin's configuration.
+// Validate checks one plugin's configuration. Grants and interfaces are
+// checked in the order of their names, so the problem reported is always the
+// same one.
 func (p *PluginConfig) Validate() error {
 	if !pluginNameRE.MatchString(p.Name) {
-		return fmt.Errorf("name: %q must be 1-15 letters, digits, - or _, starting with a letter", p.Name)
+		return at(fmt.Errorf("name: %q must be 1-15 letters, digits, - or _, starting with a letter", p.Name), "name")
 	}
 	if p.Source == "" {
-		return fmt.Errorf("%s: source: missing (a Go source directory or a .wasm file)", p.Name)
+		return at(fmt.Errorf("%s: source: missing (a Go source directory or a .wasm file)", p.Name), "source")
 	}
 	if p.Class != "" && !slices.Contains(abi.Classes(), p.Class) {
-		return fmt.Errorf("%s: class: %q, want one of %v", p.Name, p.Class, abi.Classes())
+		return at(fmt.Errorf("%s: class: %q, want one of %v", p.Name, p.Class, abi.Classes()), "class")
 	}
-	for name, g := range p.Buses {
-		if err := g.Validate(); err != nil {
-			return fmt.Errorf("%s: buses.%s: %w", p.Name, name, err)
+	for _, name := range slices.Sorted(maps.Keys(p.Buses)) {
+		if err := p.Buses[name].Validate(); err != nil {
+			return at(fmt.Errorf("%s: buses.%s: %w", p.Name, name, err), "buses", name)
 		}
 	}
-	for name, ic := range p.Interfaces {
-		if ic.MAC != "" {
-			if _, err := ParseMAC(ic.MAC); err != nil {
-				return fmt.Errorf("%s: interfaces.%s.mac: %w", p.Name, name, err)
+	for _, name := range slices.Sorted(maps.Keys(p.Interfaces)) {
+		if mac := p.Interfaces[name].MAC; mac != "" {
+			if _, err := ParseMAC(mac); err != nil {
+				return at(fmt.Errorf("%s: interfaces.%s.mac: %w", p.Name, name, err), "interfaces", name, "mac")
 			}
 		}
 	}
 	if _, err := abi.Marshal(map[string]any(p.Options)); err != nil {
-		return fmt.Errorf("%s: options: %w", p.Name, err)
+		return at(fmt.Errorf("%s: options: %w", p.Name, err), "options")
 	}
 	if err := p.Limits.Validate(); err != nil {
-		return fmt.Errorf("%s: limits: %w", p.Name, err)
+		return at(fmt.Errorf("%s: limits: %w", p.Name, err), "limits")
 	}
 	return nil
 }
@@ -300,7 +269,7 @@ func (p *PluginConfig) Validate() error {
 func (g BusGrant) Validate() error {
 	kind, err := bus.ParseKind(g.Kind)
 	if err != nil {
-		return fmt.Errorf("kind: %w", err)
+		return at(fmt.Errorf("kind: %w", err), "kind")
 	}
 	sections := []struct {
 		name string
@@ -313,7 +282,7 @@ func (g BusGrant) Validate() error {
 	n := 0
 	for _, s := range sections {
 		if s.set && s.kind != kind {
-			return fmt.Errorf("a %s grant cannot have a %s: section", kind, s.name)
+			return at(fmt.Errorf("a %s grant cannot have a %s: section", kind, s.name), s.name)
 		}
 		if s.set {
 			n++
@@ -321,9 +290,9 @@ func (g BusGrant) Validate() error {
 	}
 	switch {
 	case g.Sim != "" && n > 0:
-		return errors.New("sim: and a device section are exclusive")
+		return at(errors.New("sim: and a device section are exclusive"), "sim")
 	case n > 1:
-		return errors.New("a grant names one bus: give one of tap: or packet:")
+		return at(errors.New("a grant names one bus: give one of tap: or packet:"), "packet")
 	case g.Sim == "" && n == 0 && kind == bus.KindFrame:
 		return errors.New("neither sim:, tap: nor packet: says which frame port to grant")
 	case g.Sim == "" && n == 0:
@@ -331,19 +300,35 @@ func (g BusGrant) Validate() error {
 	}
 	switch {
 	case g.SPI != nil:
-		return g.SPI.Validate()
+		return inSection(g.SPI.Validate(), "spi")
 	case g.GPIO != nil:
-		return g.GPIO.Validate()
+		return inSection(g.GPIO.Validate(), "gpio")
 	case g.UART != nil:
-		return g.UART.Validate()
+		return inSection(g.UART.Validate(), "uart")
 	case g.MDIO != nil:
-		return g.MDIO.Validate()
+		return inSection(g.MDIO.Validate(), "mdio")
 	case g.TAP != nil:
-		return g.TAP.Validate()
+		return inSection(g.TAP.Validate(), "tap")
 	case g.Packet != nil:
-		return g.Packet.Validate()
+		return inSection(g.Packet.Validate(), "packet")
 	}
 	return nil
+}
+
+// linuxFieldRE finds the field a host/bus/linux config error names: those
+// read "bus: spi config: speed_hz: ...", the field by its yaml name.
+var linuxFieldRE = regexp.MustCompile(`^bus: [a-z]+ config: ([a-z_]+):`)
+
+// inSection records that err, from the Validate of a grant's device
+// section, is about that section, and about the field it names if any.
+func inSection(err error, section string) error {
+	if err == nil {
+		return nil
+	}
+	if m := linuxFieldRE.FindStringSubmatch(err.Error()); m != nil {
+		return at(err, section, m[1])
+	}
+	return at(err, section)
 }
 
 // ClaimKey names the bus a grant points at, so that two grants of one bus

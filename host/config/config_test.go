@@ -48,7 +48,7 @@ func TestParseConfig_Errors(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
 	}{
-		{"unknown key", "plugins:\n  - name: a\n    source: x\n    bsues: {}\n", "field bsues not found"},
+		{"unknown key", "plugins:\n  - name: a\n    source: x\n    bsues: {}\n", `line 4: plugins[0]: unknown key "bsues"; want one of name, source,`},
 		{"long hostname", "hostname: " + strings.Repeat("h", 33) + "\n", "hostname: ValueError"},
 		{"bad country", "country: ZZ\n", "country: ValueError"},
 		{"bad size", "limits: {memory_limit: lots}\n", `size "lots"`},
@@ -65,7 +65,7 @@ func TestParseConfig_Errors(t *testing.T) {
 		{"two frame ports", "plugins:\n  - {name: a, source: x, buses: {port: {kind: frame, tap: {name: t0}, packet: {interface: eth0}}}}\n", "one of tap: or packet:"},
 		{"tap on spi", "plugins:\n  - {name: a, source: x, buses: {spi: {kind: spi, tap: {name: t0}}}}\n", "a spi grant cannot have a tap: section"},
 		{"bad mac", "plugins:\n  - {name: a, source: x, interfaces: {eth: {mac: '02:00'}}}\n", "interfaces.eth.mac"},
-		{"not yaml", "plugins: [\n", "yaml"},
+		{"not yaml", "plugins: [\n", "did not find expected node content"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

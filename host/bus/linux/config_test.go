@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/nichost/nichost/host/bus/sim"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // validator is what every config implements.

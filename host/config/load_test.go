@@ -1,0 +1,219 @@
+package config_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nichost/nichost/host/config"
+)
+
+// TestLoadConfig_Lines checks that every kind of error names the file and
+// the line of the offending key or value.
+func TestLoadConfig_Lines(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		line int
+		want string // what follows "config FILE:LINE: "
+	}{
+		{
+			name: "bad hostname",
+			yaml: "# board\ncountry: DE\nhostname: " + strings.Repeat("h", 40) + "\n",
+			line: 3, want: "hostname: ValueError",
+		},
+		{
+			name: "hostname value on its own line",
+			yaml: "hostname:\n  -bad-\n",
+			line: 2, want: "hostname: ValueError",
+		},
+		{
+			name: "unknown top-level key",
+			yaml: "hostname: b\nhostnmae: c\n",
+			line: 2, want: `unknown key "hostnmae"; want one of hostname, country, limits, plugins`,
+		},
+		{
+			name: "unknown key in a plugin",
+			yaml: "plugins:\n  - name: a\n    source: x\n\n    bsues: {}\n",
+			line: 5, want: `plugins[0]: unknown key "bsues"`,
+		},
+		{
+			name: "unknown key in a device section",
+			yaml: "plugins:\n  - name: a\n    source: x\n    buses:\n      spi:\n        kind: spi\n        spi: {device: /dev/spidev0.0, sped_hz: 1}\n",
+			line: 7, want: `plugins[0].buses.spi.spi: unknown key "sped_hz"; want one of device, speed_hz, mode, bits`,
+		},
+		{
+			name: "bad bus kind in the second plugin",
+			yaml: `plugins:
+  - name: a
+    source: x
+    buses:
+      spi: {kind: spi, sim: s}
+  - name: b
+    source: y
+    buses:
+      irq:
+        kind: gpio
+        sim: w
+      spi:
+        kind: i2c
+        sim: s
+`,
+			line: 13, want: "plugins[1]: b: buses.spi: kind: ",
+		},
+		{
+			name: "bad byte size",
+			yaml: "hostname: b\nlimits:\n  call_timeout: 1s\n  memory_limit: lots\n",
+			line: 4, want: `limits.memory_limit: size "lots": want a number of bytes or e.g. 64MiB`,
+		},
+		{
+			name: "byte size out of range",
+			yaml: "limits:\n  call_timeout: 1s\n  memory_limit: 1MiB\n",
+			line: 3, want: "limits: memory_limit: 1MiB out of range",
+		},
+		{
+			name: "bad duration",
+			yaml: "plugins:\n  - name: a\n    source: x\n    limits:\n      call_timeout: soon\n",
+			line: 5, want: "plugins[0].limits.call_timeout: cannot unmarshal !!str `soon` into time.Duration",
+		},
+		{
+			name: "missing source",
+			yaml: "hostname: b\nplugins:\n  - name: a\n    source: x\n  - name: b\n    class: WIZNET5K\n",
+			line: 5, want: "plugins[1]: b: source: missing",
+		},
+		{
+			name: "name used twice",
+			yaml: "plugins:\n  - {name: a, source: x}\n  -\n    name: a\n    source: y\n",
+			line: 4, want: `plugins[1]: name "a" is used twice`,
+		},
+		{
+			name: "bad field of a device section",
+			yaml: "plugins:\n  - name: a\n    source: x\n    buses:\n      spi:\n        kind: spi\n        spi:\n          device: /dev/spidev0.0\n          speed_hz: 5\n",
+			line: 9, want: "plugins[0]: a: buses.spi: bus: spi config: speed_hz: 5 out of range",
+		},
+		{
+			name: "grant naming no bus",
+			yaml: "plugins:\n  - name: a\n    source: x\n    buses:\n      spi:\n        kind: spi\n",
+			line: 5, want: "neither sim: nor a spi: section",
+		},
+		{
+			name: "bad mac",
+			yaml: "plugins:\n  - name: a\n    source: x\n    interfaces:\n      eth:\n        mac: '02:00'\n",
+			line: 6, want: "a: interfaces.eth.mac: ",
+		},
+		{
+			name: "error in an aliased node",
+			yaml: "plugins:\n  - &p {name: a, source: x}\n  - *p\n",
+			line: 2, want: `plugins[1]: name "a" is used twice`,
+		},
+		{
+			name: "merged limits",
+			yaml: "plugins:\n  - name: a\n    source: x\n    limits:\n      <<: {call_timeout: 1s}\n      start_timeout: 1h\n",
+			line: 6, want: "a: limits: start_timeout: 1h0m0s out of range",
+		},
+		{
+			name: "merge of a scalar",
+			yaml: "limits:\n  call_timeout: 1s\n  <<: 3\n",
+			line: 3, want: `limits: <<: merges a mapping or a sequence of mappings, not "3"`,
+		},
+		{
+			name: "anchor that contains itself",
+			yaml: "plugins:\n  - name: a\n    source: x\n    options: &o\n      self: *o\n",
+			line: 5, want: "plugins[0].options.self: *o: the anchor o contains itself",
+		},
+		{
+			name: "key given twice",
+			yaml: "hostname: a\ncountry: DE\nhostname: b\n",
+			line: 3, want: `mapping key "hostname" already defined at line 1`,
+		},
+		{
+			name: "wrong shape",
+			yaml: "plugins:\n  name: a\n",
+			line: 2, want: "plugins: cannot unmarshal !!map into []config.PluginConfig",
+		},
+		{
+			name: "unclosed flow sequence",
+			yaml: "hostname: a\ncountry: DE\nplugins: [{name: a, source: x}\nlimits: {}\n",
+			line: 3, want: "did not find expected ',' or ']'",
+		},
+		{
+			name: "syntax error on the first line",
+			yaml: "hostname: a: b\n",
+			line: 1, want: "mapping values are not allowed in this context",
+		},
+		{
+			name: "bad indentation",
+			yaml: "hostname: a\n country: DE\n",
+			line: 2, want: "mapping values are not allowed in this context",
+		},
+		{
+			name: "unknown anchor",
+			yaml: "hostname: a\nlimits: *nope\n",
+			line: 2, want: "unknown anchor 'nope' referenced",
+		},
+		{
+			name: "not UTF-8",
+			yaml: "hostname: a\ncountry: DE\nplugins: \xff\n",
+			line: 3, want: "invalid leading UTF-8 octet",
+		},
+	}
+	dir := t.TempDir()
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, fmt.Sprintf("c%d.yaml", i))
+			if err := os.WriteFile(path, []byte(tt.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := config.LoadConfig(path)
+			prefix := fmt.Sprintf("config %s:%d: ", path, tt.line)
+			if err == nil || !strings.HasPrefix(err.Error(), prefix) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("LoadConfig = %v\nwant %s...%s...", err, prefix, tt.want)
+			}
+			var ce *config.Error
+			if !errors.As(err, &ce) || ce.File != path || ce.Line != tt.line {
+				t.Fatalf("LoadConfig error %#v, want a *config.Error at %s:%d", err, path, tt.line)
+			}
+			// Without a file name, ParseConfig reports the same line.
+			_, err = config.ParseConfig(strings.NewReader(tt.yaml))
+			if want := fmt.Sprintf("line %d: ", tt.line); err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Fatalf("ParseConfig = %v, want it to start with %q", err, want)
+			}
+		})
+	}
+}
+
+// TestParseConfig_Aliases checks that anchors, aliases and merges that
+// decode cleanly pass the key check.
+func TestParseConfig_Aliases(t *testing.T) {
+	const doc = `
+plugins:
+  - name: a
+    source: x
+    options: &gpio {kind: gpio, sim: w}
+    buses:
+      irq: *gpio
+      reset:
+        <<: *gpio
+        sim: r
+`
+	cfg, err := config.ParseConfig(strings.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := cfg.Plugins[0].Buses
+	if b["irq"].Sim != "w" || b["reset"].Sim != "r" || b["reset"].Kind != "gpio" {
+		t.Fatalf("buses %+v", b)
+	}
+}
+
+// TestParseConfig_Empty checks that an empty configuration is a valid one.
+func TestParseConfig_Empty(t *testing.T) {
+	for _, doc := range []string{"", "# nothing yet\n", "---\n", "~\n"} {
+		if cfg, err := config.ParseConfig(strings.NewReader(doc)); err != nil || len(cfg.Plugins) != 0 {
+			t.Errorf("ParseConfig(%q) = %+v, %v; want an empty configuration", doc, cfg, err)
+		}
+	}
+}
