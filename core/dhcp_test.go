@@ -8,22 +8,38 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/core"
+	"github.com/nichost/nichost/host/bus"
 	"github.com/nichost/nichost/host/bus/sim"
+	"github.com/nichost/nichost/internal/dhcpserver"
 )
 
-// router is a node serving DHCP on 10.64.0.0/24.
-func router(t *testing.T, seg *sim.Segment, lease time.Duration) (*node, *core.DHCPServer) {
+// router is a node at 10.64.0.1/24 whose link also carries a DHCP server
+// (internal/dhcpserver) handing out 10.64.0.100-199.
+func router(t *testing.T, seg *sim.Segment, lease time.Duration) (*node, *dhcpserver.Server) {
 	t.Helper()
 	r := newNode(t, "router")
-	nic := r.attach(t, seg, "lan", mac(0xfe))
-	if err := nic.SetIPConfig(map[string]any{"addr4": "10.64.0.1/24"}); err != nil {
+	port := seg.Attach("lan")
+	nic, err := r.st.AddNIC("lan", mac(0xfe), core.LinkEthernet, port.WriteFrame)
+	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := nic.ServeDHCP(core.DHCPServerConfig{
+	srv, err := dhcpserver.New(dhcpserver.Config{
+		Addr: netip.MustParsePrefix("10.64.0.1/24"), MAC: mac(0xfe),
 		First: netip.MustParseAddr("10.64.0.100"), Last: netip.MustParseAddr("10.64.0.199"),
 		Router: netip.MustParseAddr("10.64.0.1"), DNS: []netip.Addr{netip.MustParseAddr("10.64.0.1")}, Lease: lease,
+		Send: port.WriteFrame,
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	stop := bus.Forward(port, func(f []byte) {
+		if !srv.Handle(f) {
+			nic.DeliverFrame(f)
+		}
+	})
+	t.Cleanup(func() { stop(); port.Close() })
+	nic.LinkChanged(core.LinkState{Up: true, Type: core.LinkEthernet, MTU: 1500})
+	if err := nic.SetIPConfig(map[string]any{"addr4": "10.64.0.1/24"}); err != nil {
 		t.Fatal(err)
 	}
 	return r, srv

@@ -35,7 +35,6 @@ type NIC struct {
 	gw4       netip.Addr
 	dns       []netip.Addr // learnt on this NIC (DHCP, PPP)
 	dhcp4     *dhcpClient  // non-nil while dhcp4 is on
-	dhcpd     *DHCPServer  // non-nil when the NIC serves DHCP
 	addrs6    map[netip.Addr]*addr6
 	autoconf6 bool
 	routes6   []tcpip.Route
@@ -137,12 +136,9 @@ func (n *NIC) DeliverFrame(frame []byte) error {
 			return nil
 		}
 		n.mu.Lock()
-		c, d := n.dhcp4, n.dhcpd
+		c := n.dhcp4
 		n.mu.Unlock()
 		if c != nil && c.wants(frame) {
-			return nil
-		}
-		if d != nil && d.wants(frame) {
 			return nil
 		}
 	}

@@ -18,9 +18,8 @@ import (
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/config"
-	"github.com/nichost/nichost/internal/simnet"
-	"github.com/nichost/nichost/plugins/lan/landev"
-	"github.com/nichost/nichost/plugins/wiznet/wdev"
+	"github.com/nichost/nichost/simnet"
+	"github.com/nichost/nichost/simnet/devices"
 )
 
 // The demo is nichost's main job on built-in simulated hardware: every NIC
@@ -135,15 +134,35 @@ func (d *demo) close() {
 	}
 }
 
-// devices lists the simulated hardware, one per NIC plugin in the tree.
-func (d *demo) devices() []device {
+// demoNICs are the demo's interfaces, in the order it brings them up: the
+// simulated device model of each (simnet/devices), the name the demo
+// gives it, and how long its PHY takes to negotiate, if it has one.
+var demoNICs = []struct {
+	nic, model string
+	autoNeg    time.Duration
+}{
+	{"eth0", "w5500", 0},
+	{"lan0", "lan8720", 300 * time.Millisecond},
+}
+
+// devices makes the simulated hardware, one per NIC plugin in the tree.
+func (d *demo) devices() ([]device, error) {
 	var devs []device
-	w := wdev.New(d.router.Attach("eth0"), "eth0", true)
-	d.closer = append(d.closer, w.Close)
-	devs = append(devs, device{name: "eth0", class: abi.ClassWIZNET5K, plugin: "plugins/wiznet", buses: w.Buses, sims: w.Sims})
-	lan := landev.New(d.router, "lan0", 300*time.Millisecond)
-	devs = append(devs, device{name: "lan0", class: abi.ClassLAN, plugin: "plugins/lan", buses: lan.Buses, sims: lan.Sims})
-	return devs
+	for _, n := range demoNICs {
+		m, ok := devices.Lookup(n.model)
+		if !ok {
+			return nil, fmt.Errorf("demo: no simulated device %q", n.model)
+		}
+		dev, err := m.New(d.router, devices.Options{Name: n.nic, AutoNeg: n.autoNeg})
+		if err != nil {
+			return nil, fmt.Errorf("demo: %s: %w", n.nic, err)
+		}
+		if dev.Close != nil {
+			d.closer = append(d.closer, dev.Close)
+		}
+		devs = append(devs, device{name: n.nic, class: m.Class, plugin: m.Driver, buses: dev.Buses, sims: dev.Sims})
+	}
+	return devs, nil
 }
 
 func (d *demo) run(ctx context.Context) ([]nicResult, error) {
@@ -151,7 +170,10 @@ func (d *demo) run(ctx context.Context) ([]nicResult, error) {
 	if d.router, err = simnet.NewRouter(simnet.Options{}); err != nil {
 		return nil, err
 	}
-	devs := d.devices()
+	devs, err := d.devices()
+	if err != nil {
+		return nil, err
+	}
 	sims := map[string]any{}
 	for _, dev := range devs {
 		for k, v := range dev.sims {

@@ -2,28 +2,13 @@ package main
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host/conformance"
-	"github.com/nichost/nichost/plugins/lan/landev"
-	"github.com/nichost/nichost/plugins/wiznet/wdev"
+	"github.com/nichost/nichost/simnet/devices"
 )
-
-// simulators are the simulated devices a driver can be tested against, by
-// name, with the class of driver each serves.
-var simulators = map[string]struct {
-	class  string
-	device conformance.NewDevice
-	about  string
-}{
-	"lan8720": {abi.ClassLAN, landev.Conformance, "LAN8720-style PHY over MDIO, MAC port on the simulated LAN"},
-	"w5500":   {abi.ClassWIZNET5K, wdev.Conformance, "W5500 over SPI with RSTn and INTn, on the simulated LAN"},
-}
 
 func newTest() *cobra.Command {
 	var sim string
@@ -33,16 +18,16 @@ func newTest() *cobra.Command {
 		Long: `Build the plugin in DIR (Go source, or a .wasm file) and run the conformance
 suite of its class against a simulated device on a simulated LAN with a
 router (DHCP, DNS, HTTP), printing PASS or FAIL per check. No hardware, no
-root. Simulators: ` + simulatorList(),
+root. Simulators: ` + devices.List(),
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, ok := simulators[sim]
+			s, ok := devices.Lookup(sim)
 			if !ok {
-				return fmt.Errorf("test: unknown simulator %q (have: %s)", sim, simulatorList())
+				return fmt.Errorf("test: unknown simulator %q (have: %s)", sim, devices.List())
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "conformance suite for %s on the %s simulator\n", s.class, sim)
-			results, err := conformance.Run(cmd.Context(), conformance.Config{Source: args[0], Class: s.class, Device: s.device},
+			fmt.Fprintf(out, "conformance suite for %s on the %s simulator\n", s.Class, sim)
+			results, err := conformance.Run(cmd.Context(), conformance.Config{Source: args[0], Class: s.Class, Device: s.Conformance},
 				func(r conformance.Result) {
 					switch {
 					case r.Skipped != "":
@@ -69,16 +54,7 @@ root. Simulators: ` + simulatorList(),
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&sim, "sim", "", "simulated device: "+simulatorList())
+	cmd.Flags().StringVar(&sim, "sim", "", "simulated device: "+devices.List())
 	cmd.MarkFlagRequired("sim")
 	return cmd
-}
-
-func simulatorList() string {
-	var names []string
-	for n, s := range simulators {
-		names = append(names, n+" ("+s.class+")")
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
 }

@@ -20,6 +20,11 @@ type check struct {
 	run  func(ctx context.Context, e *env) error
 }
 
+// loadCheck is the first check of every suite. It may build the plugin,
+// which takes as long as the machine needs, so Config.Timeout does not
+// bound it; the checks after it need the plugin it loads.
+const loadCheck = "load"
+
 // suites are the checks of each class, in order: later checks rely on the
 // state earlier ones leave (the interface up, a lease held).
 var suites = map[string][]check{
@@ -32,7 +37,7 @@ var suites = map[string][]check{
 // up, active); no connect, disconnect or scan.
 func ethernetSuite(class string) []check {
 	return []check{
-		{"load", func(ctx context.Context, e *env) error {
+		{loadCheck, func(ctx context.Context, e *env) error {
 			p, _, err := e.h.Load(ctx, config.PluginConfig{Name: "dut", Source: e.cfg.Source, Class: class, Buses: e.dev.Buses, Options: e.dev.Options})
 			if err != nil {
 				return err

@@ -1,7 +1,9 @@
 // Package conformance is the AbstractNIC conformance suite: the checks a
 // driver plugin of a class must pass on its simulated device, attached to
-// a simulated LAN with a router. `nichost test DIR --sim NAME` runs it and
-// prints a line per check; a plugin's own tests run it with Test.
+// a simulated LAN with a router (simnet). `nichost test DIR --sim NAME`
+// runs it with Run and prints a line per check; a plugin's own tests run it
+// with conformancetest.Test, which keeps package testing out of this one
+// (and out of the CLI).
 package conformance
 
 import (
@@ -10,37 +12,23 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"testing"
 	"time"
 
 	"github.com/nichost/nichost/host"
-	"github.com/nichost/nichost/host/config"
-	"github.com/nichost/nichost/internal/simnet"
+	"github.com/nichost/nichost/simnet"
 )
-
-// Device is one simulated device a plugin drives.
-type Device struct {
-	// Buses are the grants the plugin gets, naming buses in Sims.
-	Buses map[string]config.BusGrant
-	// Sims are the simulated buses (host.Options.Buses).
-	Sims map[string]any
-	// Options are the driver options of the plugin config.
-	Options map[string]any
-	// SetLink plugs (true) or unplugs (false) the cable.
-	SetLink func(up bool)
-	// Close releases the device.
-	Close func()
-}
-
-// NewDevice makes a device whose wire is a port on the simulated LAN.
-type NewDevice func(lan *simnet.Router) (*Device, error)
 
 // Config says what to test.
 type Config struct {
-	Source string    // the plugin: a Go source directory or a .wasm file
-	Class  string    // its class
-	Device NewDevice // its simulated device
-	// Timeout bounds each check that waits for the device (default 20 s).
+	Source string // the plugin: a Go source directory or a .wasm file
+	Class  string // its class
+	// Device wires the plugin's simulated device to the suite's LAN (for
+	// example plugins/lan/landev.Conformance, or Model.Conformance of
+	// simnet/devices).
+	Device func(lan *simnet.Router) (*simnet.Device, error)
+	// Timeout bounds each check that waits for the device (default 20 s);
+	// loading the plugin, which may build it, is bounded by Run's context
+	// alone.
 	Timeout time.Duration
 	Logger  *slog.Logger
 }
@@ -57,7 +45,7 @@ type Result struct {
 type env struct {
 	cfg    Config
 	lan    *simnet.Router
-	dev    *Device
+	dev    *simnet.Device
 	h      *host.Host
 	plugin *host.Plugin
 	nic    *host.NIC
@@ -74,6 +62,9 @@ func Run(ctx context.Context, cfg Config, report func(Result)) ([]Result, error)
 	checks, ok := suites[cfg.Class]
 	if !ok {
 		return nil, fmt.Errorf("conformance: no suite for class %q yet", cfg.Class)
+	}
+	if cfg.Device == nil {
+		return nil, errors.New("conformance: no simulated device (Config.Device)")
 	}
 	lan, err := simnet.NewRouter(simnet.Options{Logger: cfg.Logger})
 	if err != nil {
@@ -97,10 +88,13 @@ func Run(ctx context.Context, cfg Config, report func(Result)) ([]Result, error)
 	for _, c := range checks {
 		start := time.Now()
 		r := Result{Name: c.name}
-		if e.nic == nil && c.name != "load" {
+		if e.nic == nil && c.name != loadCheck {
 			r.Skipped = "the plugin did not load"
 		} else {
-			cctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+			cctx, cancel := ctx, context.CancelFunc(func() {})
+			if c.name != loadCheck {
+				cctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
+			}
 			r.Err = c.run(cctx, e)
 			cancel()
 		}
@@ -121,25 +115,6 @@ func Failed(rs []Result) bool {
 		}
 	}
 	return false
-}
-
-// Test runs the suite as subtests of t, one per check.
-func Test(t *testing.T, cfg Config) {
-	t.Helper()
-	results, err := Run(context.Background(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range results {
-		t.Run(r.Name, func(t *testing.T) {
-			switch {
-			case r.Skipped != "":
-				t.Skip(r.Skipped)
-			case r.Err != nil:
-				t.Fatal(r.Err)
-			}
-		})
-	}
 }
 
 var errTimeout = errors.New("timed out")

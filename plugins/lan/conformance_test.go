@@ -7,11 +7,12 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host/conformance"
+	"github.com/nichost/nichost/host/conformance/conformancetest"
 	"github.com/nichost/nichost/plugins/lan/landev"
 )
 
 // The LAN driver passes the AbstractNIC conformance suite for its class on
 // the simulated PHY (what `nichost test plugins/lan --sim lan8720` runs).
 func TestConformance(t *testing.T) {
-	conformance.Test(t, conformance.Config{Source: ".", Class: abi.ClassLAN, Device: landev.Conformance})
+	conformancetest.Test(t, conformance.Config{Source: ".", Class: abi.ClassLAN, Device: landev.Conformance})
 }

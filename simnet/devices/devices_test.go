@@ -1,0 +1,94 @@
+package devices_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/simnet"
+	"github.com/nichost/nichost/simnet/devices"
+)
+
+func TestLookup(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		ok    bool
+		class string
+	}{
+		{"lan8720", true, abi.ClassLAN},
+		{"w5500", true, abi.ClassWIZNET5K},
+		{"W5500", false, ""},
+		{"", false, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, ok := devices.Lookup(c.name)
+			if ok != c.ok || m.Class != c.class {
+				t.Fatalf("Lookup(%q) = %+v, %v", c.name, m, ok)
+			}
+		})
+	}
+}
+
+func TestAll(t *testing.T) {
+	var names []string
+	for _, m := range devices.All() {
+		names = append(names, m.Name)
+		if m.About == "" || m.New == nil {
+			t.Errorf("%s: no description or constructor", m.Name)
+		}
+		// The driver directory is nichost's own plugin, from the module root.
+		if _, err := os.Stat(filepath.Join("..", "..", filepath.FromSlash(m.Driver), "main.go")); err != nil {
+			t.Errorf("%s: driver %s: %v", m.Name, m.Driver, err)
+		}
+	}
+	if !slices.IsSorted(names) || len(names) != 2 {
+		t.Fatalf("All = %v, want both models by name", names)
+	}
+	all := devices.All()
+	all[0].Name = "changed"
+	if devices.All()[0].Name == "changed" {
+		t.Fatal("All shares the table")
+	}
+	if got, want := devices.List(), "lan8720 (LAN), w5500 (WIZNET5K)"; got != want {
+		t.Fatalf("List = %q, want %q", got, want)
+	}
+}
+
+// Every model's device grants only buses it simulates, under the name it
+// was given, and comes with a cable.
+func TestModel_New(t *testing.T) {
+	lan, err := simnet.NewRouter(simnet.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lan.Close()
+	for _, m := range devices.All() {
+		for _, name := range []string{"", "eth7"} {
+			t.Run(m.Name+"/"+name, func(t *testing.T) {
+				var d *simnet.Device
+				var err error
+				if name == "" {
+					d, err = m.Conformance(lan)
+					name = "dut"
+				} else {
+					d, err = m.New(lan, devices.Options{Name: name})
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer d.Close()
+				if len(d.Buses) == 0 || d.SetLink == nil {
+					t.Fatalf("device %+v has no buses or no cable", d)
+				}
+				for role, g := range d.Buses {
+					if _, ok := d.Sims[g.Sim]; !ok || !strings.HasPrefix(g.Sim, name+"-") {
+						t.Errorf("grant %s names %q, not one of the device's buses %v", role, g.Sim, d.Sims)
+					}
+				}
+			})
+		}
+	}
+}
