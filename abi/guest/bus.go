@@ -1,6 +1,10 @@
 package guest
 
-import "github.com/nichost/nichost/abi"
+import (
+	"io"
+
+	"github.com/nichost/nichost/abi"
+)
 
 // SPI is a granted SPI device.
 type SPI struct {
@@ -68,11 +72,18 @@ func (u UART) Read(p []byte) (int, error) {
 	return int(rc), nil
 }
 
-// Write sends all of p.
+// Write sends p with one uart_write host call. The host takes all of p
+// unless the running call's deadline is near (a slow baud rate, see
+// uart_write in ABI.md); then Write returns the count it took and
+// io.ErrShortWrite, and the driver sends the rest, p[n:], in a later call
+// such as its next Poll. A host error returns 0 and an OSError.
 func (u UART) Write(p []byte) (int, error) {
 	rc := u.imp.UARTWrite(u.h, p)
 	if rc < 0 {
 		return 0, errnoError("uart_write", rc)
+	}
+	if int(rc) < len(p) {
+		return int(rc), io.ErrShortWrite
 	}
 	return int(rc), nil
 }

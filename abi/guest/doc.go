@@ -7,6 +7,17 @@
 //	func init() { guest.Register(newDriver()) }
 //	func main() {}
 //
+// Driver holds the methods every class has. A class with more implements
+// the small optional interfaces as well: Connector for connect() and
+// disconnect() (WLAN, PPP), Scanner for scan() (WLAN), Caller for
+// class-specific methods such as regs(). The SDK finds them with type
+// assertions and raises NotImplementedError, naming the class, for a call
+// the driver has no method for; a WIZNET5K or LAN driver simply leaves
+// Connector and Scanner out.
+//
+// Arguments reach the driver as Args; Args.At, Args.Key and Args.Takes
+// decode and check them with MicroPython's TypeError texts.
+//
 // Built with
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o drv.wasm .
@@ -16,7 +27,8 @@
 // instead the host drives the same Driver through NewModule with its own
 // Imports, which is how nichost benchmarks a driver as WASM against the same
 // code compiled natively, and how a driver can be debugged with ordinary
-// tools.
+// tools. A driver's unit tests do the same with the fake host of package
+// guesttest.
 //
 // Drivers are poll-driven: no export may block. Slow work (a PHY
 // negotiating, a chip resetting) is a state machine advanced in Poll, which

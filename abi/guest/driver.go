@@ -11,6 +11,13 @@ import (
 // Description.Interfaces). The host serialises all calls into one instance,
 // so a Driver needs no locking. Methods must not block: anything slow is
 // started here and finished in Poll.
+//
+// These are the methods every class has. A driver whose class has more
+// implements the optional interfaces too, which the SDK finds with a type
+// assertion: Connector (connect, disconnect), Scanner (scan) and Caller
+// (class-specific methods). For a driver that lacks one, the SDK answers
+// the host with a NotImplementedError naming the method and the class
+// Describe returned.
 type Driver interface {
 	// Describe declares the driver: class, interfaces, buses needed. It is
 	// called before Start and must not use the Env.
@@ -19,25 +26,24 @@ type Driver interface {
 	// The Env stays valid for the instance's life.
 	Start(env *Env) error
 
+	// Active answers active().
 	Active(iface int) bool
+	// SetActive answers active(up): it starts bringing the interface up
+	// or takes it down, and returns without waiting for the device.
 	SetActive(iface int, up bool) error
-	Connect(iface int, args Args) error
-	Disconnect(iface int) error
+	// IsConnected answers isconnected().
 	IsConnected(iface int) bool
-	// Scan returns a list of tuples in the class's format.
-	Scan(iface int, args Args) ([]any, error)
 	// Status answers status() when param is "" and status(param) otherwise.
 	Status(iface int, param string) (any, error)
 	// ConfigGet answers config(name).
 	ConfigGet(iface int, name string) (any, error)
 	// ConfigSet applies config(k=v, ...). It should check every key before
-	// applying any, so that a bad call changes nothing.
+	// applying any, so that a bad call changes nothing. kv is the call's
+	// own: the driver may keep it.
 	ConfigSet(iface int, kv map[string]any) error
-	// Call runs a class-specific method such as regs() or poll().
-	Call(iface int, name string, args Args) (any, error)
 
 	// Poll advances the driver's state machines. events holds the
-	// bits saying why the host polls.
+	// bits saying why the host polls; treat them as hints.
 	Poll(events abi.Event) error
 	// Transmit sends one frame on iface. frame is only valid during the
 	// call. Return ErrBusy to have the host keep the frame and offer it again
@@ -45,35 +51,44 @@ type Driver interface {
 	Transmit(iface int, frame []byte) error
 }
 
+// Connector is implemented by drivers whose class joins a network (WLAN,
+// PPP). Without it, connect() and disconnect() raise NotImplementedError
+// ("connect() is not supported by LAN").
+type Connector interface {
+	// Connect starts joining with the class's arguments and returns; Poll
+	// finishes the work and IsConnected reports it.
+	Connect(iface int, args Args) error
+	// Disconnect leaves the network. The SDK has already checked that the
+	// call has no arguments.
+	Disconnect(iface int) error
+}
+
+// Scanner is implemented by drivers whose class can list the networks in
+// reach (WLAN). Without it, scan() raises NotImplementedError.
+type Scanner interface {
+	// Scan returns a list of tuples in the class's format; nil is an
+	// empty list.
+	Scan(iface int, args Args) ([]any, error)
+}
+
+// Caller is implemented by drivers with class-specific methods: regs(),
+// PPP's poll(), the WLANWiPy profile, and phy_mode or country when the
+// description declares those features. Without it, every such call raises
+// NotImplementedError ("LAN has no method regs()").
+type Caller interface {
+	// Call runs method name. For a name it does not know it returns
+	// NoMethod's NotImplementedError.
+	Call(iface int, name string, args Args) (any, error)
+}
+
 // ErrBusy is returned by Transmit when the device has no room for the frame
 // now.
 var ErrBusy = errors.New("guest: transmitter busy")
 
-// Args are the positional and keyword arguments of a method call.
-type Args struct {
-	Pos []any
-	KW  map[string]any
-}
-
-// Len is the number of arguments of both kinds.
-func (a Args) Len() int { return len(a.Pos) + len(a.KW) }
-
-// AlwaysConnected supplies Connect, Disconnect and Scan for classes that have
-// none (WIZNET5K, LAN): each returns a NotImplementedError naming the class.
-// Embed it and set Class.
-type AlwaysConnected struct{ Class string }
-
-// Connect is not supported by always-connected interfaces.
-func (a AlwaysConnected) Connect(int, Args) error {
-	return abi.Unsupported("connect() is not supported by %s", a.Class)
-}
-
-// Disconnect is not supported by always-connected interfaces.
-func (a AlwaysConnected) Disconnect(int) error {
-	return abi.Unsupported("disconnect() is not supported by %s", a.Class)
-}
-
-// Scan is not supported by always-connected interfaces.
-func (a AlwaysConnected) Scan(int, Args) ([]any, error) {
-	return nil, abi.Unsupported("scan() is not supported by %s", a.Class)
+// NoMethod is the NotImplementedError for a class-specific method a driver
+// does not have: "LAN has no method regs()". The SDK raises it for every
+// call to a driver without a Caller; a Caller returns it for names it does
+// not know.
+func NoMethod(class, method string) error {
+	return abi.Unsupported("%s has no method %s()", class, method)
 }

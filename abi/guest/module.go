@@ -10,8 +10,16 @@ import (
 // Module turns the ABI's exports into calls on a Driver. Each method is one
 // export of ABI.md, with the same result; the wasip1 build calls them from
 // its //go:wasmexport functions, a native host calls them directly.
+//
+// The optional interfaces (Connector, Scanner, Caller) are looked up once,
+// in NewModule; for a driver without one, the export raises
+// NotImplementedError naming the class of the driver's description.
 type Module struct {
 	d      Driver
+	conn   Connector // nil when the driver has none
+	scan   Scanner
+	call   Caller
+	class  string // from Describe, for NotImplementedError messages
 	imp    abi.Imports
 	env    *Env
 	argBuf []byte
@@ -24,7 +32,20 @@ const TxBufferSize = 9216
 
 // NewModule wraps a driver for the given host imports.
 func NewModule(d Driver, imp abi.Imports) *Module {
-	return &Module{d: d, imp: imp, argBuf: make([]byte, 512)}
+	m := &Module{d: d, imp: imp, argBuf: make([]byte, 512)}
+	m.conn, _ = d.(Connector)
+	m.scan, _ = d.(Scanner)
+	m.call, _ = d.(Caller)
+	return m
+}
+
+// driverClass is the class the driver describes itself as, for the
+// messages of methods it does not have.
+func (m *Module) driverClass() string {
+	if m.class == "" {
+		m.class = m.d.Describe().Class
+	}
+	return m.class
 }
 
 // ABIVersion is nic_abi_version.
@@ -34,6 +55,7 @@ func (m *Module) ABIVersion() int32 { return abi.Version }
 func (m *Module) Describe() int32 {
 	desc := m.d.Describe()
 	desc.ABI = abi.Version
+	m.class = desc.Class
 	b, err := abi.MarshalStruct(desc)
 	if err != nil {
 		return m.raise(err)
@@ -69,52 +91,61 @@ func (m *Module) Start() int32 {
 // Active is nic_active: active() or active(bool).
 func (m *Module) Active(iface int32) int32 {
 	return m.control(func(a Args) (any, error) {
-		if err := noKW("active", a); err != nil {
+		if err := a.Takes("active", 1); err != nil {
 			return nil, err
 		}
-		switch len(a.Pos) {
-		case 0:
+		if len(a.Pos) == 0 {
 			return m.d.Active(int(iface)), nil
-		case 1:
-			up, err := abi.Bool("active", a.Pos[0])
-			if err != nil {
-				return nil, err
-			}
-			return nil, m.d.SetActive(int(iface), up)
 		}
-		return nil, abi.TypeError("active() takes at most 1 argument, got %d", len(a.Pos))
+		up, err := a.At(0, "active").Bool()
+		if err != nil {
+			return nil, err
+		}
+		return nil, m.d.SetActive(int(iface), up)
 	})
 }
 
-// Connect is nic_connect.
+// Connect is nic_connect: Connector.Connect, or NotImplementedError.
 func (m *Module) Connect(iface int32) int32 {
-	return m.control(func(a Args) (any, error) { return nil, m.d.Connect(int(iface), a) })
+	return m.control(func(a Args) (any, error) {
+		if m.conn == nil {
+			return nil, abi.Unsupported("connect() is not supported by %s", m.driverClass())
+		}
+		return nil, m.conn.Connect(int(iface), a)
+	})
 }
 
-// Disconnect is nic_disconnect.
+// Disconnect is nic_disconnect: Connector.Disconnect, or
+// NotImplementedError.
 func (m *Module) Disconnect(iface int32) int32 {
 	return m.control(func(a Args) (any, error) {
-		if a.Len() != 0 {
-			return nil, abi.TypeError("disconnect() takes no arguments")
+		if err := a.Takes("disconnect", 0); err != nil {
+			return nil, err
 		}
-		return nil, m.d.Disconnect(int(iface))
+		if m.conn == nil {
+			return nil, abi.Unsupported("disconnect() is not supported by %s", m.driverClass())
+		}
+		return nil, m.conn.Disconnect(int(iface))
 	})
 }
 
 // IsConnected is nic_isconnected.
 func (m *Module) IsConnected(iface int32) int32 {
 	return m.control(func(a Args) (any, error) {
-		if a.Len() != 0 {
-			return nil, abi.TypeError("isconnected() takes no arguments")
+		if err := a.Takes("isconnected", 0); err != nil {
+			return nil, err
 		}
 		return m.d.IsConnected(int(iface)), nil
 	})
 }
 
-// Scan is nic_scan.
+// Scan is nic_scan: Scanner.Scan, or NotImplementedError.
 func (m *Module) Scan(iface int32) int32 {
 	return m.control(func(a Args) (any, error) {
-		res, err := m.d.Scan(int(iface), a)
+		if m.scan == nil {
+			return nil, abi.Unsupported("scan() is not supported by %s", m.driverClass())
+		}
+		res, err := m.scan.Scan(int(iface), a)
 		if res == nil && err == nil {
 			res = []any{}
 		}
@@ -125,20 +156,14 @@ func (m *Module) Scan(iface int32) int32 {
 // Status is nic_status: status() or status(param).
 func (m *Module) Status(iface int32) int32 {
 	return m.control(func(a Args) (any, error) {
-		if err := noKW("status", a); err != nil {
+		if err := a.Takes("status", 1); err != nil {
 			return nil, err
 		}
-		switch len(a.Pos) {
-		case 0:
-			return m.d.Status(int(iface), "")
-		case 1:
-			p, err := abi.Str("status", a.Pos[0])
-			if err != nil {
-				return nil, err
-			}
-			return m.d.Status(int(iface), p)
+		p, err := a.At(0, "status").Or("").Str()
+		if err != nil {
+			return nil, err
 		}
-		return nil, abi.TypeError("status() takes at most 1 argument, got %d", len(a.Pos))
+		return m.d.Status(int(iface), p)
 	})
 }
 
@@ -147,7 +172,7 @@ func (m *Module) Config(iface int32) int32 {
 	return m.control(func(a Args) (any, error) {
 		switch {
 		case len(a.Pos) == 1 && len(a.KW) == 0:
-			name, err := abi.Str("config", a.Pos[0])
+			name, err := a.At(0, "config").Str()
 			if err != nil {
 				return nil, err
 			}
@@ -159,8 +184,8 @@ func (m *Module) Config(iface int32) int32 {
 	})
 }
 
-// Call is nic_call: a class-specific method; its arguments are
-// [name, positional, keywords].
+// Call is nic_call: a class-specific method, Caller.Call or
+// NotImplementedError; its arguments are [name, positional, keywords].
 func (m *Module) Call(iface int32) int32 {
 	b, err := m.readArgs()
 	if err != nil {
@@ -182,7 +207,10 @@ func (m *Module) Call(iface int32) int32 {
 	if err != nil {
 		return m.raise(err)
 	}
-	res, err := m.d.Call(int(iface), name, a)
+	if m.call == nil {
+		return m.raise(NoMethod(m.driverClass(), name))
+	}
+	res, err := m.call.Call(int(iface), name, a)
 	return m.finish(res, err)
 }
 
@@ -281,13 +309,6 @@ func toArgs(v any) (Args, error) {
 		return Args{}, abi.TypeError("keyword arguments must be a map, got %s", abi.TypeName(l[1]))
 	}
 	return Args{Pos: pos, KW: kw}, nil
-}
-
-func noKW(method string, a Args) error {
-	if len(a.KW) > 0 {
-		return abi.TypeError("%s() takes no keyword arguments", method)
-	}
-	return nil
 }
 
 // errnoError turns a negative host-call result into an OSError naming the

@@ -2,6 +2,7 @@ package testdriver
 
 import (
 	"errors"
+	"io"
 	"time"
 
 	"github.com/nichost/nichost/abi"
@@ -11,6 +12,8 @@ import (
 type callFunc func(d *Driver, iface int, a guest.Args) (any, error)
 
 // calls are the driver's class-specific methods; each exercises imports.
+// Arguments are read with guest.Args' accessors; extra arguments are
+// ignored.
 var calls map[string]callFunc
 
 func init() {
@@ -20,42 +23,39 @@ func init() {
 		"crash": func(*Driver, int, guest.Args) (any, error) { panic("testdriver: crash requested") },
 		"echo":  func(_ *Driver, _ int, a guest.Args) (any, error) { return abi.Tuple{a.Pos, a.KW}, nil },
 		"raise": func(_ *Driver, _ int, a guest.Args) (any, error) {
-			kind, err := intArg(a, 0, "kind")
+			kind, err := a.At(0, "kind").Int()
 			if err != nil {
 				return nil, err
 			}
-			errno, err := intArg(a, 1, "errno")
+			errno, err := a.At(1, "errno").Int()
 			if err != nil {
 				return nil, err
 			}
-			msg, _ := arg(a, 2, "msg")
-			s, _ := msg.(string)
-			return nil, &abi.Error{Kind: int(kind), Errno: int(errno), Msg: s}
+			msg, _ := a.At(2, "msg").Value.(string)
+			return nil, &abi.Error{Kind: int(kind), Errno: int(errno), Msg: msg}
 		},
 		"info": func(d *Driver, _ int, _ guest.Args) (any, error) {
 			info := d.env.Info()
 			return map[string]any{"hostname": info.Hostname, "country": d.country, "phy_mode": d.phyMode, "polls": d.polls, "events": int64(d.events)}, nil
 		},
 		"phy_mode": func(d *Driver, _ int, a guest.Args) (any, error) {
-			m, err := intArg(a, 0, "mode")
-			d.phyMode = m
+			m, err := a.At(0, "mode").Int()
+			if err == nil {
+				d.phyMode = m
+			}
 			return nil, err
 		},
 		"country": func(d *Driver, _ int, a guest.Args) (any, error) {
-			v, err := arg(a, 0, "code")
-			if err != nil {
-				return nil, err
+			code, err := a.At(0, "code").Str()
+			if err == nil {
+				d.country = code
 			}
-			d.country, err = abi.Str("code", v)
 			return nil, err
 		},
 		"now": func(d *Driver, _ int, a guest.Args) (any, error) {
-			n := int64(1)
-			if len(a.Pos) > 0 {
-				var err error
-				if n, err = intArg(a, 0, "n"); err != nil {
-					return nil, err
-				}
+			n, err := a.At(0, "n").Or(1).Int()
+			if err != nil {
+				return nil, err
 			}
 			var t time.Duration
 			for range n {
@@ -64,14 +64,14 @@ func init() {
 			return int64(t), nil
 		},
 		"sleep": func(d *Driver, _ int, a guest.Args) (any, error) {
-			ns, err := intArg(a, 0, "ns")
+			ns, err := a.At(0, "ns").Int()
 			if err != nil {
 				return nil, err
 			}
 			return nil, d.env.Sleep(time.Duration(ns))
 		},
 		"wake_after": func(d *Driver, _ int, a guest.Args) (any, error) {
-			ns, err := intArg(a, 0, "ns")
+			ns, err := a.At(0, "ns").Int()
 			if err != nil {
 				return nil, err
 			}
@@ -79,24 +79,21 @@ func init() {
 			return nil, nil
 		},
 		"log": func(d *Driver, _ int, a guest.Args) (any, error) {
-			v, err := arg(a, 0, "msg")
+			msg, err := a.At(0, "msg").Str()
 			if err != nil {
 				return nil, err
 			}
-			s, err := abi.Str("msg", v)
-			d.env.Logf(abi.LogInfo, "%s", s)
-			return nil, err
+			d.env.Logf(abi.LogInfo, "%s", msg)
+			return nil, nil
 		},
 		"deliver": func(d *Driver, iface int, a guest.Args) (any, error) {
-			frame, err := bytesArg(a, 0, "frame")
+			frame, err := a.At(0, "frame").Bytes()
 			if err != nil {
 				return nil, err
 			}
-			n := int64(1)
-			if len(a.Pos) > 1 {
-				if n, err = intArg(a, 1, "n"); err != nil {
-					return nil, err
-				}
+			n, err := a.At(1, "n").Or(1).Int()
+			if err != nil {
+				return nil, err
 			}
 			// A full receive queue (ENOBUFS) is waited out briefly, as a
 			// driver keeping frames in its device's buffer would.
@@ -116,7 +113,7 @@ func init() {
 			return nil, nil
 		},
 		"report": func(d *Driver, iface int, a guest.Args) (any, error) {
-			v, err := arg(a, 0, "info")
+			v, err := a.At(0, "info").Any()
 			if err != nil {
 				return nil, err
 			}
@@ -135,7 +132,7 @@ func init() {
 			return out, nil
 		},
 		"spi": func(d *Driver, _ int, a guest.Args) (any, error) {
-			w, err := bytesArg(a, 0, "data")
+			w, err := a.At(0, "data").Bytes()
 			if err != nil {
 				return nil, err
 			}
@@ -149,15 +146,15 @@ func init() {
 		"spi_batch": func(d *Driver, _ int, a guest.Args) (any, error) {
 			// Two chip-select frames: (header, then a read under the same
 			// CS) and a second write alone.
-			hdr, err := bytesArg(a, 0, "header")
+			hdr, err := a.At(0, "header").Bytes()
 			if err != nil {
 				return nil, err
 			}
-			n, err := intArg(a, 1, "n")
+			n, err := a.At(1, "n").Int()
 			if err != nil {
 				return nil, err
 			}
-			tail, err := bytesArg(a, 2, "tail")
+			tail, err := a.At(2, "tail").Bytes()
 			if err != nil {
 				return nil, err
 			}
@@ -170,11 +167,7 @@ func init() {
 			return r, err
 		},
 		"gpio_write": func(d *Driver, _ int, a guest.Args) (any, error) {
-			v, err := arg(a, 0, "level")
-			if err != nil {
-				return nil, err
-			}
-			hi, err := abi.Bool("level", v)
+			hi, err := a.At(0, "level").Bool()
 			if err != nil {
 				return nil, err
 			}
@@ -192,7 +185,7 @@ func init() {
 			return g.Read()
 		},
 		"gpio_watch": func(d *Driver, _ int, a guest.Args) (any, error) {
-			e, err := intArg(a, 0, "edge")
+			e, err := a.At(0, "edge").Int()
 			if err != nil {
 				return nil, err
 			}
@@ -210,7 +203,7 @@ func init() {
 			return g.Edges()
 		},
 		"uart_write": func(d *Driver, _ int, a guest.Args) (any, error) {
-			b, err := bytesArg(a, 0, "data")
+			b, err := a.At(0, "data").Bytes()
 			if err != nil {
 				return nil, err
 			}
@@ -218,7 +211,11 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return u.Write(b)
+			n, err := u.Write(b)
+			if errors.Is(err, io.ErrShortWrite) {
+				err = nil // the caller sees the count the host took
+			}
+			return n, err
 		},
 		"uart_read": func(d *Driver, _ int, _ guest.Args) (any, error) {
 			u, err := d.env.UART("serial")
@@ -229,7 +226,7 @@ func init() {
 			return append([]byte(nil), d.buf[:n]...), err
 		},
 		"frame_write": func(d *Driver, _ int, a guest.Args) (any, error) {
-			b, err := bytesArg(a, 0, "frame")
+			b, err := a.At(0, "frame").Bytes()
 			if err != nil {
 				return nil, err
 			}
@@ -248,11 +245,11 @@ func init() {
 			return append([]byte(nil), d.buf[:n]...), err
 		},
 		"mdio_read": func(d *Driver, _ int, a guest.Args) (any, error) {
-			phy, err := intArg(a, 0, "phy")
+			phy, err := a.At(0, "phy").Int()
 			if err != nil {
 				return nil, err
 			}
-			reg, err := intArg(a, 1, "reg")
+			reg, err := a.At(1, "reg").Int()
 			if err != nil {
 				return nil, err
 			}
@@ -264,15 +261,15 @@ func init() {
 			return int64(v), err
 		},
 		"mdio_write": func(d *Driver, _ int, a guest.Args) (any, error) {
-			phy, err := intArg(a, 0, "phy")
+			phy, err := a.At(0, "phy").Int()
 			if err != nil {
 				return nil, err
 			}
-			reg, err := intArg(a, 1, "reg")
+			reg, err := a.At(1, "reg").Int()
 			if err != nil {
 				return nil, err
 			}
-			val, err := intArg(a, 2, "val")
+			val, err := a.At(2, "val").Int()
 			if err != nil {
 				return nil, err
 			}

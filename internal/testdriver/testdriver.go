@@ -39,6 +39,14 @@ type Driver struct {
 	country string
 }
 
+// The test driver has every method a class may have.
+var (
+	_ guest.Driver    = (*Driver)(nil)
+	_ guest.Connector = (*Driver)(nil)
+	_ guest.Scanner   = (*Driver)(nil)
+	_ guest.Caller    = (*Driver)(nil)
+)
+
 // New makes a driver.
 func New() guest.Driver { return &Driver{} }
 
@@ -99,7 +107,7 @@ func (d *Driver) SetActive(iface int, up bool) error {
 	return d.env.SetLink(iface, up, abi.LinkEthernet, 1500)
 }
 
-// Connect implements guest.Driver: connect(ssid, key=None).
+// Connect implements guest.Connector: connect(ssid, key=None).
 func (d *Driver) Connect(iface int, a guest.Args) error {
 	if err := d.check(iface); err != nil {
 		return err
@@ -107,8 +115,8 @@ func (d *Driver) Connect(iface int, a guest.Args) error {
 	if !d.active[iface] {
 		return abi.OSError(abi.EPERM, "interface %s is not active", Interfaces[iface])
 	}
-	if len(a.Pos) > 0 {
-		if _, err := abi.Str("ssid", a.Pos[0]); err != nil {
+	if ssid := a.At(0, "ssid"); ssid.Given {
+		if _, err := ssid.Str(); err != nil {
 			return err
 		}
 	}
@@ -116,7 +124,7 @@ func (d *Driver) Connect(iface int, a guest.Args) error {
 	return nil
 }
 
-// Disconnect implements guest.Driver.
+// Disconnect implements guest.Connector.
 func (d *Driver) Disconnect(iface int) error {
 	if err := d.check(iface); err != nil {
 		return err
@@ -128,7 +136,7 @@ func (d *Driver) Disconnect(iface int) error {
 // IsConnected implements guest.Driver.
 func (d *Driver) IsConnected(iface int) bool { return d.check(iface) == nil && d.conn[iface] }
 
-// Scan implements guest.Driver with one network in WLAN's tuple format.
+// Scan implements guest.Scanner with one network in WLAN's tuple format.
 func (d *Driver) Scan(iface int, a guest.Args) ([]any, error) {
 	return []any{abi.Tuple{"testnet", []byte{2, 0, 0, 0, 0, 1}, 6, -42, 3, false}}, nil
 }
@@ -247,34 +255,11 @@ func (d *Driver) Transmit(iface int, frame []byte) error {
 	return nil
 }
 
-// Call implements guest.Driver; see calls.go.
+// Call implements guest.Caller; see calls.go.
 func (d *Driver) Call(iface int, name string, a guest.Args) (any, error) {
 	fn, ok := calls[name]
 	if !ok {
 		return nil, abi.Unsupported("testdriver has no method %s()", name)
 	}
 	return fn(d, iface, a)
-}
-
-func arg(a guest.Args, i int, name string) (any, error) {
-	if i >= len(a.Pos) {
-		return nil, abi.TypeError("missing argument %d (%s)", i, name)
-	}
-	return a.Pos[i], nil
-}
-
-func intArg(a guest.Args, i int, name string) (int64, error) {
-	v, err := arg(a, i, name)
-	if err != nil {
-		return 0, err
-	}
-	return abi.Int(name, v)
-}
-
-func bytesArg(a guest.Args, i int, name string) ([]byte, error) {
-	v, err := arg(a, i, name)
-	if err != nil {
-		return nil, err
-	}
-	return abi.Bytes(name, v)
 }

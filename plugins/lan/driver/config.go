@@ -96,7 +96,7 @@ var regNames = map[int]string{
 	17: "mcsr", 18: "smr", 26: "secr", 27: "csir", 29: "isr", 30: "imr", 31: "pscsr",
 }
 
-// Call implements guest.Driver: regs() returns the PHY's registers 0-6 and
+// Call implements guest.Caller: regs() returns the PHY's registers 0-6 and
 // 17-31 as a dict. Reading them has the PHY's read side effects: the
 // interrupt source register (29) is cleared, and a latched link failure
 // BMSR shows is kept for the link watch to report.
@@ -105,10 +105,10 @@ func (d *Driver) Call(iface int, name string, a guest.Args) (any, error) {
 		return nil, err
 	}
 	if name != "regs" {
-		return nil, abi.Unsupported("LAN has no method %s()", name)
+		return nil, guest.NoMethod(abi.ClassLAN, name)
 	}
-	if a.Len() != 0 {
-		return nil, abi.TypeError("regs() takes no arguments")
+	if err := a.Takes("regs", 0); err != nil {
+		return nil, err
 	}
 	if err := d.findPHY(); err != nil {
 		return nil, err

@@ -79,8 +79,6 @@ var phyTypes = []string{"LAN8720", "LAN8720A", "LAN8710", "LAN8710A"}
 // Driver is the LAN driver. One value serves one plugin instance with one
 // interface ("eth"); the host serialises its calls.
 type Driver struct {
-	guest.AlwaysConnected
-
 	env  *guest.Env
 	mdio guest.MDIO
 	port guest.FramePort
@@ -104,10 +102,16 @@ type Driver struct {
 	buf     []byte
 }
 
-var _ guest.Driver = (*Driver)(nil)
+// A LAN interface is always connected: the driver has regs() (Caller) but
+// no Connector or Scanner, so the SDK answers connect(), disconnect() and
+// scan() with "not supported by LAN".
+var (
+	_ guest.Driver = (*Driver)(nil)
+	_ guest.Caller = (*Driver)(nil)
+)
 
 // New returns a driver for one plugin instance.
-func New() guest.Driver { return &Driver{AlwaysConnected: guest.AlwaysConnected{Class: abi.ClassLAN}} }
+func New() guest.Driver { return &Driver{} }
 
 // Describe implements guest.Driver.
 func (d *Driver) Describe() abi.Description {

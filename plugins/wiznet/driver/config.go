@@ -71,7 +71,7 @@ func (d *Driver) ConfigSet(iface int, kv map[string]any) error {
 	return nil
 }
 
-// Call implements guest.Driver: regs() returns the chip's common registers
+// Call implements guest.Caller: regs() returns the chip's common registers
 // and socket 0's as a dict (names in lower case, addresses as bytes, the
 // rest as ints), read in one host call. Reading has no side effects on a
 // W5500.
@@ -80,10 +80,10 @@ func (d *Driver) Call(iface int, name string, a guest.Args) (any, error) {
 		return nil, err
 	}
 	if name != "regs" {
-		return nil, abi.Unsupported("WIZNET5K has no method %s()", name)
+		return nil, guest.NoMethod(abi.ClassWIZNET5K, name)
 	}
-	if a.Len() != 0 {
-		return nil, abi.TypeError("regs() takes no arguments")
+	if err := a.Takes("regs", 0); err != nil {
+		return nil, err
 	}
 	d.begin()
 	c := d.b.read(bsbCommon, 0, regPHYCFGR+1)

@@ -50,8 +50,6 @@ const (
 // Driver is the WIZNET5K driver. One value serves one plugin instance with
 // one interface ("eth"); the host serialises its calls.
 type Driver struct {
-	guest.AlwaysConnected
-
 	env    *guest.Env
 	b      *batch
 	rst    guest.GPIO
@@ -84,11 +82,17 @@ type Driver struct {
 	blocked bool // Transmit answered busy: the host waits for a poll
 }
 
-var _ guest.Driver = (*Driver)(nil)
+// A WIZNET5K interface is always connected: the driver has regs() (Caller) but
+// no Connector or Scanner, so the SDK answers connect(), disconnect() and
+// scan() with "not supported by WIZNET5K".
+var (
+	_ guest.Driver = (*Driver)(nil)
+	_ guest.Caller = (*Driver)(nil)
+)
 
 // New returns a driver for one plugin instance.
 func New() guest.Driver {
-	return &Driver{AlwaysConnected: guest.AlwaysConnected{Class: abi.ClassWIZNET5K}, wakeReq: -1}
+	return &Driver{wakeReq: -1}
 }
 
 // Describe implements guest.Driver.

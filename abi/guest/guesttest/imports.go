@@ -1,0 +1,188 @@
+package guesttest
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nichost/nichost/abi"
+)
+
+// imports is the Host seen as the ABI's host side: one method per import,
+// with the host's checks and results. The bus imports are in buses.go.
+type imports Host
+
+var _ abi.Imports = (*imports)(nil)
+
+// violate records the first ABI violation of the running call.
+func (h *imports) violate(format string, a ...any) {
+	if h.bad == nil {
+		h.bad = fmt.Errorf(format, a...)
+	}
+}
+
+// Args implements abi.Imports.
+func (h *imports) Args(dst []byte) int32 {
+	if len(dst) >= len(h.args) {
+		copy(dst, h.args)
+	}
+	return int32(len(h.args))
+}
+
+// Reply implements abi.Imports.
+func (h *imports) Reply(b []byte) int32 {
+	if len(b) > abi.MaxMessage {
+		h.violate("reply of %d bytes exceeds the %d-byte limit", len(b), abi.MaxMessage)
+		return -abi.E2BIG
+	}
+	h.reply = append(h.reply[:0], b...)
+	h.replied = true
+	return 0
+}
+
+// Raise implements abi.Imports: the message is cut at 1024 bytes and the
+// errno dropped for kinds other than OSError, as the host does.
+func (h *imports) Raise(kind, errno int32, msg []byte) int32 {
+	if kind < abi.KindValueError || kind > abi.KindUnsupported {
+		h.violate("raise with unknown error kind %d", kind)
+		return -abi.EINVAL
+	}
+	if kind != abi.KindOSError {
+		errno = 0
+	}
+	h.raised = &abi.Error{Kind: int(kind), Errno: int(errno), Msg: text(msg)}
+	return 0
+}
+
+// Log implements abi.Imports. Lines are kept (Logs) with no rate limit.
+func (h *imports) Log(level int32, msg []byte) int32 {
+	l := LogLine{Level: int(level), Msg: text(msg)}
+	h.logs = append(h.logs, l)
+	if h.logf != nil {
+		h.logf("driver log: %v", l)
+	}
+	return 0
+}
+
+// text is a message as the host keeps it: at most 1024 bytes, valid UTF-8.
+func text(b []byte) string {
+	if len(b) > 1024 {
+		b = b[:1024]
+	}
+	if !utf8.Valid(b) {
+		return string([]rune(string(b)))
+	}
+	return string(b)
+}
+
+// Now implements abi.Imports.
+func (h *imports) Now() int64 { return int64(h.clock.Now()) }
+
+// Sleep implements abi.Imports: it moves the clock forward by ns at once.
+// Past the call's deadline (Options.Deadline) it moves it to the deadline
+// and returns -ETIMEDOUT.
+func (h *imports) Sleep(ns int64) int32 {
+	if ns < 0 || ns > abi.MaxSleepNanos {
+		return -abi.EINVAL
+	}
+	d := time.Duration(ns)
+	if left := h.opts.Deadline - h.slept; d > left {
+		h.slept += left
+		h.clock.set(h.clock.Now() + left)
+		return -abi.ETIMEDOUT
+	}
+	h.slept += d
+	h.clock.set(h.clock.Now() + d)
+	return 0
+}
+
+// WakeAt implements abi.Imports: the request replaces any earlier one; a
+// negative time cancels it.
+func (h *imports) WakeAt(ns int64) int32 {
+	h.wake = time.Duration(max(ns, -1))
+	return 0
+}
+
+// TxBuffer implements abi.Imports. Unlike other slices handed to a host
+// call, the transmit buffer is the guest's for the instance's life: the
+// host keeps it and writes frames there for nic_transmit.
+func (h *imports) TxBuffer(buf []byte) int32 {
+	if len(buf) < 1514 {
+		return -abi.EINVAL
+	}
+	h.txbuf = buf
+	return 0
+}
+
+// RxPush implements abi.Imports: the frame is kept (Frames).
+func (h *imports) RxPush(iface int32, frame []byte) int32 {
+	if iface < 0 || int(iface) >= len(h.frames) {
+		return -abi.ENODEV
+	}
+	if len(frame) > abi.MaxFrame {
+		return -abi.EMSGSIZE
+	}
+	h.frames[iface] = append(h.frames[iface], bytes.Clone(frame))
+	return 0
+}
+
+// Link implements abi.Imports: the state is kept (Link, Links).
+func (h *imports) Link(iface, up, kind, mtu int32) int32 {
+	if iface < 0 || int(iface) >= len(h.links) {
+		return -abi.ENODEV
+	}
+	t := abi.LinkType(kind)
+	if (up != 0 && up != 1) || (t != abi.LinkEthernet && t != abi.LinkIP) || (mtu != 0 && (mtu < 68 || mtu > 65535)) {
+		return -abi.EINVAL
+	}
+	h.links[iface] = append(h.links[iface], LinkState{Up: up == 1, Type: t, MTU: int(mtu)})
+	return 0
+}
+
+// Report implements abi.Imports: the keys are merged into the interface's
+// report (Reported).
+func (h *imports) Report(iface int32, b []byte) int32 {
+	if iface < 0 || int(iface) >= len(h.reports) {
+		return -abi.ENODEV
+	}
+	v, err := abi.Unmarshal(b)
+	if err != nil {
+		return -abi.EINVAL
+	}
+	m, ok := v.(map[string]any)
+	if !ok || !validReport(m) {
+		return -abi.EINVAL
+	}
+	if h.reports[iface] == nil {
+		h.reports[iface] = map[string]any{}
+	}
+	maps.Copy(h.reports[iface], m)
+	return 0
+}
+
+// validReport checks a report against the keys and types ABI.md lists.
+func validReport(m map[string]any) bool {
+	for k, v := range m {
+		switch k {
+		case "addr4", "peer4", "addr6", "peer6":
+			if _, ok := v.(string); !ok {
+				return false
+			}
+		case "dns":
+			l, ok := v.([]any)
+			if !ok || len(l) > 8 {
+				return false
+			}
+			for _, e := range l {
+				if _, ok := e.(string); !ok {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
