@@ -15,6 +15,7 @@ import (
 	"github.com/nichost/nichost/host/build"
 	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/internal/engine"
+	"github.com/nichost/nichost/host/internal/hostcall"
 	"github.com/nichost/nichost/internal/testdriver"
 )
 
@@ -47,7 +48,7 @@ func benchPlugins(b *testing.B) (wasm, native *Plugin) {
 // onPlugin runs fn on the plugin's goroutine with its live instance.
 func onPlugin(b *testing.B, p *Plugin, fn func(inst engine.Instance)) {
 	b.Helper()
-	if _, err := p.do(context.Background(), "bench", func() (any, error) { fn(p.inst); return nil, nil }); err != nil {
+	if _, err := p.do(context.Background(), "bench", func() (any, error) { fn(p.sup.Instance()); return nil, nil }); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -89,7 +90,7 @@ func BenchmarkCalls(b *testing.B) {
 	b.Run("import-call", func(b *testing.B) {
 		// The guest calls nic.now n times inside one export.
 		compare(b, wasm, native, func(b *testing.B, p *Plugin, n int) {
-			if _, err := p.nics[0].Call(ctx, "now", n); err != nil {
+			if _, err := p.NICs()[0].Call(ctx, "now", n); err != nil {
 				b.Fatal(err)
 			}
 		})
@@ -97,10 +98,10 @@ func BenchmarkCalls(b *testing.B) {
 	b.Run("frame-1500-guest-to-host", func(b *testing.B) {
 		// rx_push of a 1500-byte frame to an attached core.
 		for _, p := range []*Plugin{wasm, native} {
-			p.nics[0].Attach(discardLink{})
+			p.NICs()[0].Attach(discardLink{})
 		}
 		compare(b, wasm, native, func(b *testing.B, p *Plugin, n int) {
-			if _, err := p.nics[0].Call(ctx, "deliver", frame, n); err != nil {
+			if _, err := p.NICs()[0].Call(ctx, "deliver", frame, n); err != nil {
 				b.Fatal(err)
 			}
 		})
@@ -122,7 +123,7 @@ func BenchmarkCalls(b *testing.B) {
 		// CBOR arguments -> driver -> CBOR result -> caller.
 		compare(b, wasm, native, func(b *testing.B, p *Plugin, n int) {
 			for range n {
-				if _, err := p.nics[0].IsConnected(ctx); err != nil {
+				if _, err := p.NICs()[0].IsConnected(ctx); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -132,7 +133,7 @@ func BenchmarkCalls(b *testing.B) {
 		kw := KW{"label": "x", "mac": []byte{2, 0, 0, 0, 0, 9}}
 		compare(b, wasm, native, func(b *testing.B, p *Plugin, n int) {
 			for range n {
-				if err := p.nics[0].SetConfig(ctx, kw); err != nil {
+				if err := p.NICs()[0].SetConfig(ctx, kw); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -196,10 +197,10 @@ func BenchmarkLoad(b *testing.B) {
 	b.Run("instantiate", func(b *testing.B) {
 		cache, _ := engine.NewCache("")
 		m := compile(b, cache)
-		p := &Plugin{h: &Host{epoch: time.Now()}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		p := &Plugin{h: &Host{}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		b.ResetTimer()
 		for range b.N {
-			inst, err := m.Instantiate(ctx, newSession(p), nil)
+			inst, err := m.Instantiate(ctx, hostcall.New((*hooks)(p), time.Now()), nil)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -6,22 +6,23 @@ import (
 	"fmt"
 
 	"github.com/nichost/nichost/host/internal/engine"
+	"github.com/nichost/nichost/host/internal/supervise"
 )
 
 // Errors callers can match with errors.Is.
 var (
 	// ErrABIVersion: the plugin speaks another ABI version.
-	ErrABIVersion = errors.New("ABI version mismatch")
+	ErrABIVersion = supervise.ErrABIVersion
 	// ErrBadModule: the module is not a usable plugin (missing or mistyped
 	// exports, unknown imports, a bad description).
-	ErrBadModule = errors.New("not a valid nichost plugin")
+	ErrBadModule = supervise.ErrBadModule
 	// ErrNotGranted: the plugin needs a bus the operator did not grant.
 	ErrNotGranted = errors.New("bus not granted")
 	// ErrClassMismatch: the plugin declares another class than the config
 	// expects.
-	ErrClassMismatch = errors.New("class mismatch")
+	ErrClassMismatch = supervise.ErrClassMismatch
 	// ErrClosed: the plugin or host was closed.
-	ErrClosed = errors.New("nichost: closed")
+	ErrClosed = supervise.ErrClosed
 
 	// Faults: the instance was discarded and is being restarted.
 	ErrTimeout     = errors.New("call deadline exceeded")

@@ -72,7 +72,7 @@ func (h *Host) SetCountry(ctx context.Context, code string) error {
 	h.mu.Unlock()
 	var errs []error
 	for _, p := range h.pluginsWith("country") {
-		if _, err := p.nics[0].Call(ctx, "country", c); err != nil {
+		if _, err := p.NICs()[0].Call(ctx, "country", c); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -195,7 +195,7 @@ func (h *Host) SetPhyMode(ctx context.Context, mode int) error {
 	}
 	var errs []error
 	for _, p := range ps {
-		if _, err := p.nics[0].Call(ctx, "phy_mode", mode); err != nil {
+		if _, err := p.NICs()[0].Call(ctx, "phy_mode", mode); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -212,7 +212,7 @@ func (h *Host) SetPhyMode(ctx context.Context, mode int) error {
 func (h *Host) pluginsWith(feature string) []*Plugin {
 	var ps []*Plugin
 	for _, p := range h.Plugins() {
-		if slices.Contains(p.desc.Features, feature) {
+		if slices.Contains(p.Description().Features, feature) {
 			ps = append(ps, p)
 		}
 	}

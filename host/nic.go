@@ -5,14 +5,15 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"net/netip"
 	"os"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/core"
+	"github.com/nichost/nichost/host/internal/pcapng"
+	"github.com/nichost/nichost/host/internal/rxqueue"
+	"github.com/nichost/nichost/host/internal/supervise"
 )
 
 // KW holds keyword arguments, as in config(mac=b"...", trace=True). Pass it
@@ -37,8 +38,8 @@ type NIC struct {
 	link   Link
 	state  LinkState
 	info   map[string]any
-	trace  *tracer // config(trace="file.pcapng")
-	rx     *rxQueue
+	trace  *pcapng.Writer // config(trace="file.pcapng")
+	rx     *rxqueue.Queue
 	stats  nicStats
 	desire desiredState
 }
@@ -51,23 +52,41 @@ type desiredState struct {
 	connect []any // [args, kwargs] of the last connect, nil after disconnect
 }
 
-type step struct {
-	export string
-	args   any
+// newNIC makes interface index of plugin p with its interface in the
+// network core.
+func newNIC(p *Plugin, index int, iface, name string, mac net.HardwareAddr, kind LinkType) (*NIC, error) {
+	n := &NIC{p: p, index: index, iface: iface, name: name, mac: mac}
+	cn, err := p.h.core.AddNIC(name, mac, kind, n.Transmit)
+	if err != nil {
+		return nil, err
+	}
+	n.core, n.link = cn, cn
+	n.rx = rxqueue.New(n.toLink)
+	return n, nil
+}
+
+// remove takes the interface out of the core, after delivering the frames
+// its receive queue holds.
+func (n *NIC) remove() {
+	n.rx.Close()
+	n.core.Remove()
 }
 
 // desired lists the calls that rebuild the state: config, then active, then
 // connect.
-func (n *NIC) desired() []step {
-	var steps []step
+func (n *NIC) desired() []supervise.Step {
+	var steps []supervise.Step
+	add := func(export string, args any) {
+		steps = append(steps, supervise.Step{Iface: n.index, Name: n.name, Export: export, Args: args})
+	}
 	if len(n.desire.config) > 0 {
-		steps = append(steps, step{abi.ExportConfig, []any{[]any{}, maps.Clone(n.desire.config)}})
+		add(abi.ExportConfig, []any{[]any{}, maps.Clone(n.desire.config)})
 	}
 	if n.desire.active != nil {
-		steps = append(steps, step{abi.ExportActive, []any{[]any{*n.desire.active}, map[string]any{}}})
+		add(abi.ExportActive, []any{[]any{*n.desire.active}, map[string]any{}})
 	}
 	if n.desire.connect != nil {
-		steps = append(steps, step{abi.ExportConnect, n.desire.connect})
+		add(abi.ExportConnect, n.desire.connect)
 	}
 	return steps
 }
@@ -77,7 +96,7 @@ func (n *NIC) desired() []step {
 func (n *NIC) Name() string { return n.name }
 
 // Class is the plugin's class (WLAN, WIZNET5K, LAN, PPP).
-func (n *NIC) Class() string { return n.p.desc.Class }
+func (n *NIC) Class() string { return n.p.Description().Class }
 
 // Plugin is the plugin serving this NIC.
 func (n *NIC) Plugin() *Plugin { return n.p }
@@ -202,7 +221,7 @@ func (n *NIC) Config(ctx context.Context, name string) (any, error) {
 		t := n.trace
 		n.mu.Unlock()
 		if t != nil {
-			return t.path, nil
+			return t.Path(), nil
 		}
 	}
 	return n.call(ctx, fmt.Sprintf("config(%q)", name), abi.ExportConfig, []any{name}, nil, nil)
@@ -248,60 +267,13 @@ func (n *NIC) SetConfig(ctx context.Context, kw KW) error {
 	})
 	if err != nil {
 		if tr != nil { // all or nothing: the driver refused the rest
-			tr.close()
-			os.Remove(tr.path)
+			tr.Close()
+			os.Remove(tr.Path())
 		}
 		return err
 	}
 	n.setTracer(tr, stopTrace)
 	return nil
-}
-
-// takeTrace splits a host-handled trace setting off kw. It opens the file
-// at once, so a bad path fails before anything changes.
-func (n *NIC) takeTrace(kw KW) (rest KW, tr *tracer, stop bool, err error) {
-	v, ok := kw["trace"]
-	path, isPath := v.(string)
-	if !ok || !(isPath || v == nil || v == false) {
-		return kw, nil, false, nil // absent, or flags for the driver
-	}
-	rest = maps.Clone(kw)
-	delete(rest, "trace")
-	if path == "" {
-		return rest, nil, true, nil
-	}
-	link := uint16(pcapLinkEthernet)
-	if n.Class() == abi.ClassPPP {
-		link = pcapLinkRaw
-	}
-	if tr, err = newTracer(path, link, n.name); err != nil {
-		return nil, nil, false, abi.OSError(abi.EIO, "%v", err)
-	}
-	return rest, tr, false, nil
-}
-
-// setTracer replaces the NIC's tracer (nil and stop: tracing ends).
-func (n *NIC) setTracer(tr *tracer, stop bool) {
-	if tr == nil && !stop {
-		return
-	}
-	n.mu.Lock()
-	old := n.trace
-	n.trace = tr
-	n.mu.Unlock()
-	if old != nil {
-		old.close()
-	}
-}
-
-// traceFrame records a frame if the NIC is being traced.
-func (n *NIC) traceFrame(frame []byte, inbound bool) {
-	n.mu.Lock()
-	t := n.trace
-	n.mu.Unlock()
-	if t != nil {
-		t.record(frame, inbound, time.Now())
-	}
 }
 
 // Call runs a class-specific method, e.g. Call(ctx, "regs") on WIZNET5K.
@@ -311,146 +283,6 @@ func (n *NIC) Call(ctx context.Context, method string, args ...any) (any, error)
 		return n.p.control(abi.ExportCall, n.index, []any{method, pos, kw})
 	})
 }
-
-// IPConfig is ipconfig(name): dhcp4, has_dhcp4, addr4, gw4, autoconf6,
-// has_autoconf6, addr6, dhcp6. IP configuration belongs to the host's
-// network core; drivers never see these calls.
-func (n *NIC) IPConfig(ctx context.Context, name string) (any, error) {
-	return n.core.IPConfig(name)
-}
-
-// SetIPConfig is ipconfig(k=v, ...); every argument is checked before any
-// is applied.
-func (n *NIC) SetIPConfig(ctx context.Context, kw KW) error {
-	return n.core.SetIPConfig(kw)
-}
-
-// IfConfig is the deprecated ifconfig(): (ip, netmask, gateway, dns).
-func (n *NIC) IfConfig(ctx context.Context) (abi.Tuple, error) {
-	return n.core.IfConfig(n.p.h.core.DNSServers()), nil
-}
-
-// SetIfConfig is the deprecated ifconfig((ip, netmask, gateway, dns)), or
-// ifconfig("dhcp"). Its DNS server becomes the global one, as in
-// MicroPython.
-func (n *NIC) SetIfConfig(ctx context.Context, cfg any) error {
-	dns, err := n.core.SetIfConfig(cfg)
-	if err != nil || !dns.IsValid() {
-		return err
-	}
-	return n.p.h.SetIPConfig(KW{"dns": dns.String()})
-}
-
-// Dial connects from this NIC (the connection is bound to it): network is
-// "tcp", "tcp4", "tcp6", "udp", "udp4" or "udp6"; address is "host:port".
-func (n *NIC) Dial(ctx context.Context, network, address string) (net.Conn, error) {
-	return n.core.Dial(ctx, network, address)
-}
-
-// Ping sends one echo request out of this NIC and returns the round trip.
-func (n *NIC) Ping(ctx context.Context, addr netip.Addr, size int) (time.Duration, error) {
-	return n.core.Ping(ctx, addr, size)
-}
-
-// Listen listens for TCP connections arriving on this NIC.
-func (n *NIC) Listen(network, address string) (net.Listener, error) {
-	return n.core.Listen(network, address)
-}
-
-// ListenPacket opens a UDP socket on this NIC.
-func (n *NIC) ListenPacket(network, address string) (net.PacketConn, error) {
-	return n.core.ListenPacket(network, address)
-}
-
-// Attach connects the NIC to another Link than the host's core (tests do,
-// to see frames themselves); nil detaches it. The Link gets frames the
-// driver receives and link changes (starting with the current state); it
-// sends with Transmit. Like every Link call, the first
-// report comes from the plugin's goroutine, so it cannot overtake a newer
-// one. Do not call Attach from inside a Link method.
-func (n *NIC) Attach(l Link) {
-	attach := func() (any, error) {
-		n.mu.Lock()
-		n.link = l
-		st, info := n.state, maps.Clone(n.info)
-		n.mu.Unlock()
-		if l != nil {
-			l.LinkChanged(st)
-			if info != nil {
-				l.Reported(info)
-			}
-		}
-		return nil, nil
-	}
-	if _, err := n.p.doAlways(context.Background(), "attach", attach); err != nil {
-		attach() // the plugin is closed: nothing else calls the Link
-	}
-}
-
-// Transmit queues a frame for the driver to send. frame is copied. It
-// returns ErrTxQueueFull (the frame is dropped and counted) when the driver
-// falls behind.
-func (n *NIC) Transmit(frame []byte) error {
-	if len(frame) > abi.MaxFrame {
-		n.stats.drop(dropTooLong)
-		return fmt.Errorf("nichost: %s: frame of %d bytes is larger than %d", n.name, len(frame), abi.MaxFrame)
-	}
-	if err := n.p.enqueue(n.index, frame); err != nil {
-		n.stats.drop(dropQueueFull)
-		return err
-	}
-	return nil
-}
-
-// deliver hands a received frame to the core (plugin goroutine).
-func (n *NIC) deliver(frame []byte) int32 {
-	n.stats.rxFrames.Add(1)
-	n.stats.rxBytes.Add(uint64(len(frame)))
-	n.traceFrame(frame, true)
-	if !n.rx.push(frame) {
-		n.stats.drop(dropQueueFull)
-		return -abi.ENOBUFS
-	}
-	return 0
-}
-
-// toLink hands one received frame to the Link (the rx goroutine).
-func (n *NIC) toLink(frame []byte) {
-	n.mu.Lock()
-	l := n.link
-	n.mu.Unlock()
-	if l == nil {
-		n.stats.drop(dropNoCore)
-		return
-	}
-	if err := l.DeliverFrame(frame); err != nil {
-		n.stats.drop(dropCoreRefused)
-	}
-}
-
-func (n *NIC) setLink(st LinkState) {
-	n.mu.Lock()
-	n.state = st
-	l := n.link
-	n.mu.Unlock()
-	if l != nil {
-		l.LinkChanged(st)
-	}
-}
-
-func (n *NIC) report(info map[string]any) {
-	n.mu.Lock()
-	if n.info == nil {
-		n.info = map[string]any{}
-	}
-	maps.Copy(n.info, info)
-	l := n.link
-	n.mu.Unlock()
-	if l != nil {
-		l.Reported(info)
-	}
-}
-
 func (n *NIC) boolResult(op string, v any) (bool, error) {
 	b, ok := v.(bool)
 	if !ok {
@@ -458,9 +290,8 @@ func (n *NIC) boolResult(op string, v any) (bool, error) {
 	}
 	return b, nil
 }
-
 func (n *NIC) badResult(op, want string, v any) error {
-	return &PluginError{Plugin: n.p.cfg.Name, Op: n.name + "." + op,
+	return &PluginError{Plugin: n.p.name, Op: n.name + "." + op,
 		Err: fmt.Errorf("%w: the driver returned %s, want %s", ErrBadModule, abi.TypeName(v), want)}
 }
 

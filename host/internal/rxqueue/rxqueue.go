@@ -1,14 +1,16 @@
-package host
+// Package rxqueue carries the frames a driver received from the plugin's
+// goroutine to the network core on a goroutine of each NIC's own.
+package rxqueue
 
 import "sync"
 
-// rxQueue carries the frames a driver received from the plugin goroutine to
-// the NIC's Link on a goroutine of its own: the core's protocol processing
-// then runs beside the driver instead of inside its rx_push call, and the
-// driver's poll returns sooner. The queue is bounded; a full queue drops
-// the frame (rx_push answers -ENOBUFS) as a NIC's receive ring would.
-type rxQueue struct {
-	n *NIC
+// Queue hands frames to deliver on a goroutine of its own: the core's
+// protocol processing then runs beside the driver instead of inside its
+// rx_push call, and the driver's poll returns sooner. The queue is bounded;
+// a full queue refuses the frame (rx_push answers -ENOBUFS) as a NIC's
+// receive ring would.
+type Queue struct {
+	deliver func(frame []byte)
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -20,17 +22,20 @@ type rxQueue struct {
 	stopped chan struct{}
 }
 
-const rxQueueLen = 1024
+// Len is how many frames a Queue holds.
+const Len = 1024
 
-func newRxQueue(n *NIC) *rxQueue {
-	q := &rxQueue{n: n, ring: make([][]byte, rxQueueLen), stopped: make(chan struct{})}
+// New starts a queue whose goroutine calls deliver with each frame, in
+// order. The frame passed to deliver is only valid during the call.
+func New(deliver func(frame []byte)) *Queue {
+	q := &Queue{deliver: deliver, ring: make([][]byte, Len), stopped: make(chan struct{})}
 	q.cond = sync.NewCond(&q.mu)
 	go q.run()
 	return q
 }
 
-// push copies frame into the queue; false if the queue is full.
-func (q *rxQueue) push(frame []byte) bool {
+// Push copies frame into the queue; false if the queue is full or closed.
+func (q *Queue) Push(frame []byte) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed || q.count == len(q.ring) {
@@ -48,7 +53,7 @@ func (q *rxQueue) push(frame []byte) bool {
 	return true
 }
 
-func (q *rxQueue) run() {
+func (q *Queue) run() {
 	defer close(q.stopped)
 	var batch [][]byte
 	for {
@@ -69,7 +74,7 @@ func (q *rxQueue) run() {
 		}
 		q.mu.Unlock()
 		for _, f := range batch {
-			q.n.toLink(f)
+			q.deliver(f)
 		}
 		q.mu.Lock()
 		for _, f := range batch {
@@ -81,8 +86,8 @@ func (q *rxQueue) run() {
 	}
 }
 
-// close stops the goroutine after it delivered what is queued.
-func (q *rxQueue) close() {
+// Close stops the goroutine after it delivered what is queued.
+func (q *Queue) Close() {
 	q.mu.Lock()
 	q.closed = true
 	q.cond.Signal()

@@ -1,4 +1,8 @@
-package host
+// Package pcapng writes frames as pcapng (which Wireshark and tcpdump read):
+// the host records a NIC's frames where they cross into and out of its
+// driver when config(trace="file.pcapng") asks for it. Drivers never see
+// files. Each Enhanced Packet Block carries its direction in epb_flags.
+package pcapng
 
 import (
 	"bufio"
@@ -9,18 +13,14 @@ import (
 	"time"
 )
 
-// config(trace="file.pcapng") records every frame a NIC receives and sends
-// as pcapng (which Wireshark and tcpdump read), in the host: drivers never
-// see files. Each Enhanced Packet Block carries its direction in the
-// epb_flags option.
-
 // Link types of the Interface Description Block.
 const (
-	pcapLinkEthernet = 1
-	pcapLinkRaw      = 101 // bare IPv4/IPv6 (PPP's frames)
+	LinkEthernet = 1
+	LinkRaw      = 101 // bare IPv4/IPv6 (PPP's frames)
 )
 
-type tracer struct {
+// Writer appends frames to one pcapng file. It is safe for concurrent use.
+type Writer struct {
 	mu   sync.Mutex
 	path string
 	f    *os.File
@@ -28,12 +28,14 @@ type tracer struct {
 	err  error
 }
 
-func newTracer(path string, linkType uint16, ifname string) (*tracer, error) {
+// Create starts a file at path with one interface of the given link type
+// and name.
+func Create(path string, linkType uint16, ifname string) (*Writer, error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("trace: %w", err)
+		return nil, fmt.Errorf("pcapng: %w", err)
 	}
-	t := &tracer{path: path, f: f, w: bufio.NewWriter(f)}
+	t := &Writer{path: path, f: f, w: bufio.NewWriter(f)}
 	// Section Header Block: byte-order magic, version 1.0, unknown length.
 	shb := le32s(0x1A2B3C4D)
 	shb = binary.LittleEndian.AppendUint16(shb, 1)
@@ -53,8 +55,12 @@ func newTracer(path string, linkType uint16, ifname string) (*tracer, error) {
 	return t, t.flush()
 }
 
-// record appends one frame; inbound says which way it went.
-func (t *tracer) record(frame []byte, inbound bool, now time.Time) {
+// Path is the file's name as given to Create.
+func (t *Writer) Path() string { return t.path }
+
+// Record appends one frame; inbound says which way it went. A write error
+// stops recording (Close reports it).
+func (t *Writer) Record(frame []byte, inbound bool, now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.f == nil || t.err != nil {
@@ -77,7 +83,7 @@ func (t *tracer) record(frame []byte, inbound bool, now time.Time) {
 	t.block(6, epb)
 }
 
-func (t *tracer) block(typ uint32, body []byte) {
+func (t *Writer) block(typ uint32, body []byte) {
 	total := uint32(12 + len(body))
 	b := le32s(typ)
 	b = binary.LittleEndian.AppendUint32(b, total)
@@ -88,15 +94,15 @@ func (t *tracer) block(typ uint32, body []byte) {
 	}
 }
 
-func (t *tracer) flush() error {
+func (t *Writer) flush() error {
 	if err := t.w.Flush(); err != nil && t.err == nil {
 		t.err = err
 	}
 	return t.err
 }
 
-// close flushes and closes the file.
-func (t *tracer) close() error {
+// Close flushes and closes the file.
+func (t *Writer) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.f == nil {

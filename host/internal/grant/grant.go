@@ -1,4 +1,7 @@
-package host
+// Package grant holds the buses an operator granted to a plugin, behind the
+// small integer handles the plugin sees: opening them from the config,
+// checking their kind, watching GPIO edges, and releasing them.
+package grant
 
 import (
 	"errors"
@@ -16,19 +19,20 @@ import (
 	"github.com/nichost/nichost/host/config"
 )
 
-// grant is one bus the operator granted to a plugin, behind the handle the
+// Grant is one bus the operator granted to a plugin, behind the handle the
 // plugin sees. Grants outlive plugin instances: a restarted instance gets the
-// same handles and the same open buses.
-type grant struct {
-	name   string
-	handle uint32
-	kind   bus.Kind
+// same handles and the same open buses. Exactly one of the bus fields is set,
+// the one of Kind.
+type Grant struct {
+	Name   string
+	Handle uint32
+	Kind   bus.Kind
 
-	spi   spi.Conn
-	pin   gpio.PinIO
-	uart  bus.UART
-	frame bus.FramePort
-	mdio  bus.MDIO
+	SPI   spi.Conn
+	Pin   gpio.PinIO
+	UART  bus.UART
+	Frame bus.FramePort
+	MDIO  bus.MDIO
 
 	closer func() error // releases what the grant opened (nil for shared sim buses)
 
@@ -39,22 +43,21 @@ type grant struct {
 	stopped  chan struct{}
 }
 
-// newGrant wraps a bus object, checking that it is of the kind the grant
-// names.
-func newGrant(name string, kind bus.Kind, obj any) (*grant, error) {
-	g := &grant{name: name, kind: kind}
+// New wraps a bus object, checking that it is of the kind the grant names.
+func New(name string, kind bus.Kind, obj any) (*Grant, error) {
+	g := &Grant{Name: name, Kind: kind}
 	ok := false
 	switch kind {
 	case bus.KindSPI:
-		g.spi, ok = obj.(spi.Conn)
+		g.SPI, ok = obj.(spi.Conn)
 	case bus.KindGPIO:
-		g.pin, ok = obj.(gpio.PinIO)
+		g.Pin, ok = obj.(gpio.PinIO)
 	case bus.KindUART:
-		g.uart, ok = obj.(bus.UART)
+		g.UART, ok = obj.(bus.UART)
 	case bus.KindFrame:
-		g.frame, ok = obj.(bus.FramePort)
+		g.Frame, ok = obj.(bus.FramePort)
 	case bus.KindMDIO:
-		g.mdio, ok = obj.(bus.MDIO)
+		g.MDIO, ok = obj.(bus.MDIO)
 	default:
 		return nil, fmt.Errorf("unknown bus kind %q", kind)
 	}
@@ -64,15 +67,15 @@ func newGrant(name string, kind bus.Kind, obj any) (*grant, error) {
 	return g, nil
 }
 
-// watch makes the pin an input reporting edges, and (re)starts the goroutine
+// Watch makes the pin an input reporting edges, and (re)starts the goroutine
 // that counts them and wakes the plugin. A watcher already running is
 // stopped first: In makes its pending WaitForEdge return, so each call
 // (a restarted instance calls it again) gets a fresh watcher.
-func (g *grant) watch(edge gpio.Edge, notify func()) error {
+func (g *Grant) Watch(edge gpio.Edge, notify func()) error {
 	g.watchMu.Lock()
 	defer g.watchMu.Unlock()
 	g.stopWatcher()
-	if err := g.pin.In(gpio.PullNoChange, edge); err != nil {
+	if err := g.Pin.In(gpio.PullNoChange, edge); err != nil {
 		return err
 	}
 	g.edges.Store(0)
@@ -84,7 +87,7 @@ func (g *grant) watch(edge gpio.Edge, notify func()) error {
 	g.stopped = stopped
 	go func() {
 		defer close(stopped)
-		for g.pin.WaitForEdge(-1) {
+		for g.Pin.WaitForEdge(-1) {
 			g.edges.Add(1)
 			notify()
 		}
@@ -94,25 +97,25 @@ func (g *grant) watch(edge gpio.Edge, notify func()) error {
 
 // stopWatcher halts the watcher goroutine, if any, and waits for it
 // (caller holds watchMu).
-func (g *grant) stopWatcher() {
+func (g *Grant) stopWatcher() {
 	if g.stopped == nil {
 		return
 	}
-	g.pin.Halt()
+	g.Pin.Halt()
 	<-g.stopped
 	g.stopped = nil
 }
 
-// close stops the edge watcher and releases what the grant opened.
-func (g *grant) close() error {
+// Close stops the edge watcher and releases what the grant opened.
+func (g *Grant) Close() error {
 	g.watchMu.Lock()
 	g.stopWatcher()
 	g.watchMu.Unlock()
-	if g.uart != nil {
-		g.uart.Notify(nil)
+	if g.UART != nil {
+		g.UART.Notify(nil)
 	}
-	if g.frame != nil {
-		g.frame.Notify(nil)
+	if g.Frame != nil {
+		g.Frame.Notify(nil)
 	}
 	if g.closer != nil {
 		return g.closer()
@@ -120,8 +123,8 @@ func (g *grant) close() error {
 	return nil
 }
 
-// busErrno maps a bus error to the errno the plugin sees.
-func busErrno(err error) int32 {
+// Errno maps a bus error to the negated errno the plugin sees.
+func Errno(err error) int32 {
 	switch {
 	case errors.Is(err, bus.ErrReadOnly):
 		return -abi.EPERM
@@ -132,9 +135,32 @@ func busErrno(err error) int32 {
 	}
 }
 
-// openBus returns the bus object of a validated grant: a simulated bus from
-// sims, or a real Linux device, with a function that releases it.
-func openBus(g config.BusGrant, name string, sims map[string]any) (any, func() error, error) {
+// Open opens the bus of a validated grant named name and wraps it: a
+// simulated bus from sims (by the grant's sim: name), or a real Linux
+// device, which Close releases. The caller sets Handle.
+func Open(name string, bg config.BusGrant, sims map[string]any) (*Grant, error) {
+	obj, closer, err := open(bg, name, sims)
+	if err != nil {
+		return nil, err
+	}
+	g, err := New(name, bus.Kind(bg.Kind), obj)
+	if err != nil {
+		if closer != nil {
+			closer()
+		}
+		return nil, err
+	}
+	g.closer = closer
+	return g, nil
+}
+
+// Edges returns how many edges the watcher counted since the last call,
+// and starts counting again.
+func (g *Grant) Edges() int32 { return g.edges.Swap(0) }
+
+// open returns the bus object of a validated grant with a function that
+// releases it (nil for a shared simulated bus).
+func open(g config.BusGrant, name string, sims map[string]any) (any, func() error, error) {
 	if g.Sim != "" {
 		obj, ok := sims[g.Sim]
 		if !ok {

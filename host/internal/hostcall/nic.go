@@ -1,0 +1,81 @@
+package hostcall
+
+import (
+	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/core"
+)
+
+func (s *Session) nic(iface int32) NIC {
+	if iface < 0 || iface >= abi.MaxInterfaces {
+		return nil
+	}
+	return s.o.NIC(iface)
+}
+
+// RxPush is the rx_push import.
+func (s *Session) RxPush(iface int32, frame []byte) int32 {
+	n := s.nic(iface)
+	if n == nil {
+		return -abi.ENODEV
+	}
+	if len(frame) > abi.MaxFrame {
+		return -abi.EMSGSIZE
+	}
+	return n.Deliver(frame)
+}
+
+// Link is the link import.
+func (s *Session) Link(iface, up, kind, mtu int32) int32 {
+	n := s.nic(iface)
+	if n == nil {
+		return -abi.ENODEV
+	}
+	if (up != 0 && up != 1) || (abi.LinkType(kind) != abi.LinkEthernet && abi.LinkType(kind) != abi.LinkIP) || (mtu != 0 && (mtu < 68 || mtu > 65535)) {
+		return -abi.EINVAL
+	}
+	n.SetLink(core.LinkState{Up: up == 1, Type: abi.LinkType(kind), MTU: int(mtu)})
+	return 0
+}
+
+// Report is the report import.
+func (s *Session) Report(iface int32, b []byte) int32 {
+	n := s.nic(iface)
+	if n == nil {
+		return -abi.ENODEV
+	}
+	v, err := abi.Unmarshal(b)
+	if err != nil {
+		return -abi.EINVAL
+	}
+	m, ok := v.(map[string]any)
+	if !ok || !validReport(m) {
+		return -abi.EINVAL
+	}
+	n.Report(m)
+	return 0
+}
+
+// validReport checks a report against the keys ABI.md lists.
+func validReport(m map[string]any) bool {
+	for k, v := range m {
+		switch k {
+		case "addr4", "peer4", "addr6", "peer6":
+			if _, ok := v.(string); !ok {
+				return false
+			}
+		case "dns":
+			l, ok := v.([]any)
+			if !ok || len(l) > 8 {
+				return false
+			}
+			for _, e := range l {
+				if _, ok := e.(string); !ok {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}

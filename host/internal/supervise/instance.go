@@ -1,0 +1,213 @@
+package supervise
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/host/internal/engine"
+	"github.com/nichost/nichost/host/internal/hostcall"
+)
+
+// The life of an instance: start, handshake, replay, fault, restart. All of
+// it runs on the plugin goroutine (or on the loader's, before Go).
+
+// startInstance makes an instance, checks it, starts it and, unless first,
+// replays the desired state.
+func (s *Supervisor) startInstance(first bool) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.limits.StartTimeout)
+	defer cancel()
+	sess := hostcall.New(s.hooks, s.epoch)
+	inst, err := s.mod.NewInstance(ctx, sess)
+	if err != nil {
+		return err
+	}
+	s.inst, s.sess = inst, sess
+	s.wakeAt = -1 // before nic_start, which may ask for a wake-up
+	if err := s.handshake(first); err != nil {
+		s.discard()
+		return err
+	}
+	s.startedAt = time.Now()
+	s.setState(func(st *State) { st.Up, st.RestartAt = true, time.Time{} })
+	if !first {
+		s.replay()
+	}
+	s.poll(abi.EventStart)
+	if s.inst == nil {
+		return s.State().LastFault
+	}
+	return nil
+}
+
+func (s *Supervisor) handshake(first bool) error {
+	ctx, cancel := s.callCtx()
+	v, err := s.inst.ABIVersion(ctx)
+	cancel()
+	if err != nil {
+		return err
+	}
+	if v>>16 != abi.VersionMajor || v&0xffff > abi.VersionMinor {
+		return fmt.Errorf("%w: the plugin speaks ABI %s, this host speaks %s", ErrABIVersion, abi.VersionString(v), abi.VersionString(abi.Version))
+	}
+	if c, ok := s.inst.(interface{ CheckExports() error }); ok {
+		if err := c.CheckExports(); err != nil {
+			return fmt.Errorf("%w: %v", ErrBadModule, err)
+		}
+	}
+	if _, err := s.Control(abi.ExportDescribe, 0, []byte{}); err != nil {
+		return fmt.Errorf("describe: %w", err)
+	}
+	var desc abi.Description
+	reply, _ := s.sess.Result()
+	if err := abi.UnmarshalInto(reply, &desc); err != nil {
+		return fmt.Errorf("%w: its description: %v", ErrBadModule, err)
+	}
+	if err := desc.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadModule, err)
+	}
+	if desc.ABI != v {
+		return fmt.Errorf("%w: nic_abi_version says %s but the description says %s", ErrBadModule, abi.VersionString(v), abi.VersionString(desc.ABI))
+	}
+	if old := s.Description(); !first && (desc.Class != old.Class || !slices.Equal(desc.Interfaces, old.Interfaces)) {
+		return fmt.Errorf("%w: the new instance declares %s %v, the NICs are %s %v", ErrClassMismatch, desc.Class, desc.Interfaces, old.Class, old.Interfaces)
+	}
+	if err := s.hooks.Check(desc, first); err != nil {
+		return err
+	}
+	s.desc.Store(&desc) // a reloaded module may bring other features or buses
+	info, err := abi.MarshalStruct(s.hooks.StartInfo())
+	if err != nil {
+		return err
+	}
+	if _, err := s.Control(abi.ExportStart, 0, info); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	return nil
+}
+
+// replay brings a fresh instance to the state callers asked for.
+func (s *Supervisor) replay() {
+	for _, step := range s.hooks.Replay() {
+		if _, err := s.Control(step.Export, step.Iface, step.Args); err != nil {
+			s.log.Warn("replaying state after restart failed", "nic", step.Name, "call", step.Export, "err", err)
+			if s.inst == nil {
+				return
+			}
+		}
+	}
+}
+
+// fault handles an error from the instance: a Fault discards it and
+// schedules a restart. It returns err.
+func (s *Supervisor) fault(err error) error {
+	var f *engine.Fault
+	if !errors.As(err, &f) {
+		return err
+	}
+	if f.Kind == engine.FaultMemory {
+		f.Detail += fmt.Sprintf(" (memory limit %s)", s.limits.MemoryLimit)
+	}
+	recorded := s.hooks.Wrap(f.Export, err)
+	s.log.Error("plugin instance failed; discarding it", "err", recorded)
+	s.scheduleRestart(recorded)
+	return err
+}
+
+func (s *Supervisor) violation(export, detail string) error {
+	return s.fault(&engine.Fault{Kind: engine.FaultViolation, Export: export, Detail: detail})
+}
+
+// scheduleRestart discards the instance (if any), counts the failure and
+// sets the next start after the back-off.
+func (s *Supervisor) scheduleRestart(cause error) {
+	s.faults.Add(1)
+	s.discard()
+	if s.backoff == 0 || time.Since(s.startedAt) > s.limits.HealthyAfter {
+		s.backoff = s.limits.RestartBackoff
+	} else {
+		s.backoff = min(2*s.backoff, s.limits.RestartBackoffMax)
+	}
+	s.restartAt = time.Now().Add(s.backoff)
+	s.setState(func(st *State) {
+		st.Up, st.Faults, st.LastFault, st.RestartAt = false, st.Faults+1, cause, s.restartAt
+	})
+}
+
+// discard closes the running instance, if any.
+func (s *Supervisor) discard() {
+	if s.inst == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	s.inst.Close(ctx)
+	cancel()
+	s.inst, s.sess = nil, nil
+	s.txBusy = false
+	s.hooks.Down()
+}
+
+// restart starts a fresh instance after a fault; on failure it schedules
+// the next try.
+func (s *Supervisor) restart() {
+	if err := s.tryStart(); err != nil {
+		s.log.Error("plugin restart failed", "err", err, "retry_in", s.backoff)
+		return
+	}
+	s.setState(func(st *State) { st.Restarts++ })
+	s.log.Info("plugin restarted", "restarts", s.State().Restarts)
+}
+
+// tryStart starts a fresh instance after a fault or for a reload. If it
+// fails without a fault having been handled already (a start that raised,
+// a module that would not instantiate), the failure is recorded as it is
+// and the next try backs off.
+func (s *Supervisor) tryStart() error {
+	before := s.faults.Load()
+	err := s.startInstance(false)
+	if err != nil && s.faults.Load() == before {
+		s.scheduleRestart(s.hooks.Wrap("restart", err))
+	}
+	return err
+}
+
+// Reload replaces the module with m without dropping the plugin's NICs: the
+// new module must declare the same class and interfaces, and is brought to
+// the state callers asked for. If it fails to start, the old module is
+// started again and the error returned. It returns how long the new
+// instance took to start.
+func (s *Supervisor) Reload(ctx context.Context, m Module) (time.Duration, error) {
+	ran := false
+	var took time.Duration
+	_, err := s.DoAlways(ctx, "reload", func() (any, error) {
+		ran = true
+		old := s.mod
+		s.discard()
+		s.mod = m
+		t0 := time.Now()
+		if err := s.startInstance(false); err != nil {
+			s.discard()
+			s.mod = old
+			if m.Release != nil {
+				m.Release()
+			}
+			if rerr := s.tryStart(); rerr != nil {
+				err = fmt.Errorf("%w (and the previous module failed to start again: %v; retrying after back-off)", err, rerr)
+			}
+			return nil, err
+		}
+		took = time.Since(t0)
+		if old.Release != nil {
+			old.Release()
+		}
+		s.setState(func(st *State) { st.Reloads++ })
+		return nil, nil
+	})
+	if !ran && m.Release != nil { // the plugin closed or ctx ended before the swap ran
+		m.Release()
+	}
+	return took, err
+}

@@ -1,0 +1,302 @@
+// Package supervise runs one plugin: one instance at a time of one module,
+// on a goroutine of its own. Every call into the instance runs there, one at
+// a time, under the call deadline. When the instance faults (a trap, a
+// deadline, memory exhaustion, an ABI violation) it is discarded and a fresh
+// one is started after a back-off, and the plugin's owner replays the state
+// callers asked for. A reload swaps the module the same way.
+//
+// The owner (package host's Plugin) supplies what is not supervision through
+// Hooks: the host calls' view of grants and NICs, the checks of a
+// description against the config, the steps of the replay, and the
+// bookkeeping of frames sent.
+package supervise
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/host/config"
+	"github.com/nichost/nichost/host/internal/engine"
+	"github.com/nichost/nichost/host/internal/hostcall"
+)
+
+// Errors the supervisor returns; package host exports the same values.
+var (
+	ErrABIVersion    = errors.New("ABI version mismatch")
+	ErrBadModule     = errors.New("not a valid nichost plugin")
+	ErrClassMismatch = errors.New("class mismatch")
+	ErrClosed        = errors.New("nichost: closed")
+	ErrTxQueueFull   = errors.New("nichost: transmit queue full")
+)
+
+// Hooks is what the supervisor needs of the plugin it runs. Every method
+// runs on the plugin's goroutine, except those of hostcall.Owner that say
+// otherwise.
+type Hooks interface {
+	hostcall.Owner
+	// Check is called with every instance's description once the handshake
+	// found it well-formed; first is true for the plugin's first instance
+	// (check it against the config, make the NICs). A later instance has
+	// already been checked to declare the same class and interfaces.
+	Check(desc abi.Description, first bool) error
+	// StartInfo is the argument of nic_start.
+	StartInfo() abi.StartInfo
+	// Replay lists the calls that bring a fresh instance to the state
+	// callers asked for, in order.
+	Replay() []Step
+	// Down says the instance was discarded: nothing moves frames now.
+	Down()
+	// Sent says what became of a frame offered to nic_transmit.
+	Sent(iface int, frame []byte, outcome TxOutcome, err error)
+	// Wrap turns an error of operation op into the plugin's error type.
+	Wrap(op string, err error) error
+}
+
+// Step is one call of a replay.
+type Step struct {
+	Iface  int
+	Name   string // the NIC's name, for the log
+	Export string
+	Args   any
+}
+
+// Module is a compiled plugin: NewInstance makes a fresh instance bound to
+// the host's side of the ABI, Release frees the module (nil: nothing to
+// free).
+type Module struct {
+	NewInstance func(ctx context.Context, imp abi.Imports) (engine.Instance, error)
+	Release     func()
+}
+
+// State is a snapshot of a plugin's health.
+type State struct {
+	Up        bool      // an instance is running
+	Restarts  int       // instances started after faults
+	Reloads   int       // modules replaced by Reload
+	Faults    int       // faults so far
+	LastFault error     // the last fault, nil if none
+	RestartAt time.Time // when the next restart is due, if down
+}
+
+// Stats are the supervisor's counters.
+type Stats struct {
+	Calls, Polls, Faults uint64
+}
+
+// Supervisor runs one plugin. Its methods may be called from any goroutine
+// unless they say otherwise.
+type Supervisor struct {
+	name   string
+	limits config.Limits
+	log    *slog.Logger
+	epoch  time.Time
+	hooks  Hooks
+
+	reqs    chan func() // calls that need a running instance
+	ctrl    chan func() // work that runs even while the plugin is down (reload)
+	wakeCh  chan struct{}
+	pending atomic.Uint32
+	quit    chan struct{}
+	done    chan struct{}
+	running atomic.Bool
+	closeMu sync.Once
+
+	txMu sync.Mutex
+	txq  []txFrame
+
+	desc                 atomic.Pointer[abi.Description]
+	state                atomic.Pointer[State]
+	calls, polls, faults atomic.Uint64
+
+	// Owned by the plugin goroutine.
+	mod       Module
+	inst      engine.Instance
+	sess      *hostcall.Session
+	wakeAt    int64 // host monotonic ns of the requested poll; -1 none
+	txBusy    bool
+	backoff   time.Duration
+	restartAt time.Time
+	startedAt time.Time
+}
+
+// New makes the supervisor of plugin name running module m. Call Start,
+// then Go.
+func New(name string, limits config.Limits, log *slog.Logger, epoch time.Time, h Hooks, m Module) *Supervisor {
+	s := &Supervisor{
+		name: name, limits: limits, log: log, epoch: epoch, hooks: h, mod: m,
+		reqs:   make(chan func()),
+		ctrl:   make(chan func()),
+		wakeCh: make(chan struct{}, 1),
+		quit:   make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	s.state.Store(&State{})
+	s.desc.Store(&abi.Description{})
+	return s
+}
+
+// Start starts the first instance on the caller's goroutine, before Go.
+// On failure the instance is discarded and the module released.
+func (s *Supervisor) Start() error {
+	if err := s.startInstance(true); err != nil {
+		s.discard()
+		s.release()
+		return err
+	}
+	return nil
+}
+
+// Description is what the running module declared about itself (a reload
+// may change it).
+func (s *Supervisor) Description() abi.Description { return *s.desc.Load() }
+
+// State reports the plugin's health.
+func (s *Supervisor) State() State { return *s.state.Load() }
+
+// Stats returns the counters.
+func (s *Supervisor) Stats() Stats {
+	return Stats{Calls: s.calls.Load(), Polls: s.polls.Load(), Faults: s.faults.Load()}
+}
+
+func (s *Supervisor) setState(f func(*State)) {
+	st := *s.state.Load()
+	f(&st)
+	s.state.Store(&st)
+}
+
+// Notify records an event and wakes the plugin goroutine.
+func (s *Supervisor) Notify(ev abi.Event) {
+	s.pending.Or(uint32(ev))
+	select {
+	case s.wakeCh <- struct{}{}:
+	default:
+	}
+}
+
+// WakeAt records the driver's next wake-up (plugin goroutine).
+func (s *Supervisor) WakeAt(ns int64) { s.wakeAt = ns }
+
+// Do runs fn on the plugin goroutine once an instance is up, waiting at most
+// until ctx is done. op names the operation in errors.
+func (s *Supervisor) Do(ctx context.Context, op string, fn func() (any, error)) (any, error) {
+	return s.send(ctx, s.reqs, op, fn)
+}
+
+// DoAlways runs fn on the plugin goroutine even while no instance is up.
+func (s *Supervisor) DoAlways(ctx context.Context, op string, fn func() (any, error)) (any, error) {
+	return s.send(ctx, s.ctrl, op, fn)
+}
+
+func (s *Supervisor) send(ctx context.Context, ch chan func(), op string, fn func() (any, error)) (any, error) {
+	type result struct {
+		v   any
+		err error
+	}
+	res := make(chan result, 1)
+	req := func() {
+		v, err := fn()
+		res <- result{v, err}
+	}
+	select {
+	case ch <- req:
+	case <-s.done:
+		return nil, s.hooks.Wrap(op, ErrClosed)
+	case <-ctx.Done():
+		err := ctx.Err()
+		if st := s.State(); !st.Up && st.LastFault != nil {
+			err = fmt.Errorf("waiting for the plugin to restart after a fault (%v): %w", st.LastFault, err)
+		}
+		return nil, s.hooks.Wrap(op, err)
+	}
+	r := <-res
+	if r.err != nil {
+		r.err = s.hooks.Wrap(op, r.err)
+	}
+	return r.v, r.err
+}
+
+// Go starts the plugin goroutine; it runs until Close.
+func (s *Supervisor) Go() {
+	s.running.Store(true)
+	go s.run()
+}
+
+func (s *Supervisor) run() {
+	defer close(s.done)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		var reqs chan func()
+		var due time.Time
+		if s.inst != nil {
+			reqs = s.reqs
+			if s.wakeAt >= 0 {
+				due = s.epoch.Add(time.Duration(s.wakeAt))
+			}
+		} else {
+			due = s.restartAt
+		}
+		var tc <-chan time.Time
+		if !due.IsZero() {
+			timer.Reset(max(time.Until(due), 0))
+			tc = timer.C
+		}
+		select {
+		case <-s.quit:
+			s.discard()
+			return
+		case fn := <-reqs:
+			fn()
+		case fn := <-s.ctrl:
+			fn()
+		case <-s.wakeCh:
+			// A wake-up for frames to send needs no poll unless the driver
+			// said it was busy: flushTx below offers them.
+			if ev := abi.Event(s.pending.Swap(0)); s.inst != nil && (ev&^abi.EventTx != 0 || s.txBusy) {
+				s.poll(ev)
+			}
+		case <-tc:
+			if s.inst == nil {
+				s.restart()
+			} else {
+				s.wakeAt = -1
+				s.poll(abi.EventTimer | abi.Event(s.pending.Swap(0)))
+			}
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		s.flushTx()
+	}
+}
+
+// Close stops the goroutine (if Go started it) and the instance, and
+// releases the module. The caller releases grants and NICs afterwards.
+func (s *Supervisor) Close() {
+	s.closeMu.Do(func() {
+		close(s.quit)
+		if s.running.Load() {
+			<-s.done
+		} else {
+			s.discard()
+			close(s.done)
+		}
+		s.release()
+	})
+}
+
+func (s *Supervisor) release() {
+	if s.mod.Release != nil {
+		s.mod.Release()
+		s.mod.Release = nil
+	}
+}

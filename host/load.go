@@ -1,0 +1,274 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"maps"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/core"
+	"github.com/nichost/nichost/host/build"
+	"github.com/nichost/nichost/host/config"
+	"github.com/nichost/nichost/host/internal/engine"
+	"github.com/nichost/nichost/host/internal/grant"
+	"github.com/nichost/nichost/host/internal/supervise"
+)
+
+// LoadInfo says how a plugin's module was obtained.
+type LoadInfo struct {
+	Build         *build.Result // set when the source was a Go directory
+	Compile       time.Duration // compiling the module (fast when wazero's cache had it)
+	CompileCached bool          // wazero's disk cache already held this module
+	Start         time.Duration // instantiating, the handshake and nic_start
+}
+
+// Load builds (or takes from the cache) and compiles the plugin, checks its
+// ABI version, its description against the config and the grants, starts it
+// and registers its NICs. Any failure leaves the host as it was.
+func (h *Host) Load(ctx context.Context, cfg config.PluginConfig) (*Plugin, LoadInfo, error) {
+	var info LoadInfo
+	if err := cfg.Validate(); err != nil {
+		return nil, info, &PluginError{Plugin: cfg.Name, Op: "load", Err: err}
+	}
+	limits := cfg.Limits.Or(h.opts.Limits)
+	m, err := h.prepare(ctx, cfg.Name, cfg.Source, limits, &info)
+	if err != nil {
+		return nil, info, &PluginError{Plugin: cfg.Name, Op: "load", Err: err}
+	}
+	p, err := h.start(cfg, limits, m, &info)
+	if err != nil {
+		return nil, info, &PluginError{Plugin: cfg.Name, Op: "load", Err: err}
+	}
+	return p, info, nil
+}
+
+// prepare builds (if source is a directory) and compiles a module in a
+// runtime of its own with the plugin's memory limit.
+func (h *Host) prepare(ctx context.Context, name, source string, limits config.Limits, info *LoadInfo) (supervise.Module, error) {
+	wasmPath := source
+	if st, err := os.Stat(source); err != nil {
+		return supervise.Module{}, fmt.Errorf("source: %w", err)
+	} else if st.IsDir() {
+		res, err := h.builder.Build(ctx, source)
+		if err != nil {
+			return supervise.Module{}, err
+		}
+		info.Build, wasmPath = &res, res.Path
+	}
+	wasm, err := os.ReadFile(wasmPath)
+	if err != nil {
+		return supervise.Module{}, fmt.Errorf("source: %w", err)
+	}
+	rt, err := engine.NewRuntime(ctx, h.cache, uint64(limits.MemoryLimit))
+	if err != nil {
+		return supervise.Module{}, err
+	}
+	// Whether wazero's disk cache had the module shows afterwards: a miss
+	// stores a new file there. A person waiting is told why after a moment.
+	before := countFiles(filepath.Join(h.opts.CacheDir, "wazero"))
+	t0 := time.Now()
+	var slow *time.Timer
+	if h.opts.Progress != nil {
+		slow = time.AfterFunc(300*time.Millisecond, func() {
+			h.opts.Progress(fmt.Sprintf("compiling plugin %s (the first time takes about a second; cached afterwards)...", name))
+		})
+	}
+	mod, err := rt.Compile(ctx, wasm)
+	if slow != nil {
+		slow.Stop()
+	}
+	if err != nil {
+		rt.Close(ctx)
+		return supervise.Module{}, fmt.Errorf("%w: %v", ErrBadModule, err)
+	}
+	info.Compile = time.Since(t0)
+	info.CompileCached = countFiles(filepath.Join(h.opts.CacheDir, "wazero")) == before
+	log := h.log.With("plugin", name)
+	return supervise.Module{
+		NewInstance: func(ctx context.Context, imp abi.Imports) (engine.Instance, error) {
+			return mod.Instantiate(ctx, imp, func(line string) { log.Debug("plugin output", "line", line) })
+		},
+		Release: func() {
+			ctx := context.Background()
+			mod.Close(ctx)
+			rt.Close(ctx)
+		},
+	}, nil
+}
+
+// LoadNative runs a plugin compiled into the host instead of a WASM module:
+// the same ABI calls, grants, supervision and NICs, without the sandbox (no
+// memory limit, and a looping driver cannot be interrupted). It is the
+// baseline of the WASM-versus-native benchmarks and a debugging aid.
+// newExports is called for every instance with the host's side of the ABI
+// for it; package host/native adapts a Go SDK driver to it.
+func (h *Host) LoadNative(ctx context.Context, cfg config.PluginConfig, newExports func(abi.Imports) abi.Exports) (*Plugin, error) {
+	if cfg.Source == "" {
+		cfg.Source = "native"
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, &PluginError{Plugin: cfg.Name, Op: "load", Err: err}
+	}
+	m := supervise.Module{NewInstance: func(_ context.Context, imp abi.Imports) (engine.Instance, error) {
+		return engine.NewNative(newExports(imp)), nil
+	}}
+	var info LoadInfo
+	p, err := h.start(cfg, cfg.Limits.Or(h.opts.Limits), m, &info)
+	if err != nil {
+		return nil, &PluginError{Plugin: cfg.Name, Op: "load", Err: err}
+	}
+	return p, nil
+}
+
+// start opens the grants, starts the first instance and registers the
+// plugin. On failure everything it opened is released.
+func (h *Host) start(cfg config.PluginConfig, limits config.Limits, m supervise.Module, info *LoadInfo) (*Plugin, error) {
+	p := &Plugin{h: h, name: cfg.Name, cfg: cfg, limits: limits, log: h.log.With("plugin", cfg.Name)}
+	p.sup = supervise.New(cfg.Name, limits, p.log, h.epoch, (*hooks)(p), m)
+	if err := h.reserve(cfg); err != nil {
+		p.sup.Close()
+		return nil, err
+	}
+	if err := p.openGrants(h.opts.Buses); err != nil {
+		p.sup.Close()
+		p.release()
+		h.unreserve(cfg)
+		return nil, err
+	}
+	t0 := time.Now()
+	if err := p.sup.Start(); err != nil {
+		p.sup.Close()
+		p.release()
+		h.unreserve(cfg)
+		return nil, err
+	}
+	info.Start = time.Since(t0)
+	h.mu.Lock()
+	h.plugins[cfg.Name] = p
+	h.mu.Unlock()
+	p.sup.Go()
+	d := p.Description()
+	p.log.Info("plugin loaded", "class", d.Class, "driver", d.Name, "nics", len(p.NICs()))
+	return p, nil
+}
+
+// openGrants opens every granted bus in name order, so handles are stable.
+func (p *Plugin) openGrants(sims map[string]any) error {
+	for _, name := range slices.Sorted(maps.Keys(p.cfg.Buses)) {
+		g, err := grant.Open(name, p.cfg.Buses[name], sims)
+		if err != nil {
+			return err
+		}
+		g.Handle = uint32(len(p.grants) + 1)
+		switch {
+		case g.UART != nil:
+			g.UART.Notify(func() { p.sup.Notify(abi.EventUART) })
+		case g.Frame != nil:
+			g.Frame.Notify(func() { p.sup.Notify(abi.EventFrame) })
+		}
+		p.grants = append(p.grants, g)
+	}
+	return nil
+}
+
+// makeNICs creates the plugin's NICs from its first description, each
+// with its interface in the TCP/IP core (an IP-only link for PPP, Ethernet
+// for the other classes).
+func (p *Plugin) makeNICs(desc abi.Description) error {
+	kind := core.LinkEthernet
+	if desc.Class == abi.ClassPPP {
+		kind = core.LinkIP
+	}
+	var nics []*NIC
+	for i, iface := range desc.Interfaces {
+		name := p.name
+		if len(desc.Interfaces) > 1 {
+			name += "." + iface
+		}
+		n, err := newNIC(p, i, iface, name, p.macFor(iface), kind)
+		if err != nil {
+			for _, n := range nics {
+				n.remove()
+			}
+			return err
+		}
+		nics = append(nics, n)
+	}
+	p.nics.Store(&nics)
+	return nil
+}
+
+// macFor is the configured MAC of an interface, or the derived one.
+func (p *Plugin) macFor(iface string) net.HardwareAddr {
+	if ic, ok := p.cfg.Interfaces[iface]; ok && ic.MAC != "" {
+		if mac, err := config.ParseMAC(ic.MAC); err == nil {
+			return mac
+		}
+	}
+	return DeriveMAC(p.cfg.Name, iface)
+}
+
+// forget takes a closed plugin out of the host and frees its claims.
+func (h *Host) forget(p *Plugin) {
+	h.mu.Lock()
+	if h.plugins[p.name] == p {
+		delete(h.plugins, p.name)
+	}
+	h.mu.Unlock()
+	h.unreserve(p.Config())
+}
+
+// reserve claims a plugin name and every bus its config grants, so that no
+// two plugins (and no two grants of one plugin) drive the same bus.
+func (h *Host) reserve(cfg config.PluginConfig) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.names[cfg.Name] {
+		return fmt.Errorf("a plugin named %q is already loaded", cfg.Name)
+	}
+	mine := map[string]string{}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Buses)) {
+		key := cfg.Buses[name].ClaimKey()
+		if owner, ok := h.claims[key]; ok {
+			return fmt.Errorf("buses.%s: %s is already granted to plugin %q", name, key, owner)
+		}
+		if other, ok := mine[key]; ok {
+			return fmt.Errorf("buses.%s and buses.%s grant the same bus %s", other, name, key)
+		}
+		mine[key] = name
+	}
+	h.names[cfg.Name] = true
+	for key := range mine {
+		h.claims[key] = cfg.Name
+	}
+	return nil
+}
+
+func (h *Host) unreserve(cfg config.PluginConfig) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.names, cfg.Name)
+	for _, g := range cfg.Buses {
+		if h.claims[g.ClaimKey()] == cfg.Name {
+			delete(h.claims, g.ClaimKey())
+		}
+	}
+}
+
+// countFiles counts the files under dir (0 if it cannot be read).
+func countFiles(dir string) int {
+	n := 0
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	return n
+}

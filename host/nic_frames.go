@@ -1,0 +1,100 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"maps"
+
+	"github.com/nichost/nichost/abi"
+)
+
+// Frames between the driver and the network core.
+
+// Attach connects the NIC to another Link than the host's core (tests do,
+// to see frames themselves); nil detaches it. The Link gets frames the
+// driver receives and link changes (starting with the current state); it
+// sends with Transmit. Like every Link call, the first
+// report comes from the plugin's goroutine, so it cannot overtake a newer
+// one. Do not call Attach from inside a Link method.
+func (n *NIC) Attach(l Link) {
+	attach := func() (any, error) {
+		n.mu.Lock()
+		n.link = l
+		st, info := n.state, maps.Clone(n.info)
+		n.mu.Unlock()
+		if l != nil {
+			l.LinkChanged(st)
+			if info != nil {
+				l.Reported(info)
+			}
+		}
+		return nil, nil
+	}
+	if _, err := n.p.doAlways(context.Background(), "attach", attach); err != nil {
+		attach() // the plugin is closed: nothing else calls the Link
+	}
+}
+
+// Transmit queues a frame for the driver to send. frame is copied. It
+// returns ErrTxQueueFull (the frame is dropped and counted) when the driver
+// falls behind.
+func (n *NIC) Transmit(frame []byte) error {
+	if len(frame) > abi.MaxFrame {
+		n.stats.drop(dropTooLong)
+		return fmt.Errorf("nichost: %s: frame of %d bytes is larger than %d", n.name, len(frame), abi.MaxFrame)
+	}
+	if err := n.p.enqueue(n.index, frame); err != nil {
+		n.stats.drop(dropQueueFull)
+		return err
+	}
+	return nil
+}
+
+// deliver hands a received frame to the core (plugin goroutine).
+func (n *NIC) deliver(frame []byte) int32 {
+	n.stats.rxFrames.Add(1)
+	n.stats.rxBytes.Add(uint64(len(frame)))
+	n.traceFrame(frame, true)
+	if !n.rx.Push(frame) {
+		n.stats.drop(dropQueueFull)
+		return -abi.ENOBUFS
+	}
+	return 0
+}
+
+// toLink hands one received frame to the Link (the rx goroutine).
+func (n *NIC) toLink(frame []byte) {
+	n.mu.Lock()
+	l := n.link
+	n.mu.Unlock()
+	if l == nil {
+		n.stats.drop(dropNoCore)
+		return
+	}
+	if err := l.DeliverFrame(frame); err != nil {
+		n.stats.drop(dropCoreRefused)
+	}
+}
+
+func (n *NIC) setLink(st LinkState) {
+	n.mu.Lock()
+	n.state = st
+	l := n.link
+	n.mu.Unlock()
+	if l != nil {
+		l.LinkChanged(st)
+	}
+}
+
+func (n *NIC) report(info map[string]any) {
+	n.mu.Lock()
+	if n.info == nil {
+		n.info = map[string]any{}
+	}
+	maps.Copy(n.info, info)
+	l := n.link
+	n.mu.Unlock()
+	if l != nil {
+		l.Reported(info)
+	}
+}
