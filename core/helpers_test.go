@@ -6,12 +6,11 @@ import (
 	"log/slog"
 	"net"
 	"testing"
-	"time"
 
 	"github.com/nichost/nichost/core"
 	"github.com/nichost/nichost/host/bus"
 	"github.com/nichost/nichost/host/bus/sim"
-	"github.com/nichost/nichost/host/hosttest"
+	"github.com/nichost/nichost/internal/wait"
 )
 
 // node is a stack with NICs wired to simulated Ethernet segments, standing
@@ -46,10 +45,10 @@ func (nd *node) attach(t *testing.T, seg *sim.Segment, name string, mac net.Hard
 
 func mac(last byte) net.HardwareAddr { return net.HardwareAddr{0x02, 0, 0, 0, 0, last} }
 
-func ctxT(t *testing.T) context.Context { return hosttest.Context(t, 30*time.Second) }
+func ctxT(t *testing.T) context.Context { return wait.Context(t) }
 
-// eventually polls cond until it holds or 15 s pass.
+// eventually polls cond until it holds (see package wait for the bound).
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	hosttest.Eventually(t, 15*time.Second, what, cond)
+	wait.For(t, what, cond)
 }

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"periph.io/x/conn/v3/gpio"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/hosttest"
+	"github.com/nichost/nichost/internal/wait"
 )
 
 // loopback is an SPI device that answers each byte with its complement and
@@ -115,20 +115,20 @@ func (r *rig) loadErr(t *testing.T, name, src string, mutate ...func(*config.Plu
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	return r.h.Load(ctx, cfg)
+	// No deadline: a cold build takes what it takes on this machine; the
+	// test binary's -timeout bounds it.
+	return r.h.Load(t.Context(), cfg)
 }
 
 // noBuses loads a plugin without grants (the rig's buses go to another).
 func noBuses(c *config.PluginConfig) { c.Buses = nil }
 
-func ctxT(t *testing.T) context.Context { return hosttest.Context(t, 20*time.Second) }
+func ctxT(t *testing.T) context.Context { return wait.Context(t) }
 
-// eventually polls cond until it holds or 10 s pass.
+// eventually polls cond until it holds (see package wait for the bound).
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	hosttest.Eventually(t, 10*time.Second, what, cond)
+	wait.For(t, what, cond)
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }

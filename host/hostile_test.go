@@ -24,7 +24,9 @@ func TestHostile_RuntimeFaults(t *testing.T) {
 		restart bool // the fault discards the instance
 	}{
 		{"loop", config.Limits{CallTimeout: 300 * time.Millisecond}, host.ErrTimeout, "call deadline exceeded in nic_active", true},
-		{"oom", config.Limits{MemoryLimit: 16 << 20}, host.ErrOutOfMemory, "fatal error: out of memory (memory limit 16MiB)", true},
+		// The call deadline is long so that the memory limit, not the clock,
+		// ends the call on a slow machine (or under the race detector).
+		{"oom", config.Limits{MemoryLimit: 16 << 20, CallTimeout: time.Minute}, host.ErrOutOfMemory, "fatal error: out of memory (memory limit 16MiB)", true},
 		{"trap", config.Limits{}, host.ErrTrap, "out of bounds memory access", true},
 		{"panic", config.Limits{}, host.ErrCrashed, "panic: driver bug: boom", true},
 		{"oob", config.Limits{}, host.ErrViolation, "log: buffer [0xfff00000, 0xfff00040) lies outside guest memory", true},

@@ -3,10 +3,10 @@ package bus_test
 import (
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/nichost/nichost/host/bus"
 	"github.com/nichost/nichost/host/bus/sim"
+	"github.com/nichost/nichost/internal/wait"
 )
 
 func TestForward(t *testing.T) {
@@ -22,22 +22,19 @@ func TestForward(t *testing.T) {
 	for i := range 5 {
 		a.WriteFrame(append(make([]byte, 13), byte(i)))
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	wait.For(t, "5 frames forwarded", func() bool {
 		mu.Lock()
-		n := len(got)
-		mu.Unlock()
-		if n == 5 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("forwarded %d of 5 frames", n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		defer mu.Unlock()
+		return len(got) == 5
+	})
+	// stop waits for the reader: a frame that arrives afterwards stays on
+	// the port for whoever reads it next.
 	stop()
 	a.WriteFrame(make([]byte, 14))
-	time.Sleep(20 * time.Millisecond)
+	buf := make([]byte, 64)
+	if n, err := b.ReadFrame(buf); n != 14 || err != nil {
+		t.Fatalf("after stop, the port held a %d-byte frame (%v); want the 14-byte one written after stop", n, err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	for i, f := range got {

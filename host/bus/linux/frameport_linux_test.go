@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/internal/wait"
 	"golang.org/x/sys/unix"
 )
 
@@ -54,18 +55,6 @@ func notifyChan(notify func(func())) <-chan struct{} {
 	return ch
 }
 
-// waitFor polls cond every few milliseconds until it holds or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 func TestLinkPort_frames(t *testing.T) {
 	p, peer := newPairPort(t, 0)
 	ready := notifyChan(p.setNotify)
@@ -76,7 +65,7 @@ func TestLinkPort_frames(t *testing.T) {
 		t.Fatal(err)
 	}
 	buf := make([]byte, 2000)
-	waitFor(t, time.Second, "the written frame", func() bool {
+	wait.For(t, "the written frame", func() bool {
 		n, err := unix.Read(peer, buf)
 		if err == nil && !bytes.Equal(buf[:n], out) {
 			t.Fatalf("peer read % x, want % x", buf[:n], out)
@@ -96,7 +85,7 @@ func TestLinkPort_frames(t *testing.T) {
 		for n == 0 && err == nil {
 			select {
 			case <-ready:
-			case <-time.After(time.Second):
+			case <-time.After(wait.Limit):
 				t.Fatalf("frame %d: no notification; stats %+v", i, p.getStats())
 			}
 			n, err = p.readFrame(buf)
@@ -151,7 +140,7 @@ func TestLinkPort_drops(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 2*time.Second, "4 dropped frames", func() bool { return p.getStats().Dropped == 4 })
+	wait.For(t, "4 dropped frames", func() bool { return p.getStats().Dropped == 4 })
 
 	// A buffer too small drops the frame at the head of the queue.
 	small := make([]byte, 59)
@@ -211,7 +200,7 @@ func TestLinkPort_readerFails(t *testing.T) {
 	_ = unix.Close(peer)
 	buf := make([]byte, 100)
 	var got []error
-	waitFor(t, 2*time.Second, "the reader's error", func() bool {
+	wait.For(t, "the reader's error", func() bool {
 		select {
 		case <-ready:
 		case <-time.After(10 * time.Millisecond):

@@ -18,6 +18,7 @@ import (
 
 	"github.com/nichost/nichost/host/bus"
 	"github.com/nichost/nichost/internal/testenv"
+	"github.com/nichost/nichost/internal/wait"
 	"golang.org/x/sys/unix"
 )
 
@@ -179,7 +180,7 @@ func readARPReply(t *testing.T, port bus.FramePort, ready <-chan struct{}, sende
 	t.Helper()
 	var others [][]byte
 	buf := make([]byte, port.MTU()+bus.EthernetHeaderLen+vlanTagLen)
-	timeout := time.After(2 * time.Second)
+	timeout := time.After(wait.Limit)
 	for {
 		n, err := port.ReadFrame(buf)
 		if err != nil {
@@ -189,7 +190,7 @@ func readARPReply(t *testing.T, port bus.FramePort, ready <-chan struct{}, sende
 			select {
 			case <-ready:
 			case <-timeout:
-				t.Fatalf("no ARP reply from %v to %v within 2s; %d other frames read", sender, target, len(others))
+				t.Fatalf("no ARP reply from %v to %v within %v; %d other frames read", sender, target, wait.Limit, len(others))
 			}
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/internal/wait"
 )
 
 // newTestVeth creates, in a new network namespace, a veth pair with both
@@ -133,7 +134,7 @@ func TestPacket_veth(t *testing.T) {
 			}
 			buf := make([]byte, bus.DefaultMTU+bus.EthernetHeaderLen+vlanTagLen)
 			var n int
-			waitFor(t, 2*time.Second, "the frame", func() bool {
+			wait.For(t, "the frame", func() bool {
 				var err error
 				if n, err = tt.to.ReadFrame(buf); err != nil {
 					t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/internal/wait"
 )
 
 // newTestTAP opens a TAP in a new network namespace; cfg.Name defaults to a
@@ -77,7 +78,7 @@ func TestTAP_readTooLong(t *testing.T) {
 		t.Fatal(err)
 	}
 	small := make([]byte, bus.EthernetHeaderLen)
-	waitFor(t, 2*time.Second, "the first reply", func() bool {
+	wait.For(t, "the first reply", func() bool {
 		select {
 		case <-ready:
 		case <-time.After(10 * time.Millisecond):
@@ -112,7 +113,7 @@ func TestTAP_queueOverflow(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 2*time.Second, "3 replies dropped", func() bool { return tap.Stats().Dropped >= 3 })
+	wait.For(t, "3 replies dropped", func() bool { return tap.Stats().Dropped >= 3 })
 	buf := make([]byte, 1600)
 	for i := range byte(2) {
 		n, err := tap.ReadFrame(buf)

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nichost/nichost/internal/testenv"
+	"github.com/nichost/nichost/internal/wait"
 )
 
 // openPTY returns the master side of a new pseudo-terminal and the path of
@@ -45,7 +46,7 @@ func TestOpenUART_pty(t *testing.T) {
 	if n, err := u.Write([]byte("ATA\r")); n != 4 || err != nil {
 		t.Fatalf("Write = %d, %v", n, err)
 	}
-	_ = master.SetReadDeadline(time.Now().Add(2 * time.Second))
+	_ = master.SetReadDeadline(time.Now().Add(wait.Limit))
 	buf := make([]byte, 16)
 	n, err := master.Read(buf)
 	if err != nil || string(buf[:n]) != "ATA\r" {
@@ -59,7 +60,7 @@ func TestOpenUART_pty(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(2 * time.Second):
+	case <-time.After(wait.Limit):
 		t.Fatal("Close did not stop the reader goroutine")
 	}
 }

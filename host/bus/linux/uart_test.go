@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/internal/wait"
 )
 
 // pipeEnd joins the two halves of two io.Pipes into one duplex stream.
@@ -40,7 +41,7 @@ func readWithin(t *testing.T, u bus.UART, n int, notified <-chan struct{}) []byt
 	t.Helper()
 	var got []byte
 	buf := make([]byte, 64)
-	deadline := time.After(2 * time.Second)
+	deadline := time.After(wait.Limit)
 	for len(got) < n {
 		m, err := u.Read(buf)
 		if err != nil {
@@ -74,7 +75,7 @@ func TestStreamUART_Read(t *testing.T) {
 	if _, err := dev.Write(bytes.Repeat([]byte{'x'}, 40)); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(wait.Limit)
 	for u.Stats().RxBytes+u.Stats().Overruns < 52 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
@@ -118,7 +119,7 @@ func TestStreamUART_Read_streamError(t *testing.T) {
 	if string(got) != "bye" {
 		t.Fatalf("read %q before the error", got)
 	}
-	deadline := time.After(2 * time.Second)
+	deadline := time.After(wait.Limit)
 	for {
 		_, err := u.Read(make([]byte, 4))
 		if err != nil {
