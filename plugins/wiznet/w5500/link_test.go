@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/host/bus/sim"
+	"github.com/nichost/nichost/internal/wait"
 	"periph.io/x/conn/v3/gpio"
 )
 
@@ -128,16 +129,10 @@ func wireFrames(c *Chip) uint64 {
 	return c.wireFrames
 }
 
-// waitFor polls cond for up to 2 s.
+// waitFor polls cond until it holds (see package wait for the bound).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
+	wait.For(t, what, cond)
 }
 
 // Two chips on one segment, driven through simulated SPI buses, exchange
@@ -213,7 +208,7 @@ func TestChip_Detach(t *testing.T) {
 	if err := peer.WriteFrame(ethFrame(macA, macB, 0x0800, 60)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(5 * time.Millisecond)
+	// A closed chip has let go of its port: nothing reads the frame.
 	if n := port.Queued(); n != 1 {
 		t.Errorf("port queue %d, want the frame left unread", n)
 	}
