@@ -162,7 +162,7 @@ func nichostPath(b *testing.B) benchPath {
 	if err := nic.SetActive(ctx, true); err != nil {
 		b.Fatal(err)
 	}
-	eventually(b, "link up", 10*time.Second, func() bool { ok, _ := nic.IsConnected(ctx); return ok })
+	eventually(b, "link up", func() bool { ok, _ := nic.IsConnected(ctx); return ok })
 	return benchPath{name: "nichost", dial: func(ctx context.Context, a string) (net.Conn, error) { return nic.Dial(ctx, "tcp", a) }, ns: ns, peer: kernelAddr4}
 }
 

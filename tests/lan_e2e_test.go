@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
@@ -39,7 +38,7 @@ func TestLAN_SLAACAndPing6(t *testing.T) {
 	r := newLANRig(t, "slaac")
 	r.up(t)
 	var global string
-	eventually(t, "a SLAAC address from dnsmasq's router advertisements", 30*time.Second, func() bool {
+	eventually(t, "a SLAAC address from dnsmasq's router advertisements", func() bool {
 		v, _ := r.nic.IPConfig(ctxT(t), "addr6")
 		for _, e := range v.([]any) {
 			tu := e.(abi.Tuple)
@@ -82,7 +81,7 @@ func TestLAN_DHCPv6DNS(t *testing.T) {
 	if err := r.nic.SetActive(ctx, true); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "a DNS server from DHCPv6", 30*time.Second, func() bool {
+	eventually(t, "a DNS server from DHCPv6", func() bool {
 		for _, a := range r.h.DNSServers() {
 			if a.String() == kernelAddr6 {
 				return true
@@ -93,7 +92,7 @@ func TestLAN_DHCPv6DNS(t *testing.T) {
 	if on, _ := r.nic.IPConfig(ctx, "dhcp6"); on != true {
 		t.Fatal("ipconfig('dhcp6') is false")
 	}
-	eventually(t, "a SLAAC address to reach the server from", 30*time.Second, func() bool {
+	eventually(t, "a SLAAC address to reach the server from", func() bool {
 		ok, _ := r.nic.IPConfig(ctx, "has_autoconf6")
 		return ok == true
 	})

@@ -1,6 +1,7 @@
 // Package hosttest has test doubles and helpers for code that uses package
 // host: a Link that records what a NIC hands the network core, a log buffer
-// that several goroutines may write, and waiting with a bound.
+// that several goroutines may write, waiting with a bound, and Rig, the
+// host with one driver on simulated buses that drivers' tests run on.
 package hosttest
 
 import (
@@ -9,9 +10,9 @@ import (
 	"maps"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/internal/wait"
 )
 
 // Link is a host.Link that records frames, link states and reports. Attach
@@ -105,22 +106,14 @@ func (l *LogBuffer) String() string {
 	return l.b.String()
 }
 
-// Eventually polls cond every few milliseconds until it holds, failing t
-// if limit passes first.
-func Eventually(t testing.TB, limit time.Duration, what string, cond func() bool) {
+// Eventually polls cond until it holds, failing t if the bound of package
+// internal/wait passes first (a minute, or $NICHOST_TEST_WAIT): the bound
+// only keeps a broken test from hanging; no test depends on its length.
+func Eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	wait.For(t, what, cond)
 }
 
-// Context returns a context that ends after limit or with the test.
-func Context(t testing.TB, limit time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	t.Cleanup(cancel)
-	return ctx
-}
+// Context returns a context for calls that must not hang a test: it ends
+// after the same bound, or with the test.
+func Context(t testing.TB) context.Context { return wait.Context(t) }

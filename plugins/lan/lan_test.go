@@ -79,7 +79,7 @@ func TestLAN_BringUp(t *testing.T) {
 		if v, err := r.nic.Config(ctx, "phy_addr"); err != nil || v != int64(1) {
 			t.Fatalf("config('phy_addr') = %v, %v; want 1 (found by scanning)", v, err)
 		}
-		if !strings.Contains(r.log.String(), "link up, 100 Mb/s full duplex") {
+		if !strings.Contains(r.Log.String(), "link up, 100 Mb/s full duplex") {
 			t.Errorf("log lacks the resolved mode")
 		}
 
@@ -142,7 +142,7 @@ func TestLAN_Frames(t *testing.T) {
 		if s := r.nic.Stats(); s.TxFrames != 1 || s.RxFrames != 3 {
 			t.Fatalf("NIC stats %+v", s)
 		}
-		if l := r.log.String(); !strings.Contains(l, "lan: tx 60 bytes") || !strings.Contains(l, "lan: rx 60 bytes") {
+		if l := r.Log.String(); !strings.Contains(l, "lan: tx 60 bytes") || !strings.Contains(l, "lan: rx 60 bytes") {
 			t.Fatalf("trace lines missing from the log")
 		}
 	})

@@ -4,7 +4,6 @@ package main_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -34,15 +33,13 @@ type rigConfig struct {
 	options map[string]any   // plugin options
 }
 
-// rig is a host with the LAN plugin on a simulated segment and MDIO bus.
+// rig is the LAN plugin on a simulated segment and MDIO bus.
 type rig struct {
-	h    *host.Host
-	log  *hosttest.LogBuffer
+	*hosttest.Rig
 	phy  *phy.PHY
 	mdio *sim.MDIO
 	wire *sim.FramePort // the peer's port on the segment
 	port *sim.FramePort // the plugin's port
-	cfg  config.PluginConfig
 	nic  *host.NIC
 	link *hosttest.Link
 	rc   rigConfig
@@ -54,7 +51,7 @@ func newHost(t *testing.T, rc rigConfig) *rig {
 	if rc.anTime == 0 {
 		rc.anTime = testANTime
 	}
-	r := &rig{log: &hosttest.LogBuffer{}, mdio: sim.NewMDIO(), link: &hosttest.Link{}, rc: rc}
+	r := &rig{mdio: sim.NewMDIO(), rc: rc}
 	switch {
 	case rc.dev != nil:
 		r.mdio.Attach(rc.phyAddr, rc.dev)
@@ -65,49 +62,31 @@ func newHost(t *testing.T, rc rigConfig) *rig {
 	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1})
 	r.port = seg.Attach("plugin")
 	r.wire = seg.Attach("peer")
-	h, err := host.New(host.Options{
-		Logger:   slog.New(slog.NewTextHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	cfg := hosttest.RigConfig{
 		Hostname: "lantest",
-		Buses:    map[string]any{"wire0": r.port, "mdio0": r.mdio},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.h = h
-	t.Cleanup(func() {
-		h.Close()
-		if t.Failed() {
-			t.Logf("host log:\n%s", r.log)
-		}
-	})
-	r.cfg = config.PluginConfig{
-		Name: "lan0", Source: ".", Options: rc.options,
-		Buses: map[string]config.BusGrant{
-			"port": {Kind: "frame", Sim: "wire0"},
-			"mdio": {Kind: "mdio", Sim: "mdio0"},
+		Sims:     map[string]any{"wire0": r.port, "mdio0": r.mdio},
+		Plugin: config.PluginConfig{
+			Name: "lan0", Source: ".", Options: rc.options,
+			Buses: map[string]config.BusGrant{
+				"port": {Kind: "frame", Sim: "wire0"},
+				"mdio": {Kind: "mdio", Sim: "mdio0"},
+			},
 		},
 	}
+	if rc.native {
+		cfg.Native = native.Exports(driver.New)
+	}
+	r.Rig = hosttest.NewHost(t, cfg)
+	r.link = r.Link
 	return r
 }
 
 // load loads the plugin and attaches the rig's Link to its NIC.
 func (r *rig) load(t *testing.T) error {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var p *host.Plugin
-	var err error
-	if r.rc.native {
-		p, err = native.Load(ctx, r.h, r.cfg, driver.New)
-	} else {
-		p, _, err = r.h.Load(ctx, r.cfg)
-	}
-	if err != nil {
-		return err
-	}
-	r.nic = p.NICs()[0]
-	r.nic.Attach(r.link)
-	return nil
+	err := r.Load(t)
+	r.nic = r.NIC
+	return err
 }
 
 // newRig is newHost and load, failing the test if the load fails.
@@ -121,48 +100,24 @@ func newRig(t *testing.T, rc rigConfig) *rig {
 }
 
 // engines runs fn as a subtest with the driver as WASM and natively.
-func engines(t *testing.T, fn func(t *testing.T, native bool)) {
-	t.Run("wasm", func(t *testing.T) { fn(t, false) })
-	t.Run("native", func(t *testing.T) { fn(t, true) })
-}
+func engines(t *testing.T, fn func(t *testing.T, native bool)) { hosttest.Engines(t, fn) }
 
-func ctxT(t *testing.T) context.Context { return hosttest.Context(t, 20*time.Second) }
+func ctxT(t *testing.T) context.Context { return hosttest.Context(t) }
 
-// eventually polls cond until it holds or 5 s pass.
+// eventually polls cond until it holds (hosttest.Eventually's bound).
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	hosttest.Eventually(t, 5*time.Second, what, cond)
+	hosttest.Eventually(t, what, cond)
 }
 
 // up activates the NIC and waits for the link.
-func (r *rig) up(t *testing.T) {
-	t.Helper()
-	ctx := ctxT(t)
-	if err := r.nic.SetActive(ctx, true); err != nil {
-		t.Fatalf("active(True): %v", err)
-	}
-	r.waitLink(t, true)
-}
+func (r *rig) up(t *testing.T) { t.Helper(); r.Up(t) }
 
 // waitLink waits until isconnected() and the NIC's link state say up.
-func (r *rig) waitLink(t *testing.T, up bool) {
-	t.Helper()
-	ctx := ctxT(t)
-	eventually(t, "isconnected() and the link state to agree", func() bool {
-		c, err := r.nic.IsConnected(ctx)
-		return err == nil && c == up && r.nic.LinkState().Up == up
-	})
-}
+func (r *rig) waitLink(t *testing.T, up bool) { t.Helper(); r.WaitLink(t, up) }
 
 // status returns status().
-func (r *rig) status(t *testing.T) int64 {
-	t.Helper()
-	v, err := r.nic.Status(ctxT(t))
-	if err != nil {
-		t.Fatalf("status(): %v", err)
-	}
-	return v.(int64)
-}
+func (r *rig) status(t *testing.T) int64 { t.Helper(); return r.Status(t) }
 
 // frame builds an Ethernet frame to dst with a marker byte in its payload.
 func frame(dst []byte, marker byte) []byte {
@@ -184,13 +139,4 @@ func markers(frames [][]byte) []byte {
 }
 
 // readWire waits for the next frame at the peer's port.
-func (r *rig) readWire(t *testing.T) []byte {
-	t.Helper()
-	buf := make([]byte, 2048)
-	var n int
-	eventually(t, "a frame at the peer", func() bool {
-		n, _ = r.wire.ReadFrame(buf)
-		return n > 0
-	})
-	return buf[:n]
-}
+func (r *rig) readWire(t *testing.T) []byte { t.Helper(); return hosttest.ReadFrame(t, r.wire) }

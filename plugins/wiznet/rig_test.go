@@ -32,15 +32,13 @@ type rigConfig struct {
 	options map[string]any // plugin options
 }
 
-// rig is a host with the WIZNET5K plugin on a simulated W5500 whose cable
-// goes to a segment where peer plays the other station.
+// rig is the WIZNET5K plugin on a simulated W5500 whose cable goes to a
+// segment where peer plays the other station.
 type rig struct {
-	h    *host.Host
-	log  *hosttest.LogBuffer
+	*hosttest.Rig
 	chip *w5500.Chip
 	spi  *sim.SPI
 	peer *sim.FramePort
-	cfg  config.PluginConfig
 	plug *host.Plugin
 	nic  *host.NIC
 	link *hosttest.Link
@@ -51,8 +49,9 @@ type rig struct {
 // plugin. The chip is strict: the test fails if the driver misused it.
 func newHost(t *testing.T, rc rigConfig) *rig {
 	t.Helper()
-	r := &rig{log: &hosttest.LogBuffer{}, link: &hosttest.Link{}, rc: rc}
-	logger := slog.New(slog.NewTextHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	r := &rig{rc: rc}
+	log := &hosttest.LogBuffer{}
+	logger := slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	r.chip = w5500.New(w5500.Options{Strict: true, Logger: logger.With("sim", "w5500"), RelinkDelay: testRelink})
 	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1})
 	r.chip.Attach(seg.Attach("w5500"))
@@ -65,22 +64,6 @@ func newHost(t *testing.T, rc rigConfig) *rig {
 		dev = rc.wrap(dev)
 	}
 	r.spi = sim.NewSPI(dev)
-	buses := map[string]any{"w-spi": r.spi, "w-int": r.chip.INT(), "w-rst": r.chip.RST(), "w-dead": sim.NewPin("dead", 9)}
-	h, err := host.New(host.Options{Logger: logger, Hostname: "wiztest", Buses: buses})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.h = h
-	t.Cleanup(func() {
-		h.Close()
-		r.chip.Close()
-		for _, err := range r.chip.Errors() {
-			t.Errorf("simulator: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("log:\n%s", r.log)
-		}
-	})
 	grants := map[string]config.BusGrant{"spi": {Kind: "spi", Sim: "w-spi"}}
 	switch {
 	case rc.deadIRQ:
@@ -91,27 +74,32 @@ func newHost(t *testing.T, rc rigConfig) *rig {
 	if !rc.noRst {
 		grants["rst"] = config.BusGrant{Kind: "gpio", Sim: "w-rst"}
 	}
-	r.cfg = config.PluginConfig{Name: "wiz0", Source: ".", Class: "WIZNET5K", Buses: grants, Options: rc.options}
+	cfg := hosttest.RigConfig{
+		Hostname: "wiztest",
+		Log:      log,
+		Sims:     map[string]any{"w-spi": r.spi, "w-int": r.chip.INT(), "w-rst": r.chip.RST(), "w-dead": sim.NewPin("dead", 9)},
+		Plugin:   config.PluginConfig{Name: "wiz0", Source: ".", Class: "WIZNET5K", Buses: grants, Options: rc.options},
+		AfterClose: func(t testing.TB) {
+			r.chip.Close()
+			for _, err := range r.chip.Errors() {
+				t.Errorf("simulator: %v", err)
+			}
+		},
+	}
+	if rc.native {
+		cfg.Native = native.Exports(driver.New)
+	}
+	r.Rig = hosttest.NewHost(t, cfg)
+	r.link = r.Link
 	return r
 }
 
 // load loads the plugin and attaches the rig's Link to its NIC.
 func (r *rig) load(t *testing.T) error {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var err error
-	if r.rc.native {
-		r.plug, err = native.Load(ctx, r.h, r.cfg, driver.New)
-	} else {
-		r.plug, _, err = r.h.Load(ctx, r.cfg)
-	}
-	if err != nil {
-		return err
-	}
-	r.nic = r.plug.NICs()[0]
-	r.nic.Attach(r.link)
-	return nil
+	err := r.Load(t)
+	r.plug, r.nic = r.Plugin, r.NIC
+	return err
 }
 
 // newRig is newHost and load, failing the test if the load fails.
@@ -125,10 +113,7 @@ func newRig(t *testing.T, rc rigConfig) *rig {
 }
 
 // engines runs fn as a subtest with the driver as WASM and natively.
-func engines(t *testing.T, fn func(t *testing.T, native bool)) {
-	t.Run("wasm", func(t *testing.T) { fn(t, false) })
-	t.Run("native", func(t *testing.T) { fn(t, true) })
-}
+func engines(t *testing.T, fn func(t *testing.T, native bool)) { hosttest.Engines(t, fn) }
 
 // modes runs fn with the driver as WASM and natively, each with the
 // interrupt line and without it (polling).
@@ -139,43 +124,23 @@ func modes(t *testing.T, fn func(t *testing.T, rc rigConfig)) {
 	})
 }
 
-func ctxT(t *testing.T) context.Context { return hosttest.Context(t, 20*time.Second) }
+func ctxT(t *testing.T) context.Context { return hosttest.Context(t) }
 
-// eventually polls cond until it holds or 5 s pass.
+// eventually polls cond until it holds (hosttest.Eventually's bound).
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	hosttest.Eventually(t, 5*time.Second, what, cond)
+	hosttest.Eventually(t, what, cond)
 }
 
 // up activates the NIC and waits for the link.
-func (r *rig) up(t *testing.T) {
-	t.Helper()
-	if err := r.nic.SetActive(ctxT(t), true); err != nil {
-		t.Fatalf("active(True): %v", err)
-	}
-	r.waitLink(t, true)
-}
+func (r *rig) up(t *testing.T) { t.Helper(); r.Up(t) }
 
 // waitLink waits until isconnected() and the NIC's link state say up (or
 // down).
-func (r *rig) waitLink(t *testing.T, up bool) {
-	t.Helper()
-	ctx := ctxT(t)
-	eventually(t, "isconnected() and the link state to agree", func() bool {
-		c, err := r.nic.IsConnected(ctx)
-		return err == nil && c == up && r.nic.LinkState().Up == up
-	})
-}
+func (r *rig) waitLink(t *testing.T, up bool) { t.Helper(); r.WaitLink(t, up) }
 
 // status returns status().
-func (r *rig) status(t *testing.T) int64 {
-	t.Helper()
-	v, err := r.nic.Status(ctxT(t))
-	if err != nil {
-		t.Fatalf("status(): %v", err)
-	}
-	return v.(int64)
-}
+func (r *rig) status(t *testing.T) int64 { t.Helper(); return r.Status(t) }
 
 // regs returns regs().
 func (r *rig) regs(t *testing.T) map[string]any {
@@ -208,16 +173,7 @@ func frame(dst []byte, seq, n int) []byte {
 func seqOf(f []byte) int { return int(f[14])<<8 | int(f[15]) }
 
 // readPeer waits for the next frame at the peer's port.
-func (r *rig) readPeer(t *testing.T) []byte {
-	t.Helper()
-	buf := make([]byte, 2048)
-	var n int
-	eventually(t, "a frame at the peer", func() bool {
-		n, _ = r.peer.ReadFrame(buf)
-		return n > 0
-	})
-	return buf[:n]
-}
+func (r *rig) readPeer(t *testing.T) []byte { t.Helper(); return hosttest.ReadFrame(t, r.peer) }
 
 // traffic counts the SPI bus and the plugin's host calls.
 type traffic struct {

@@ -70,7 +70,7 @@ func TestWiznet_BringUp(t *testing.T) {
 				}
 
 				r.up(t)
-				if !strings.Contains(r.log.String(), tc.log) {
+				if !strings.Contains(r.Log.String(), tc.log) {
 					t.Fatalf("the simulator did not log %q: no reset", tc.log)
 				}
 				if got := r.status(t); got != driver.StatusLinkActive {
@@ -284,7 +284,7 @@ func TestWiznet_Cable(t *testing.T) {
 		})
 		r.peer.WriteFrame(frame(mac, 2, 60)) // lost on the wire: the link is down
 		eventually(t, "the chip to drop the frame", func() bool {
-			return strings.Contains(r.log.String(), "frame lost: link down")
+			return strings.Contains(r.Log.String(), "frame lost: link down")
 		})
 
 		r.chip.SetLink(true)
@@ -330,7 +330,7 @@ func TestWiznet_TornCounter(t *testing.T) {
 		if got := r.link.Frames()[0]; !bytes.Equal(got, want) {
 			t.Fatalf("got %d bytes, seq %d", len(got), seqOf(got))
 		}
-		if !strings.Contains(r.log.String(), "does not add up") {
+		if !strings.Contains(r.Log.String(), "does not add up") {
 			t.Fatal("the driver did not notice the torn read")
 		}
 	})
@@ -411,7 +411,7 @@ func TestWiznet_Recover(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the driver to recover", func() bool {
-		return strings.Contains(r.log.String(), "resetting the chip to recover") && r.regs(t)["s0_sr"] == int64(0x42)
+		return strings.Contains(r.Log.String(), "resetting the chip to recover") && r.regs(t)["s0_sr"] == int64(0x42)
 	})
 	r.waitLink(t, true)
 	r.peer.WriteFrame(frame(mac, 2, 100))
@@ -452,7 +452,7 @@ func TestWiznet_Config(t *testing.T) {
 	}
 	r.nic.Transmit(frame(peerMAC, 6, 60))
 	r.readPeer(t)
-	if l := r.log.String(); !strings.Contains(l, "w5500: tx 60 bytes") {
+	if l := r.Log.String(); !strings.Contains(l, "w5500: tx 60 bytes") {
 		t.Fatal("no trace line for the sent frame")
 	}
 
