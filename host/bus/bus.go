@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/nichost/nichost/abi"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/spi"
 )
@@ -176,3 +177,19 @@ const (
 	// options name none.
 	DefaultUARTBuffer = 64 << 10
 )
+
+// GPIOEdge is periph's edge for an ABI edge selection; false for a value
+// that is none of abi.Edge*.
+func GPIOEdge(e abi.Edge) (gpio.Edge, bool) {
+	switch e {
+	case abi.EdgeNone:
+		return gpio.NoEdge, true
+	case abi.EdgeRising:
+		return gpio.RisingEdge, true
+	case abi.EdgeFalling:
+		return gpio.FallingEdge, true
+	case abi.EdgeBoth:
+		return gpio.BothEdges, true
+	}
+	return gpio.NoEdge, false
+}

@@ -108,19 +108,12 @@ func (h *imports) SPITransact(handle uint32, ops []abi.SPIOp) int32 {
 	if g == nil {
 		return -abi.EBADF
 	}
-	if len(ops) == 0 || len(ops) > abi.SPIMaxOps {
-		return -abi.EINVAL
+	if _, errno := abi.CheckSPIOps(ops); errno != 0 {
+		return errno
 	}
 	pkts := make([]spi.Packet, len(ops))
-	total := 0
 	for i, op := range ops {
 		w, r := op.W, op.R
-		if (len(w) == 0 && len(r) == 0) || (len(w) > 0 && len(r) > 0 && len(w) != len(r)) {
-			return -abi.EINVAL
-		}
-		if total += max(len(w), len(r)); total > abi.SPIMaxTransfer {
-			return -abi.E2BIG
-		}
 		if len(w) == 0 {
 			w = make([]byte, len(r))
 		}
@@ -167,17 +160,8 @@ func (h *imports) GPIOWatch(handle uint32, edge int32) int32 {
 	if g == nil {
 		return -abi.EBADF
 	}
-	var e gpio.Edge
-	switch abi.Edge(edge) {
-	case abi.EdgeNone:
-		e = gpio.NoEdge
-	case abi.EdgeRising:
-		e = gpio.RisingEdge
-	case abi.EdgeFalling:
-		e = gpio.FallingEdge
-	case abi.EdgeBoth:
-		e = gpio.BothEdges
-	default:
+	e, ok := bus.GPIOEdge(abi.Edge(edge))
+	if !ok {
 		return -abi.EINVAL
 	}
 	if err := g.pin.In(gpio.PullNoChange, e); err != nil {

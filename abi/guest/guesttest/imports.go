@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"time"
-	"unicode/utf8"
 
 	"github.com/nichost/nichost/abi"
 )
@@ -45,36 +44,23 @@ func (h *imports) Reply(b []byte) int32 {
 // Raise implements abi.Imports: the message is cut at 1024 bytes and the
 // errno dropped for kinds other than OSError, as the host does.
 func (h *imports) Raise(kind, errno int32, msg []byte) int32 {
-	if kind < abi.KindValueError || kind > abi.KindUnsupported {
+	e, ok := abi.Raised(kind, errno, msg)
+	if !ok {
 		h.violate("raise with unknown error kind %d", kind)
 		return -abi.EINVAL
 	}
-	if kind != abi.KindOSError {
-		errno = 0
-	}
-	h.raised = &abi.Error{Kind: int(kind), Errno: int(errno), Msg: text(msg)}
+	h.raised = e
 	return 0
 }
 
 // Log implements abi.Imports. Lines are kept (Logs) with no rate limit.
 func (h *imports) Log(level int32, msg []byte) int32 {
-	l := LogLine{Level: int(level), Msg: text(msg)}
+	l := LogLine{Level: int(level), Msg: abi.Text(msg)}
 	h.logs = append(h.logs, l)
 	if h.logf != nil {
 		h.logf("driver log: %v", l)
 	}
 	return 0
-}
-
-// text is a message as the host keeps it: at most 1024 bytes, valid UTF-8.
-func text(b []byte) string {
-	if len(b) > 1024 {
-		b = b[:1024]
-	}
-	if !utf8.Valid(b) {
-		return string([]rune(string(b)))
-	}
-	return string(b)
 }
 
 // Now implements abi.Imports.
@@ -152,7 +138,7 @@ func (h *imports) Report(iface int32, b []byte) int32 {
 		return -abi.EINVAL
 	}
 	m, ok := v.(map[string]any)
-	if !ok || !validReport(m) {
+	if !ok || !abi.ValidReport(m) {
 		return -abi.EINVAL
 	}
 	if h.reports[iface] == nil {
@@ -160,29 +146,4 @@ func (h *imports) Report(iface int32, b []byte) int32 {
 	}
 	maps.Copy(h.reports[iface], m)
 	return 0
-}
-
-// validReport checks a report against the keys and types ABI.md lists.
-func validReport(m map[string]any) bool {
-	for k, v := range m {
-		switch k {
-		case "addr4", "peer4", "addr6", "peer6":
-			if _, ok := v.(string); !ok {
-				return false
-			}
-		case "dns":
-			l, ok := v.([]any)
-			if !ok || len(l) > 8 {
-				return false
-			}
-			for _, e := range l {
-				if _, ok := e.(string); !ok {
-					return false
-				}
-			}
-		default:
-			return false
-		}
-	}
-	return true
 }

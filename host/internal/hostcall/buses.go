@@ -22,23 +22,13 @@ func (s *Session) SPITransact(h uint32, ops []abi.SPIOp) int32 {
 	if g == nil {
 		return -abi.EBADF
 	}
-	if len(ops) == 0 || len(ops) > abi.SPIMaxOps {
-		return -abi.EINVAL
+	total, errno := abi.CheckSPIOps(ops)
+	if errno != 0 {
+		return errno
 	}
 	s.packets = s.packets[:0]
-	total := 0
 	for _, op := range ops {
 		w, r := op.W, op.R
-		switch {
-		case len(w) == 0 && len(r) == 0:
-			return -abi.EINVAL
-		case len(w) > 0 && len(r) > 0 && len(w) != len(r):
-			return -abi.EINVAL
-		}
-		total += max(len(w), len(r))
-		if total > abi.SPIMaxTransfer {
-			return -abi.E2BIG
-		}
 		if len(w) == 0 {
 			w = s.zeros(len(r))
 		}
@@ -95,17 +85,8 @@ func (s *Session) GPIOWatch(h uint32, edge int32) int32 {
 	if g == nil {
 		return -abi.EBADF
 	}
-	var e gpio.Edge
-	switch abi.Edge(edge) {
-	case abi.EdgeNone:
-		e = gpio.NoEdge
-	case abi.EdgeRising:
-		e = gpio.RisingEdge
-	case abi.EdgeFalling:
-		e = gpio.FallingEdge
-	case abi.EdgeBoth:
-		e = gpio.BothEdges
-	default:
+	e, ok := bus.GPIOEdge(abi.Edge(edge))
+	if !ok {
 		return -abi.EINVAL
 	}
 	o := s.o // not s: the watcher outlives this instance's session

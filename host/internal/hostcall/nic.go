@@ -48,34 +48,9 @@ func (s *Session) Report(iface int32, b []byte) int32 {
 		return -abi.EINVAL
 	}
 	m, ok := v.(map[string]any)
-	if !ok || !validReport(m) {
+	if !ok || !abi.ValidReport(m) {
 		return -abi.EINVAL
 	}
 	n.Report(m)
 	return 0
-}
-
-// validReport checks a report against the keys ABI.md lists.
-func validReport(m map[string]any) bool {
-	for k, v := range m {
-		switch k {
-		case "addr4", "peer4", "addr6", "peer6":
-			if _, ok := v.(string); !ok {
-				return false
-			}
-		case "dns":
-			l, ok := v.([]any)
-			if !ok || len(l) > 8 {
-				return false
-			}
-			for _, e := range l {
-				if _, ok := e.(string); !ok {
-					return false
-				}
-			}
-		default:
-			return false
-		}
-	}
-	return true
 }

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-	"unicode/utf8"
 
 	"periph.io/x/conn/v3/spi"
 
@@ -124,21 +123,12 @@ func (s *Session) Reply(b []byte) int32 {
 
 // Raise is the raise import.
 func (s *Session) Raise(kind, errno int32, msg []byte) int32 {
-	if kind < abi.KindValueError || kind > abi.KindUnsupported {
+	e, ok := abi.Raised(kind, errno, msg)
+	if !ok {
 		s.violate("raise with unknown error kind %d", kind)
 		return -abi.EINVAL
 	}
-	if len(msg) > 1024 {
-		msg = msg[:1024]
-	}
-	text := string(msg)
-	if !utf8.ValidString(text) {
-		text = string([]rune(text)) // replaces invalid bytes with U+FFFD
-	}
-	if kind != abi.KindOSError {
-		errno = 0
-	}
-	s.raised = &abi.Error{Kind: int(kind), Errno: int(errno), Msg: text}
+	s.raised = e
 	return 0
 }
 
@@ -147,10 +137,7 @@ func (s *Session) Log(level int32, msg []byte) int32 {
 	if !s.o.AllowLog() {
 		return -abi.ENOBUFS
 	}
-	if len(msg) > 1024 {
-		msg = msg[:1024]
-	}
-	s.o.Logger().Log(context.Background(), slog.Level(level), string([]rune(string(msg))))
+	s.o.Logger().Log(context.Background(), slog.Level(level), abi.Text(msg))
 	return 0
 }
 
