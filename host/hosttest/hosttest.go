@@ -106,9 +106,10 @@ func (l *LogBuffer) String() string {
 	return l.b.String()
 }
 
-// Eventually polls cond until it holds, failing t if the bound of package
-// internal/wait passes first (a minute, or $NICHOST_TEST_WAIT): the bound
-// only keeps a broken test from hanging; no test depends on its length.
+// Eventually polls cond until it holds, failing t if the module's one wait
+// bound passes first (a minute, or $NICHOST_TEST_WAIT as a Go duration):
+// the bound only keeps a broken test from hanging; no test depends on its
+// length.
 func Eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	wait.For(t, what, cond)
