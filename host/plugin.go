@@ -110,8 +110,8 @@ func (p *Plugin) Reload(ctx context.Context, source string) (LoadInfo, error) {
 func (p *Plugin) Close() error {
 	p.closeOnce.Do(func() {
 		p.sup.Close()
-		p.h.forget(p)
 		p.release()
+		p.h.forget(p) // last: another plugin may claim the buses only once they are closed
 	})
 	return nil
 }
