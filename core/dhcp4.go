@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/soypat/seqs/eth/dhcp"
+
+	"github.com/nichost/nichost/internal/dhcpwire"
 )
 
 // The DHCPv4 client (RFC 2131): INIT -> SELECTING -> REQUESTING -> BOUND,
@@ -206,48 +208,48 @@ func (c *dhcpClient) send(typ dhcp.MessageType, broadcast bool) {
 			dst, dstMAC = c.server, c.serverMAC
 		}
 	}
-	msg := buildDHCP(hdr, opts)
-	if err := n.ep.tx(udpFrame(dstMAC, mac, src, dst, dhcp.DefaultClientPort, dhcp.DefaultServerPort, msg)); err != nil {
+	msg := dhcpwire.Encode(hdr, opts)
+	if err := n.ep.tx(dhcpwire.UDPFrame(dstMAC, mac, src, dst, dhcp.DefaultClientPort, dhcp.DefaultServerPort, msg)); err != nil {
 		n.stats.drop("dhcp: " + err.Error())
 	}
 }
 
 // wants takes a received frame if it is a DHCP reply for this client.
 func (c *dhcpClient) wants(frame []byte) bool {
-	srcMAC, _, sport, dport, payload, ok := udpOf(frame)
-	if !ok || dport != dhcp.DefaultClientPort || sport != dhcp.DefaultServerPort {
+	d, ok := dhcpwire.ParseUDP(frame)
+	if !ok || d.DstPort != dhcp.DefaultClientPort || d.SrcPort != dhcp.DefaultServerPort {
 		return false
 	}
-	m, err := parseDHCP(payload)
+	m, err := dhcpwire.Decode(d.Payload)
 	if err != nil {
 		c.n.stats.drop("dhcp: " + err.Error())
 		return true
 	}
-	c.handle(m, srcMAC)
+	c.handle(m, d.SrcMAC)
 	return true
 }
 
-func (c *dhcpClient) handle(m *dhcpMsg, srcMAC []byte) {
+func (c *dhcpClient) handle(m *dhcpwire.Message, srcMAC []byte) {
 	mac := c.n.MAC()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if m.hdr.OP != dhcp.OpReply || m.hdr.Xid != c.xid || string(m.hdr.CHAddr[:6]) != string(mac) {
+	if m.Header.OP != dhcp.OpReply || m.Header.Xid != c.xid || string(m.Header.CHAddr[:6]) != string(mac) {
 		return
 	}
 	switch {
-	case m.typ == dhcp.MsgOffer && c.state == dhcpSelecting:
-		server := m.addrOpt(dhcp.OptServerIdentification)
-		yi := netip.AddrFrom4(m.hdr.YIAddr)
+	case m.Type == dhcp.MsgOffer && c.state == dhcpSelecting:
+		server := m.Addr(dhcp.OptServerIdentification)
+		yi := netip.AddrFrom4(m.Header.YIAddr)
 		if !server.IsValid() || !yi.IsGlobalUnicast() {
 			return
 		}
 		c.offered, c.server = yi, server
 		c.state, c.tries, c.next, c.retry = dhcpRequesting, 0, time.Time{}, dhcpRetryMin
 		c.poke()
-	case m.typ == dhcp.MsgAck && (c.state == dhcpRequesting || c.state == dhcpRebooting || c.state == dhcpRenewing || c.state == dhcpRebinding):
+	case m.Type == dhcp.MsgAck && (c.state == dhcpRequesting || c.state == dhcpRebooting || c.state == dhcpRenewing || c.state == dhcpRebinding):
 		c.bind(m, srcMAC)
-	case m.typ == dhcp.MsgNak && c.state != dhcpSelecting && c.state != dhcpInit:
-		c.n.st.log.Info("DHCP server refused the address", "nic", c.n.name, "server", m.addrOpt(dhcp.OptServerIdentification))
+	case m.Type == dhcp.MsgNak && c.state != dhcpSelecting && c.state != dhcpInit:
+		c.n.st.log.Info("DHCP server refused the address", "nic", c.n.name, "server", m.Addr(dhcp.OptServerIdentification))
 		c.drop()
 		c.restart(dhcpInit)
 		c.poke()
@@ -255,27 +257,27 @@ func (c *dhcpClient) handle(m *dhcpMsg, srcMAC []byte) {
 }
 
 // bind applies an ACK.
-func (c *dhcpClient) bind(m *dhcpMsg, srcMAC []byte) {
-	yi := netip.AddrFrom4(m.hdr.YIAddr)
+func (c *dhcpClient) bind(m *dhcpwire.Message, srcMAC []byte) {
+	yi := netip.AddrFrom4(m.Header.YIAddr)
 	bits := 24
-	if mask := m.options[dhcp.OptSubnetMask]; len(mask) == 4 {
+	if mask := m.Options[dhcp.OptSubnetMask]; len(mask) == 4 {
 		ones := 0
 		for v := binary.BigEndian.Uint32(mask); v&(1<<31) != 0; v <<= 1 {
 			ones++
 		}
 		bits = ones
 	}
-	lease := m.secondsOpt(dhcp.OptIPAddressLeaseTime, 3600)
+	lease := m.Seconds(dhcp.OptIPAddressLeaseTime, 3600)
 	now := time.Now()
 	sec := func(s uint32) time.Duration { return time.Duration(s) * time.Second }
-	c.t1 = now.Add(sec(m.secondsOpt(dhcp.OptRenewTimeValue, lease/2)))
-	c.t2 = now.Add(sec(m.secondsOpt(dhcp.OptRebindingTimeValue, lease/8*7)))
+	c.t1 = now.Add(sec(m.Seconds(dhcp.OptRenewTimeValue, lease/2)))
+	c.t2 = now.Add(sec(m.Seconds(dhcp.OptRebindingTimeValue, lease/8*7)))
 	c.expiry = now.Add(sec(lease))
-	if s := m.addrOpt(dhcp.OptServerIdentification); s.IsValid() {
+	if s := m.Addr(dhcp.OptServerIdentification); s.IsValid() {
 		c.server = s
 	}
 	c.serverMAC = append([]byte(nil), srcMAC...)
-	gw := m.addrOpt(dhcp.OptRouter)
+	gw := m.Addr(dhcp.OptRouter)
 	prefix := netip.PrefixFrom(yi, bits)
 	renewed := c.lease == prefix
 	c.lease = prefix
@@ -284,7 +286,7 @@ func (c *dhcpClient) bind(m *dhcpMsg, srcMAC []byte) {
 		c.n.st.log.Warn("DHCP: applying the lease failed", "nic", c.n.name, "err", err)
 	}
 	c.n.mu.Lock()
-	c.n.dns = m.addrsOpt(dhcp.OptDNSServers)
+	c.n.dns = m.Addrs(dhcp.OptDNSServers)
 	c.n.mu.Unlock()
 	if !renewed {
 		c.n.st.log.Info("DHCP lease", "nic", c.n.name, "addr", prefix, "gateway", gw, "lease", sec(lease))
@@ -322,12 +324,12 @@ func (c *dhcpClient) stop(release bool) {
 		hdr := dhcp.HeaderV4{OP: dhcp.OpRequest, HType: 1, HLen: 6, Xid: rand.Uint32(), CIAddr: c.lease.Addr().As4()}
 		mac := c.n.MAC()
 		copy(hdr.CHAddr[:], mac)
-		msg := buildDHCP(hdr, []dhcp.Option{
+		msg := dhcpwire.Encode(hdr, []dhcp.Option{
 			{Num: dhcp.OptMessageType, Data: []byte{byte(dhcp.MsgRelease)}},
 			{Num: dhcp.OptServerIdentification, Data: c.server.AsSlice()},
 			{Num: dhcp.OptClientIdentifier1, Data: append([]byte{1}, mac...)},
 		})
-		c.n.ep.tx(udpFrame(c.serverMAC, mac, c.lease.Addr(), c.server, dhcp.DefaultClientPort, dhcp.DefaultServerPort, msg))
+		c.n.ep.tx(dhcpwire.UDPFrame(c.serverMAC, mac, c.lease.Addr(), c.server, dhcp.DefaultClientPort, dhcp.DefaultServerPort, msg))
 	}
 	c.drop()
 	c.mu.Unlock()

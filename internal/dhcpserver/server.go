@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/soypat/seqs/eth/dhcp"
+
+	"github.com/nichost/nichost/internal/dhcpwire"
 )
 
 // Config configures a Server.
@@ -108,29 +110,29 @@ func (s *Server) Handle(frame []byte) bool {
 	if len(frame) < 6 || (frame[0]&1 == 0 && string(frame[:6]) != string(s.cfg.MAC)) {
 		return false // unicast to another station
 	}
-	payload, sport, dport, ok := udpPayload(frame)
-	if !ok || dport != dhcp.DefaultServerPort || sport != dhcp.DefaultClientPort {
+	d, ok := dhcpwire.ParseUDP(frame)
+	if !ok || d.DstPort != dhcp.DefaultServerPort || d.SrcPort != dhcp.DefaultClientPort {
 		return false
 	}
-	m, err := decode(payload)
+	m, err := dhcpwire.Decode(d.Payload)
 	if err != nil {
 		s.cfg.Logger.Debug("dhcpserver: dropped a request", "err", err)
 		return true
 	}
-	if m.hdr.OP == dhcp.OpRequest && m.hdr.HLen == 6 {
+	if m.Header.OP == dhcp.OpRequest && m.Header.HLen == 6 {
 		s.handle(m)
 	}
 	return true
 }
 
-func (s *Server) handle(m *message) {
-	mac := net.HardwareAddr(append([]byte(nil), m.hdr.CHAddr[:6]...))
+func (s *Server) handle(m *dhcpwire.Message) {
+	mac := net.HardwareAddr(append([]byte(nil), m.Header.CHAddr[:6]...))
 	me := s.cfg.Addr.Addr()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.cfg.Now()
 	l := s.leases[string(mac)]
-	switch m.typ {
+	switch m.Type {
 	case dhcp.MsgDiscover:
 		if l == nil {
 			a, ok := s.free(now)
@@ -141,22 +143,22 @@ func (s *Server) handle(m *message) {
 			s.leases[string(mac)] = l
 		}
 		l.Expires = now.Add(s.cfg.Lease)
-		l.Hostname = string(m.options[dhcp.OptHostName])
+		l.Hostname = string(m.Options[dhcp.OptHostName])
 		s.reply(m, dhcp.MsgOffer, l.Addr)
 	case dhcp.MsgRequest:
-		if sid := m.addr(dhcp.OptServerIdentification); sid.IsValid() && sid != me {
+		if sid := m.Addr(dhcp.OptServerIdentification); sid.IsValid() && sid != me {
 			return // the client chose another server
 		}
-		want := m.addr(dhcp.OptRequestedIPaddress)
+		want := m.Addr(dhcp.OptRequestedIPaddress)
 		if !want.IsValid() {
-			want = netip.AddrFrom4(m.hdr.CIAddr)
+			want = netip.AddrFrom4(m.Header.CIAddr)
 		}
 		if l == nil || l.Addr != want {
 			s.reply(m, dhcp.MsgNak, netip.Addr{})
 			return
 		}
 		l.Expires, l.Bound = now.Add(s.cfg.Lease), true
-		if h := m.options[dhcp.OptHostName]; len(h) > 0 {
+		if h := m.Options[dhcp.OptHostName]; len(h) > 0 {
 			l.Hostname = string(h)
 		}
 		s.reply(m, dhcp.MsgAck, l.Addr)
@@ -185,9 +187,9 @@ func (s *Server) free(now time.Time) (netip.Addr, bool) {
 }
 
 // reply sends an OFFER, ACK or NAK to the client of m.
-func (s *Server) reply(m *message, typ dhcp.MessageType, yours netip.Addr) {
+func (s *Server) reply(m *dhcpwire.Message, typ dhcp.MessageType, yours netip.Addr) {
 	me := s.cfg.Addr
-	hdr := dhcp.HeaderV4{OP: dhcp.OpReply, HType: 1, HLen: 6, Xid: m.hdr.Xid, Flags: m.hdr.Flags, CHAddr: m.hdr.CHAddr, GIAddr: m.hdr.GIAddr}
+	hdr := dhcp.HeaderV4{OP: dhcp.OpReply, HType: 1, HLen: 6, Xid: m.Header.Xid, Flags: m.Header.Flags, CHAddr: m.Header.CHAddr, GIAddr: m.Header.GIAddr}
 	opts := []dhcp.Option{
 		{Num: dhcp.OptMessageType, Data: []byte{byte(typ)}},
 		{Num: dhcp.OptServerIdentification, Data: me.Addr().AsSlice()},
@@ -197,10 +199,10 @@ func (s *Server) reply(m *message, typ dhcp.MessageType, yours netip.Addr) {
 		opts = append(opts, s.leaseOptions()...)
 	}
 	dst, dstMAC := netip.AddrFrom4([4]byte{255, 255, 255, 255}), []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
-	if ci := netip.AddrFrom4(m.hdr.CIAddr); ci.IsGlobalUnicast() && typ != dhcp.MsgNak {
-		dst, dstMAC = ci, m.hdr.CHAddr[:6] // a renewing client has its address
+	if ci := netip.AddrFrom4(m.Header.CIAddr); ci.IsGlobalUnicast() && typ != dhcp.MsgNak {
+		dst, dstMAC = ci, m.Header.CHAddr[:6] // a renewing client has its address
 	}
-	f := udpFrame(dstMAC, s.cfg.MAC, me.Addr(), dst, dhcp.DefaultServerPort, dhcp.DefaultClientPort, encode(hdr, opts))
+	f := dhcpwire.UDPFrame(dstMAC, s.cfg.MAC, me.Addr(), dst, dhcp.DefaultServerPort, dhcp.DefaultClientPort, dhcpwire.Encode(hdr, opts))
 	if err := s.cfg.Send(f); err != nil {
 		s.cfg.Logger.Debug("dhcpserver: sending a reply failed", "err", err)
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/soypat/seqs/eth/dhcp"
+
+	"github.com/nichost/nichost/internal/dhcpwire"
 )
 
 var (
@@ -49,7 +51,7 @@ func request(client byte, typ dhcp.MessageType, opts ...dhcp.Option) []byte {
 	hdr := dhcp.HeaderV4{OP: dhcp.OpRequest, HType: 1, HLen: 6, Xid: 0x1234}
 	copy(hdr.CHAddr[:], mac)
 	opts = append([]dhcp.Option{{Num: dhcp.OptMessageType, Data: []byte{byte(typ)}}}, opts...)
-	return udpFrame(broadcast, mac, zero4, bcast4, dhcp.DefaultClientPort, dhcp.DefaultServerPort, encode(hdr, opts))
+	return dhcpwire.UDPFrame(broadcast, mac, zero4, bcast4, dhcp.DefaultClientPort, dhcp.DefaultServerPort, dhcpwire.Encode(hdr, opts))
 }
 
 func opt(n dhcp.OptNum, s string) dhcp.Option {
@@ -60,17 +62,17 @@ func opt(n dhcp.OptNum, s string) dhcp.Option {
 }
 
 // reply decodes the one frame the server sent since the last call.
-func (r *rig) reply(t *testing.T) *message {
+func (r *rig) reply(t *testing.T) *dhcpwire.Message {
 	t.Helper()
 	if len(r.sent) != 1 {
 		t.Fatalf("the server sent %d frames, want 1", len(r.sent))
 	}
-	payload, sport, dport, ok := udpPayload(r.sent[0])
+	d, ok := dhcpwire.ParseUDP(r.sent[0])
 	r.sent = nil
-	if !ok || sport != dhcp.DefaultServerPort || dport != dhcp.DefaultClientPort {
+	if !ok || d.SrcPort != dhcp.DefaultServerPort || d.DstPort != dhcp.DefaultClientPort {
 		t.Fatalf("the reply is not DHCP from port 67 to 68")
 	}
-	m, err := decode(payload)
+	m, err := dhcpwire.Decode(d.Payload)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,9 +105,9 @@ func TestServer_Handle(t *testing.T) {
 		{"a client asking again keeps its address",
 			[][]byte{request(7, dhcp.MsgDiscover), request(8, dhcp.MsgDiscover), request(7, dhcp.MsgDiscover)}, true, dhcp.MsgOffer, "10.64.0.100", true},
 		{"malformed DHCP on port 67 is taken",
-			[][]byte{udpFrame(broadcast, serverMAC, zero4, bcast4, 68, 67, []byte("not dhcp"))}, true, 0, "", false},
+			[][]byte{dhcpwire.UDPFrame(broadcast, serverMAC, zero4, bcast4, 68, 67, []byte("not dhcp"))}, true, 0, "", false},
 		{"other UDP is left to the stack",
-			[][]byte{udpFrame(broadcast, serverMAC, zero4, bcast4, 68, 53, encode(dhcp.HeaderV4{OP: dhcp.OpRequest, HLen: 6}, nil))}, false, 0, "", false},
+			[][]byte{dhcpwire.UDPFrame(broadcast, serverMAC, zero4, bcast4, 68, 53, dhcpwire.Encode(dhcp.HeaderV4{OP: dhcp.OpRequest, HLen: 6}, nil))}, false, 0, "", false},
 		{"unicast to another station is left alone",
 			[][]byte{append([]byte{0x02, 0, 0, 0, 0, 0x99}, request(7, dhcp.MsgDiscover)[6:]...)}, false, 0, "", false},
 		{"a runt frame is left alone", [][]byte{{1, 2, 3}}, false, 0, "", false},
@@ -127,14 +129,14 @@ func TestServer_Handle(t *testing.T) {
 				return
 			}
 			m := r.reply(t)
-			if m.typ != c.reply || netip.AddrFrom4(m.hdr.YIAddr).String() != c.yours || m.hdr.Xid != 0x1234 {
-				t.Fatalf("reply %v yiaddr %v xid %#x, want %v %s", m.typ, netip.AddrFrom4(m.hdr.YIAddr), m.hdr.Xid, c.reply, c.yours)
+			if m.Type != c.reply || netip.AddrFrom4(m.Header.YIAddr).String() != c.yours || m.Header.Xid != 0x1234 {
+				t.Fatalf("reply %v yiaddr %v xid %#x, want %v %s", m.Type, netip.AddrFrom4(m.Header.YIAddr), m.Header.Xid, c.reply, c.yours)
 			}
-			if sid := m.addr(dhcp.OptServerIdentification); sid.String() != "10.64.0.1" {
+			if sid := m.Addr(dhcp.OptServerIdentification); sid.String() != "10.64.0.1" {
 				t.Fatalf("server identifier %v", sid)
 			}
-			if got := m.addr(dhcp.OptRouter).IsValid() && m.addr(dhcp.OptDNSServers).IsValid() && len(m.options[dhcp.OptSubnetMask]) == 4; got != c.hasOpts {
-				t.Fatalf("router, DNS and mask present = %v, want %v (%v)", got, c.hasOpts, m.options)
+			if got := m.Addr(dhcp.OptRouter).IsValid() && m.Addr(dhcp.OptDNSServers).IsValid() && len(m.Options[dhcp.OptSubnetMask]) == 4; got != c.hasOpts {
+				t.Fatalf("router, DNS and mask present = %v, want %v (%v)", got, c.hasOpts, m.Options)
 			}
 		})
 	}
@@ -159,8 +161,8 @@ func TestServer_Leases(t *testing.T) {
 	}
 	r.now = r.now.Add(2 * time.Hour) // client 7's lease runs out
 	r.srv.Handle(request(8, dhcp.MsgDiscover))
-	if m := r.reply(t); m.typ != dhcp.MsgOffer || netip.AddrFrom4(m.hdr.YIAddr).String() != "10.64.0.100" {
-		t.Fatalf("after expiry: %v of %v, want an offer of 10.64.0.100", m.typ, netip.AddrFrom4(m.hdr.YIAddr))
+	if m := r.reply(t); m.Type != dhcp.MsgOffer || netip.AddrFrom4(m.Header.YIAddr).String() != "10.64.0.100" {
+		t.Fatalf("after expiry: %v of %v, want an offer of 10.64.0.100", m.Type, netip.AddrFrom4(m.Header.YIAddr))
 	}
 	r.srv.Handle(request(8, dhcp.MsgRelease))
 	if l := r.srv.Leases(); len(l) != 0 {
