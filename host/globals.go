@@ -72,7 +72,11 @@ func (h *Host) SetCountry(ctx context.Context, code string) error {
 	h.mu.Unlock()
 	var errs []error
 	for _, p := range h.pluginsWith("country") {
-		if _, err := p.NICs()[0].Call(ctx, "country", c); err != nil {
+		nics := p.NICs()
+		if len(nics) == 0 { // closed since the list was taken
+			continue
+		}
+		if _, err := nics[0].Call(ctx, "country", c); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -195,7 +199,11 @@ func (h *Host) SetPhyMode(ctx context.Context, mode int) error {
 	}
 	var errs []error
 	for _, p := range ps {
-		if _, err := p.NICs()[0].Call(ctx, "phy_mode", mode); err != nil {
+		nics := p.NICs()
+		if len(nics) == 0 { // closed since the list was taken
+			continue
+		}
+		if _, err := nics[0].Call(ctx, "phy_mode", mode); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -109,11 +109,11 @@ func (h *hooks) Down() {
 
 // Sent implements supervise.Hooks.
 func (h *hooks) Sent(iface int, frame []byte, outcome supervise.TxOutcome, err error) {
-	nics := h.p().NICs()
-	if iface < 0 || iface >= len(nics) {
+	nics := h.nics.Load() // not NICs(): no copy per frame
+	if nics == nil || iface < 0 || iface >= len(*nics) {
 		return
 	}
-	n := nics[iface]
+	n := (*nics)[iface]
 	switch outcome {
 	case supervise.TxSent:
 		n.stats.txFrames.Add(1)

@@ -149,10 +149,10 @@ func (h *Host) start(cfg config.PluginConfig, limits config.Limits, m supervise.
 		return nil, err
 	}
 	info.Start = time.Since(t0)
+	p.sup.Go() // before the plugin is listed, so a Close from elsewhere finds it running
 	h.mu.Lock()
 	h.plugins[cfg.Name] = p
 	h.mu.Unlock()
-	p.sup.Go()
 	d := p.Description()
 	p.log.Info("plugin loaded", "class", d.Class, "driver", d.Name, "nics", len(p.NICs()))
 	return p, nil

@@ -95,15 +95,13 @@ func (p *Plugin) Reload(ctx context.Context, source string) (LoadInfo, error) {
 	if err != nil {
 		return info, &PluginError{Plugin: p.name, Op: "reload", Err: err}
 	}
-	info.Start, err = p.sup.Reload(ctx, m)
-	if err != nil {
-		return info, err
-	}
-	p.mu.Lock()
-	p.cfg.Source = source
-	p.mu.Unlock()
-	p.log.Info("plugin reloaded", "source", source)
-	return info, nil
+	info.Start, err = p.sup.Reload(ctx, m, func() {
+		p.mu.Lock()
+		p.cfg.Source = source
+		p.mu.Unlock()
+		p.log.Info("plugin reloaded", "source", source)
+	})
+	return info, err
 }
 
 // Close stops the plugin: its instance, its goroutine and its grants.

@@ -33,7 +33,7 @@ type Writer struct {
 func Create(path string, linkType uint16, ifname string) (*Writer, error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("pcapng: %w", err)
+		return nil, fmt.Errorf("trace: %w", err)
 	}
 	t := &Writer{path: path, f: f, w: bufio.NewWriter(f)}
 	// Section Header Block: byte-order magic, version 1.0, unknown length.

@@ -72,11 +72,11 @@ func (s *Supervisor) handshake(first bool) error {
 	if desc.ABI != v {
 		return fmt.Errorf("%w: nic_abi_version says %s but the description says %s", ErrBadModule, abi.VersionString(v), abi.VersionString(desc.ABI))
 	}
-	if old := s.Description(); !first && (desc.Class != old.Class || !slices.Equal(desc.Interfaces, old.Interfaces)) {
-		return fmt.Errorf("%w: the new instance declares %s %v, the NICs are %s %v", ErrClassMismatch, desc.Class, desc.Interfaces, old.Class, old.Interfaces)
-	}
 	if err := s.hooks.Check(desc, first); err != nil {
 		return err
+	}
+	if old := s.Description(); !first && (desc.Class != old.Class || !slices.Equal(desc.Interfaces, old.Interfaces)) {
+		return fmt.Errorf("%w: the new instance declares %s %v, the NICs are %s %v", ErrClassMismatch, desc.Class, desc.Interfaces, old.Class, old.Interfaces)
 	}
 	s.desc.Store(&desc) // a reloaded module may bring other features or buses
 	info, err := abi.MarshalStruct(s.hooks.StartInfo())
@@ -177,9 +177,11 @@ func (s *Supervisor) tryStart() error {
 // Reload replaces the module with m without dropping the plugin's NICs: the
 // new module must declare the same class and interfaces, and is brought to
 // the state callers asked for. If it fails to start, the old module is
-// started again and the error returned. It returns how long the new
-// instance took to start.
-func (s *Supervisor) Reload(ctx context.Context, m Module) (time.Duration, error) {
+// started again and the error returned. On success, done runs on the plugin
+// goroutine right after the swap, so that two reloads record their results
+// in the order they took effect. It returns how long the new instance took
+// to start.
+func (s *Supervisor) Reload(ctx context.Context, m Module, done func()) (time.Duration, error) {
 	ran := false
 	var took time.Duration
 	_, err := s.DoAlways(ctx, "reload", func() (any, error) {
@@ -204,6 +206,9 @@ func (s *Supervisor) Reload(ctx context.Context, m Module) (time.Duration, error
 			old.Release()
 		}
 		s.setState(func(st *State) { st.Reloads++ })
+		if done != nil {
+			done()
+		}
 		return nil, nil
 	})
 	if !ran && m.Release != nil { // the plugin closed or ctx ended before the swap ran

@@ -42,8 +42,9 @@ type Hooks interface {
 	hostcall.Owner
 	// Check is called with every instance's description once the handshake
 	// found it well-formed; first is true for the plugin's first instance
-	// (check it against the config, make the NICs). A later instance has
-	// already been checked to declare the same class and interfaces.
+	// (check it against the config and the grants, make the NICs). For a
+	// later instance the supervisor then checks that it declares the same
+	// class and interfaces as the first.
 	Check(desc abi.Description, first bool) error
 	// StartInfo is the argument of nic_start.
 	StartInfo() abi.StartInfo
@@ -104,8 +105,10 @@ type Supervisor struct {
 	pending atomic.Uint32
 	quit    chan struct{}
 	done    chan struct{}
-	running atomic.Bool
-	closeMu sync.Once
+
+	lifeMu  sync.Mutex // orders Go and Close, which may come from two goroutines
+	running bool
+	closed  bool
 
 	txMu sync.Mutex
 	txq  []txFrame
@@ -221,9 +224,15 @@ func (s *Supervisor) send(ctx context.Context, ch chan func(), op string, fn fun
 	return r.v, r.err
 }
 
-// Go starts the plugin goroutine; it runs until Close.
+// Go starts the plugin goroutine; it runs until Close. After Close it does
+// nothing.
 func (s *Supervisor) Go() {
-	s.running.Store(true)
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	if s.running || s.closed {
+		return
+	}
+	s.running = true
 	go s.run()
 }
 
@@ -282,16 +291,23 @@ func (s *Supervisor) run() {
 // Close stops the goroutine (if Go started it) and the instance, and
 // releases the module. The caller releases grants and NICs afterwards.
 func (s *Supervisor) Close() {
-	s.closeMu.Do(func() {
-		close(s.quit)
-		if s.running.Load() {
-			<-s.done
-		} else {
-			s.discard()
-			close(s.done)
-		}
-		s.release()
-	})
+	s.lifeMu.Lock()
+	if s.closed {
+		s.lifeMu.Unlock()
+		<-s.done
+		return
+	}
+	s.closed = true
+	running := s.running
+	s.lifeMu.Unlock()
+	close(s.quit)
+	if running {
+		<-s.done
+	} else {
+		s.discard()
+		close(s.done)
+	}
+	s.release()
 }
 
 func (s *Supervisor) release() {
