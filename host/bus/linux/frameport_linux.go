@@ -189,21 +189,13 @@ func (p *linkPort) readFrame(buf []byte) (int, error) {
 	if p.closed {
 		return 0, bus.ErrClosed
 	}
-	f, ok := p.rx.Front()
-	if !ok {
+	if _, ok := p.rx.Front(); !ok {
 		if p.readErr != nil {
 			return 0, fmt.Errorf("bus: %s: %s: read: %w", p.what, p.name, p.readErr)
 		}
 		return 0, nil
 	}
-	p.rx.Drop()
-	if len(f.Data) > len(buf) {
-		p.stats.TooLong++
-		return 0, fmt.Errorf("%w: %d-byte frame dropped, buffer holds %d", bus.ErrFrameTooLong, len(f.Data), len(buf))
-	}
-	p.stats.RxFrames++
-	p.stats.RxBytes += uint64(len(f.Data))
-	return copy(buf, f.Data), nil
+	return p.rx.Read(buf, &p.stats)
 }
 
 func (p *linkPort) setNotify(fn func()) {

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"fmt"
 	"sync"
 	"time"
 
@@ -63,14 +62,7 @@ func (p *FramePort) ReadFrame(buf []byte) (int, error) {
 	if !ok || (!f.Ready.IsZero() && time.Now().Before(f.Ready)) {
 		return 0, nil
 	}
-	p.rx.Drop()
-	if len(f.Data) > len(buf) {
-		p.stats.TooLong++
-		return 0, fmt.Errorf("%w: %d-byte frame dropped, buffer holds %d", bus.ErrFrameTooLong, len(f.Data), len(buf))
-	}
-	p.stats.RxFrames++
-	p.stats.RxBytes += uint64(len(f.Data))
-	return copy(buf, f.Data), nil
+	return p.rx.Read(buf, &p.stats)
 }
 
 // Notify implements bus.FramePort.

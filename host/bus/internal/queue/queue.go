@@ -2,7 +2,12 @@
 // buffer received bytes and frames in.
 package queue
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"github.com/nichost/nichost/host/bus"
+)
 
 // Bytes is a bounded FIFO of bytes backed by a ring buffer allocated up
 // front. It is not safe for concurrent use; callers hold their own lock.
@@ -117,4 +122,22 @@ func (q *Frames) Clear() {
 		q.Drop()
 	}
 	q.head = 0
+}
+
+// Read takes the oldest frame (0 when none) and copies it into buf,
+// counting it in st as a frame port's ReadFrame does: a frame larger than
+// buf is dropped, counted as TooLong, and reported as bus.ErrFrameTooLong.
+func (q *Frames) Read(buf []byte, st *bus.FrameStats) (int, error) {
+	f, ok := q.Front()
+	if !ok {
+		return 0, nil
+	}
+	q.Drop()
+	if len(f.Data) > len(buf) {
+		st.TooLong++
+		return 0, fmt.Errorf("%w: %d-byte frame dropped, buffer holds %d", bus.ErrFrameTooLong, len(f.Data), len(buf))
+	}
+	st.RxFrames++
+	st.RxBytes += uint64(len(f.Data))
+	return copy(buf, f.Data), nil
 }

@@ -2,7 +2,10 @@ package queue
 
 import (
 	"bytes"
+	"errors"
 	"testing"
+
+	"github.com/nichost/nichost/host/bus"
 )
 
 func TestBytes_Push(t *testing.T) {
@@ -27,5 +30,25 @@ func TestBytes_Push(t *testing.T) {
 		if !bytes.Equal(buf[:n], []byte(s.want)) {
 			t.Fatalf("step %d: pop = %q, want %q", i, buf[:n], s.want)
 		}
+	}
+}
+
+func TestFrames_Read(t *testing.T) {
+	q := NewFrames(4)
+	q.Push(Frame{Data: []byte("hello")})
+	q.Push(Frame{Data: []byte("too long for three")})
+	var st bus.FrameStats
+	buf := make([]byte, 8)
+	if n, err := q.Read(buf, &st); n != 5 || err != nil || string(buf[:n]) != "hello" {
+		t.Fatalf("Read = %d, %v (%q); want the first frame", n, err, buf[:n])
+	}
+	if n, err := q.Read(buf[:3], &st); n != 0 || !errors.Is(err, bus.ErrFrameTooLong) {
+		t.Fatalf("Read into 3 bytes = %d, %v; want ErrFrameTooLong", n, err)
+	}
+	if n, err := q.Read(buf, &st); n != 0 || err != nil {
+		t.Fatalf("Read of an empty queue = %d, %v; want 0, nil", n, err)
+	}
+	if st != (bus.FrameStats{RxFrames: 1, RxBytes: 5, TooLong: 1}) {
+		t.Fatalf("stats %+v", st)
 	}
 }
