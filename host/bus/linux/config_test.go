@@ -40,18 +40,7 @@ func TestConfig_Validate(t *testing.T) {
 		{"mdio long name", MDIOConfig{Interface: "averyveryverylongname"}, "longer than 15 bytes"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := tt.cfg.Validate()
-			if tt.want == "" {
-				if err != nil {
-					t.Fatalf("Validate() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "bus: ") {
-				t.Fatalf("Validate() = %v, want a bus: error containing %q", err, tt.want)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkValidate(t, tt.cfg, tt.want) })
 	}
 }
 
@@ -83,5 +72,21 @@ segment: {loss: 0.01, duplicate: 0.001, reorder: 0.01, delay: 2ms, seed: 42, que
 	if cfg.SPI.SpeedHz != 8e6 || cfg.GPIO.Line != "GPIO25" || cfg.UART.BufferSize != 4096 ||
 		!cfg.MDIO.AllowWrite || cfg.Segment.Seed != 42 || cfg.Segment.Delay.Milliseconds() != 2 {
 		t.Fatalf("decoded %+v", cfg)
+	}
+}
+
+// checkValidate checks that cfg.Validate() passes (want "") or fails with
+// a "bus: " error containing want.
+func checkValidate(t *testing.T, cfg validator, want string) {
+	t.Helper()
+	err := cfg.Validate()
+	if want == "" {
+		if err != nil {
+			t.Fatalf("Validate() = %v, want nil", err)
+		}
+		return
+	}
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "bus: ") {
+		t.Fatalf("Validate() = %v, want a bus: error containing %q", err, want)
 	}
 }

@@ -38,18 +38,7 @@ func TestFrameConfig_Validate(t *testing.T) {
 		{"packet queue", PacketConfig{Interface: "eth0", QueueLen: -5}, "packet config: queue_len: -5"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := tt.cfg.Validate()
-			if tt.want == "" {
-				if err != nil {
-					t.Fatalf("Validate() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "bus: ") {
-				t.Fatalf("Validate() = %v, want a bus: error containing %q", err, tt.want)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkValidate(t, tt.cfg, tt.want) })
 	}
 }
 
