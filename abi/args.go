@@ -1,20 +1,28 @@
 package abi
 
+import "net"
+
 // Helpers that check the type of an argument and name it in the error, the
 // way MicroPython reports a wrong type to config(...) or connect(...).
 
-// Int returns v as an int, or a TypeError naming the parameter.
+// Int returns v as an int, or a TypeError naming the parameter. Every Go
+// integer type is an int (a uint64 above MaxInt64 is refused); a bool
+// is not: MicroPython accepts bools as ints, nichost is stricter because a
+// bool given for a number is nearly always a mistake.
 func Int(name string, v any) (int64, error) {
-	switch x := v.(type) {
-	case int64:
-		return x, nil
-	case int:
-		return int64(x), nil
-	case bool:
-		// MicroPython accepts bools as ints; nichost is stricter: a bool
-		// given for a number is nearly always a mistake.
+	switch v.(type) {
+	case nil, bool, float32, float64, string:
+		return 0, TypeError("%s: expected int, got %s", name, TypeName(v))
 	}
-	return 0, TypeError("%s: expected int, got %s", name, TypeName(v))
+	n, err := Normalize(v)
+	if err != nil {
+		return 0, TypeError("%s: expected int, got %s", name, TypeName(v))
+	}
+	i, ok := n.(int64)
+	if !ok {
+		return 0, TypeError("%s: expected int, got %s", name, TypeName(v))
+	}
+	return i, nil
 }
 
 // Bool returns v as a bool, or a TypeError naming the parameter.
@@ -35,7 +43,10 @@ func Str(name string, v any) (string, error) {
 
 // Bytes returns v as bytes, or a TypeError naming the parameter.
 func Bytes(name string, v any) ([]byte, error) {
-	if b, ok := v.([]byte); ok {
+	switch b := v.(type) {
+	case []byte:
+		return b, nil
+	case net.HardwareAddr:
 		return b, nil
 	}
 	return nil, TypeError("%s: expected bytes, got %s", name, TypeName(v))

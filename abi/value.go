@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
+	"net/netip"
 	"reflect"
 	"sort"
+	"strings"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -15,14 +18,20 @@ import (
 //
 //	none   nil
 //	bool   bool
-//	int    int64 (int and the sized integer types are accepted on encode)
-//	float  float64 (float32 accepted on encode)
+//	int    int64
+//	float  float64
 //	str    string
 //	bytes  []byte
 //	list   []any
 //	tuple  Tuple (CBOR tag TagTuple around an array)
 //	map    map[string]any (text keys only)
 //
+// On encode (and in Normalize) the Go types a Go caller has in hand are
+// accepted too: every integer type and named integer types such as Edge
+// (int; a uint64 above MaxInt64 is refused), float32, named string and
+// bool types, net.HardwareAddr (bytes), net.IP, netip.Addr, netip.Prefix
+// and netip.AddrPort (their text form, a str), []string and other slices
+// (list), arrays such as [2]string (tuple), and maps with string keys.
 // Anything else is refused on encode and on decode, with an error naming the
 // path to the offending value.
 
@@ -124,6 +133,18 @@ func MarshalStruct(v any) ([]byte, error) {
 	return b, nil
 }
 
+// Normalize converts v to the canonical types of the value model (see
+// above), so that code checking an argument's type sees int64 for an
+// int32, []byte for a net.HardwareAddr and "10.0.0.2/24" for a
+// netip.Prefix. A value the ABI cannot carry is a TypeError naming the type.
+func Normalize(v any) (any, error) {
+	nv, err := normalize(v, "value", 0)
+	if err != nil {
+		return nil, TypeError("%s", strings.TrimPrefix(err.Error(), ErrEncoding.Error()+": "))
+	}
+	return nv, nil
+}
+
 // normalize checks v against the value model and converts the accepted Go
 // spellings (int, uint8, float32, []string, ...) to the canonical ones.
 func normalize(v any, path string, depth int) (any, error) {
@@ -140,30 +161,30 @@ func normalize(v any, path string, depth int) (any, error) {
 		return x, nil
 	case int:
 		return int64(x), nil
-	case int8:
-		return int64(x), nil
-	case int16:
-		return int64(x), nil
-	case int32:
-		return int64(x), nil
-	case uint8:
-		return int64(x), nil
-	case uint16:
-		return int64(x), nil
-	case uint32:
-		return int64(x), nil
-	case uint:
-		return uintToInt(uint64(x), path)
-	case uint64:
-		return uintToInt(x, path)
 	case float32:
 		return float64(x), nil
-	case []string:
-		out := make([]any, len(x))
-		for i, s := range x {
-			out[i] = s
+	case net.HardwareAddr:
+		return append([]byte{}, x...), nil
+	case net.IP:
+		if x == nil {
+			return nil, fmt.Errorf("%w: %s is a nil net.IP", ErrEncoding, path)
 		}
-		return out, nil
+		return x.String(), nil
+	case netip.Addr:
+		if !x.IsValid() {
+			return nil, fmt.Errorf("%w: %s is the zero netip.Addr", ErrEncoding, path)
+		}
+		return x.String(), nil
+	case netip.Prefix:
+		if !x.IsValid() {
+			return nil, fmt.Errorf("%w: %s is the zero netip.Prefix", ErrEncoding, path)
+		}
+		return x.String(), nil
+	case netip.AddrPort:
+		if !x.IsValid() {
+			return nil, fmt.Errorf("%w: %s is the zero netip.AddrPort", ErrEncoding, path)
+		}
+		return x.String(), nil
 	case []any:
 		return normalizeSeq(x, path, depth)
 	case Tuple:
@@ -179,9 +200,60 @@ func normalize(v any, path string, depth int) (any, error) {
 			out[k] = n
 		}
 		return out, nil
-	default:
-		return nil, fmt.Errorf("%w: %s has type %T, which the ABI cannot carry", ErrEncoding, path, v)
 	}
+	return normalizeKind(reflect.ValueOf(v), path, depth)
+}
+
+// normalizeKind takes the Go types by kind: named and sized numbers,
+// strings and bools, slices (lists), arrays (tuples) and string-keyed maps.
+func normalizeKind(rv reflect.Value, path string, depth int) (any, error) {
+	switch rv.Kind() {
+	case reflect.Bool:
+		return rv.Bool(), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int(), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return uintToInt(rv.Uint(), path)
+	case reflect.Float32, reflect.Float64:
+		return rv.Float(), nil
+	case reflect.String:
+		return rv.String(), nil
+	case reflect.Slice:
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			return append([]byte{}, rv.Bytes()...), nil
+		}
+		return normalizeElems(rv, path, depth)
+	case reflect.Array:
+		out, err := normalizeElems(rv, path, depth)
+		return Tuple(out), err
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			break
+		}
+		out := make(map[string]any, rv.Len())
+		for it := rv.MapRange(); it.Next(); {
+			k := it.Key().String()
+			n, err := normalize(it.Value().Interface(), path+"."+k, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = n
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%w: %s has type %s, which the ABI cannot carry", ErrEncoding, path, rv.Type())
+}
+
+func normalizeElems(rv reflect.Value, path string, depth int) ([]any, error) {
+	out := make([]any, rv.Len())
+	for i := range out {
+		n, err := normalize(rv.Index(i).Interface(), fmt.Sprintf("%s[%d]", path, i), depth+1)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
 }
 
 func normalizeSeq(x []any, path string, depth int) ([]any, error) {
@@ -210,10 +282,12 @@ func TypeName(v any) string {
 		return "NoneType"
 	case bool:
 		return "bool"
-	case int64, int, int32, uint8, uint16, uint32:
+	case int64, int, int8, int16, int32, uint, uint8, uint16, uint32, uint64:
 		return "int"
 	case float64, float32:
 		return "float"
+	case net.HardwareAddr:
+		return "bytes (net.HardwareAddr)"
 	case string:
 		return "str"
 	case []byte:
