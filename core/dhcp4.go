@@ -1,15 +1,17 @@
 package core
 
 import (
-	"encoding/binary"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/soypat/seqs/eth/dhcp"
 
 	"github.com/nichost/nichost/internal/dhcpwire"
+	"github.com/nichost/nichost/internal/ipaddr"
 )
 
 // The DHCPv4 client (RFC 2131): INIT -> SELECTING -> REQUESTING -> BOUND,
@@ -18,6 +20,25 @@ import (
 // back up with a lease goes through INIT-REBOOT (ask for the same address).
 // It never blocks a caller: ipconfig(dhcp4=True) starts it and has_dhcp4
 // reports the lease.
+//
+// A reply is checked before anything of it is used, the way a static
+// configuration is (checkLease): DHCP has no authentication, and any
+// station on the segment can answer with the client's xid. An OFFER or ACK
+// with a mask that is not contiguous or shorter than /dhcpMinPrefix, or an
+// address that is not a unicast address of its subnet, is refused; so is
+// an ACK for another address than the one asked for, or from another
+// server than the one asked. A refused reply is counted in the NIC's drops
+// ("dhcp: refused ACK: <reason>"), logged once per reason and exchange, and
+// otherwise ignored: nothing of the lease held changes, and the client goes
+// on as if no reply had come (it retransmits with its back-off and, after
+// dhcpMaxRequest REQUESTs, starts over from INIT). It sends no DHCPDECLINE:
+// that message says an address is in use by another host (RFC 2131 4.4.1),
+// which is not what was found, and ignoring the reply leaves room for the
+// ACK of a real server in the same exchange. Within an accepted ACK, a
+// router outside the subnet and unusable DNS servers are dropped (logged),
+// at most dhcpMaxDNS servers are kept, and the lease time is raised to
+// dhcpMinLease, with T1 and T2 put back to RFC 2131's defaults unless
+// 0 < T1 < T2 < lease.
 
 type dhcpState int
 
@@ -43,6 +64,59 @@ const (
 	dhcpMaxRequest = 4 // REQUESTs before starting over
 )
 
+// Limits on what a DHCP server may configure. A reply outside them is
+// refused or trimmed (see checkLease).
+const (
+	// dhcpMinPrefix is the shortest prefix a subnet mask (option 1) may
+	// give. The subnet becomes an on-link route, and on-link routes sort
+	// ahead of every NIC's default route: a /0 from one NIC's server took
+	// all traffic from the other NICs' gateways, and a /1 to /7 takes as
+	// much as half of it. The widest blocks ever assigned as one network
+	// are /8s (the old class A; 10/8 among the private ones), so /8 to /32
+	// are accepted, /31 (RFC 3021 point-to-point) and /32 included.
+	dhcpMinPrefix = 8
+	// dhcpDefaultPrefix is the prefix of an ACK without a subnet mask.
+	dhcpDefaultPrefix = 24
+	// dhcpMaxDNS is how many DNS servers of option 6 are kept, the first
+	// usable ones: resolv.conf's MAXNS, which resolvers stop at.
+	dhcpMaxDNS = 3
+	// dhcpDefaultLease is the lease of an ACK without a lease time
+	// (option 51, which RFC 2131 requires).
+	dhcpDefaultLease = time.Hour
+	// dhcpMinLease is the shortest lease taken; a shorter one (0 included)
+	// is raised to it. A lease of 0 s expired as soon as it was taken: the
+	// client removed its address, went back to INIT and took the lease
+	// again, over and over. With 60 s and the default T1 the client first
+	// renews after 30 s; a T1 the server sets itself, below T2, is kept
+	// (RFC 2131 4.4.5), and a renewal is retransmitted no faster than
+	// once a second.
+	dhcpMinLease = 60 * time.Second
+)
+
+// Reasons a reply is refused, as they appear in the drop counters
+// ("dhcp: refused ACK: <reason>") and the log. They are a fixed set: the
+// offending values go to the log only, so a server cannot grow the
+// counters' map.
+const (
+	refusedMaskMalformed = "netmask option malformed"
+	refusedMaskNotContig = "netmask not contiguous"
+	refusedThisNetwork   = "address in 0.0.0.0/8"
+	refusedLoopback      = ipaddr.Loopback
+	refusedMulticast     = ipaddr.Multicast
+	refusedBroadcast     = ipaddr.Broadcast
+	refusedLinkLocal     = "link-local address"
+	refusedSubnetNetwork = ipaddr.SubnetNetwork
+	refusedSubnetBcast   = ipaddr.SubnetBroadcast
+	refusedNotOffered    = "address not the one offered"
+	refusedNotRequested  = "address not the one requested"
+	refusedOtherServer   = "reply from another server"
+	refusedNoServerID    = "no server identifier"
+)
+
+// refusedShortPrefix is the reason for a mask shorter than dhcpMinPrefix
+// (0.0.0.0 among them).
+var refusedShortPrefix = "prefix shorter than /" + strconv.Itoa(dhcpMinPrefix)
+
 type dhcpClient struct {
 	n *NIC
 
@@ -59,6 +133,7 @@ type dhcpClient struct {
 	lease     netip.Prefix
 	t1, t2    time.Time
 	expiry    time.Time
+	said      map[string]bool // warnings logged in this exchange
 
 	kick chan struct{}
 	done chan struct{}
@@ -117,6 +192,20 @@ func (c *dhcpClient) run() {
 func (c *dhcpClient) restart(s dhcpState) {
 	c.state, c.xid, c.tries = s, rand.Uint32(), 0
 	c.started, c.next, c.retry = time.Now(), time.Time{}, dhcpRetryMin
+	c.said = nil
+}
+
+// once reports whether the warning key is new in this exchange, and
+// remembers it (caller holds c.mu).
+func (c *dhcpClient) once(key string) bool {
+	if c.said[key] {
+		return false
+	}
+	if c.said == nil {
+		c.said = map[string]bool{}
+	}
+	c.said[key] = true
+	return true
 }
 
 // step does what is due at now (caller holds c.mu).
@@ -144,6 +233,7 @@ func (c *dhcpClient) step(now time.Time) {
 		c.backoff(now)
 	case dhcpBound:
 		c.state = dhcpRenewing
+		c.said = nil // a renewal is a new exchange
 		c.next = now
 		c.step(now)
 	case dhcpRenewing, dhcpRebinding:
@@ -238,16 +328,23 @@ func (c *dhcpClient) handle(m *dhcpwire.Message, srcMAC []byte) {
 	}
 	switch {
 	case m.Type == dhcp.MsgOffer && c.state == dhcpSelecting:
-		server := m.Addr(dhcp.OptServerIdentification)
-		yi := netip.AddrFrom4(m.Header.YIAddr)
-		if !server.IsValid() || !yi.IsGlobalUnicast() {
+		l, reason, detail := c.checkLease(m, false)
+		if reason != "" {
+			c.refuse("OFFER", reason, detail, m)
 			return
 		}
-		c.offered, c.server = yi, server
+		c.offered, c.server = l.prefix.Addr(), l.server
 		c.state, c.tries, c.next, c.retry = dhcpRequesting, 0, time.Time{}, dhcpRetryMin
 		c.poke()
 	case m.Type == dhcp.MsgAck && (c.state == dhcpRequesting || c.state == dhcpRebooting || c.state == dhcpRenewing || c.state == dhcpRebinding):
-		c.bind(m, srcMAC)
+		l, reason, detail := c.checkLease(m, true)
+		if reason != "" {
+			// Not applied: the state, its timers and the lease held stay
+			// as they are, so the client retransmits as if nothing came.
+			c.refuse("ACK", reason, detail, m)
+			return
+		}
+		c.bind(l, srcMAC)
 	case m.Type == dhcp.MsgNak && c.state != dhcpSelecting && c.state != dhcpInit:
 		c.n.st.log.Info("DHCP server refused the address", "nic", c.n.name, "server", m.Addr(dhcp.OptServerIdentification))
 		c.drop()
@@ -256,40 +353,196 @@ func (c *dhcpClient) handle(m *dhcpwire.Message, srcMAC []byte) {
 	}
 }
 
-// bind applies an ACK.
-func (c *dhcpClient) bind(m *dhcpwire.Message, srcMAC []byte) {
-	yi := netip.AddrFrom4(m.Header.YIAddr)
-	bits := 24
-	if mask := m.Options[dhcp.OptSubnetMask]; len(mask) == 4 {
-		ones := 0
-		for v := binary.BigEndian.Uint32(mask); v&(1<<31) != 0; v <<= 1 {
-			ones++
-		}
-		bits = ones
+// refuse counts a refused OFFER or ACK and logs it, once per reason in an
+// exchange (caller holds c.mu).
+func (c *dhcpClient) refuse(typ, reason, detail string, m *dhcpwire.Message) {
+	if c.once("refused " + typ + ": " + reason) {
+		c.n.st.log.Warn("DHCP: refused a reply", "nic", c.n.name, "type", typ, "reason", reason, "detail", detail,
+			"server", m.Addr(dhcp.OptServerIdentification), "addr", netip.AddrFrom4(m.Header.YIAddr), "state", c.state)
 	}
-	lease := m.Seconds(dhcp.OptIPAddressLeaseTime, 3600)
+	c.n.stats.drop("dhcp: refused " + typ + ": " + reason)
+}
+
+// dhcpLease is what an OFFER or ACK proposes, once checked.
+type dhcpLease struct {
+	prefix               netip.Prefix // our address and subnet
+	gw                   netip.Addr   // invalid: none usable
+	dns                  []netip.Addr // usable ones, at most dhcpMaxDNS
+	server               netip.Addr   // option 54 (invalid if absent from an ACK)
+	lease, renew, rebind time.Duration
+}
+
+// checkLease reads the lease m proposes. It returns the reason to refuse
+// m, with details for the log, or "" and the lease. An OFFER (ack false)
+// is checked for its server identifier, mask and address; an ACK also for
+// being the answer to what was asked, and its router, DNS servers and
+// times are made usable (caller holds c.mu).
+func (c *dhcpClient) checkLease(m *dhcpwire.Message, ack bool) (dhcpLease, string, string) {
+	var l dhcpLease
+	l.server = m.Addr(dhcp.OptServerIdentification)
+	if !ack && !l.server.IsValid() {
+		return l, refusedNoServerID, ""
+	}
+	plen, maskGiven := dhcpDefaultPrefix, false
+	if raw, ok := m.Options[dhcp.OptSubnetMask]; ok {
+		if len(raw) != 4 {
+			return l, refusedMaskMalformed, strconv.Itoa(len(raw)) + " bytes"
+		}
+		mask := netip.AddrFrom4([4]byte(raw))
+		ones, contiguous := ipaddr.MaskBits([4]byte(raw))
+		switch {
+		case !contiguous:
+			return l, refusedMaskNotContig, mask.String()
+		case ones < dhcpMinPrefix:
+			return l, refusedShortPrefix, mask.String()
+		}
+		plen, maskGiven = ones, true
+	}
+	yi := netip.AddrFrom4(m.Header.YIAddr)
+	// An OFFER without a mask says nothing of the subnet yet; its ACK is
+	// checked against the subnet it gives.
+	if r := dhcpAddrProblem(yi, plen, ack || maskGiven); r != "" {
+		return l, r, yi.String()
+	}
+	l.prefix = netip.PrefixFrom(yi, plen)
+	if !ack {
+		return l, "", ""
+	}
+	switch c.state {
+	case dhcpRequesting:
+		if yi != c.offered {
+			return l, refusedNotOffered, yi.String() + ", offered " + c.offered.String()
+		}
+	default: // rebooting, renewing, rebinding: the lease held was asked for
+		if yi != c.lease.Addr() {
+			return l, refusedNotRequested, yi.String() + ", requested " + c.lease.Addr().String()
+		}
+	}
+	// The REQUEST named its server (REQUESTING) or went to it alone
+	// (RENEWING); another one answering is not the server asked.
+	// REBOOTING and REBINDING ask every server.
+	if (c.state == dhcpRequesting || c.state == dhcpRenewing) && l.server.IsValid() && l.server != c.server {
+		return l, refusedOtherServer, l.server.String() + ", asked " + c.server.String()
+	}
+	l.gw = c.usableRouter(m, l.prefix)
+	l.dns = c.usableDNS(m, l.prefix)
+	l.lease, l.renew, l.rebind = c.leaseTimes(m)
+	return l, "", ""
+}
+
+// dhcpAddrProblem reports why a cannot be a host's own unicast address
+// ("" if it can): the rule of a static address (package ipaddr), and
+// 0.0.0.0/8 and link-local addresses, which no DHCP server hands out. With
+// subnet, the network and broadcast addresses of its /plen subnet are
+// refused too, where the subnet has them.
+func dhcpAddrProblem(a netip.Addr, plen int, subnet bool) string {
+	switch {
+	case a.As4()[0] == 0: // RFC 1122 3.2.1.3: "this network", only a source while booting
+		return refusedThisNetwork
+	case a.IsLinkLocalUnicast(): // RFC 3927 1.6: not for DHCP to configure
+		return refusedLinkLocal
+	}
+	if r := ipaddr.Problem(a); r != "" {
+		return r
+	}
+	if subnet {
+		return ipaddr.SubnetProblem(netip.PrefixFrom(a, plen))
+	}
+	return ""
+}
+
+// usableRouter returns the first router of option 3 that can be a gateway
+// of prefix: an address in the subnet, not ours and not its network or
+// broadcast address. Others are ignored, and logged.
+func (c *dhcpClient) usableRouter(m *dhcpwire.Message, prefix netip.Prefix) netip.Addr {
+	routers := m.Addrs(dhcp.OptRouter)
+	for _, r := range routers {
+		if prefix.Contains(r) && r != prefix.Addr() && dhcpAddrProblem(r, prefix.Bits(), true) == "" {
+			return r
+		}
+	}
+	if len(routers) > 0 && c.once("router") {
+		c.n.st.log.Warn("DHCP: ignored the router: not a host of the subnet other than us; the lease has no gateway",
+			"nic", c.n.name, "routers", joinAddrs(routers), "addr", prefix)
+	}
+	return netip.Addr{}
+}
+
+// usableDNS returns the first dhcpMaxDNS DNS servers of option 6 that can
+// be sent a query: not 0.0.0.0/8, loopback, multicast or a broadcast
+// address, and not repeated. What is left out is logged.
+func (c *dhcpClient) usableDNS(m *dhcpwire.Message, prefix netip.Prefix) []netip.Addr {
+	all := m.Addrs(dhcp.OptDNSServers)
+	var out []netip.Addr
+	dropped := 0
+	for _, a := range all {
+		// A link-local server (169.254/16) can be reached on the link;
+		// the subnet's network and broadcast addresses are checked only
+		// for a server inside it.
+		r := dhcpAddrProblem(a, prefix.Bits(), prefix.Contains(a))
+		switch {
+		case slices.Contains(out, a):
+		case (r != "" && r != refusedLinkLocal) || len(out) == dhcpMaxDNS:
+			dropped++
+		default:
+			out = append(out, a)
+		}
+	}
+	if dropped > 0 && c.once("dns") {
+		c.n.st.log.Warn("DHCP: ignored DNS servers: unusable, or more than "+strconv.Itoa(dhcpMaxDNS),
+			"nic", c.n.name, "offered", joinAddrs(all), "kept", joinAddrs(out))
+	}
+	return out
+}
+
+// leaseTimes returns the lease time, T1 and T2 of an ACK: a lease below
+// dhcpMinLease is raised to it, and T2 (T1) is put back to RFC 2131's
+// default of 7/8 (1/2) of the lease unless 0 < T1 < T2 < lease.
+func (c *dhcpClient) leaseTimes(m *dhcpwire.Message) (lease, t1, t2 time.Duration) {
+	sec := func(n dhcp.OptNum) time.Duration { return time.Duration(m.Seconds(n, 0)) * time.Second }
+	lease = dhcpDefaultLease
+	if _, ok := m.Options[dhcp.OptIPAddressLeaseTime]; ok {
+		lease = sec(dhcp.OptIPAddressLeaseTime)
+	}
+	if lease < dhcpMinLease {
+		if c.once("lease") {
+			c.n.st.log.Warn("DHCP: lease time below the minimum, raised to it", "nic", c.n.name, "lease", lease, "min", dhcpMinLease)
+		}
+		lease = dhcpMinLease
+	}
+	t1, t2 = sec(dhcp.OptRenewTimeValue), sec(dhcp.OptRebindingTimeValue)
+	if t2 <= 0 || t2 >= lease {
+		t2 = lease / 8 * 7
+	}
+	if t1 <= 0 || t1 >= t2 {
+		t1 = lease / 2
+		if t1 >= t2 {
+			t2 = lease / 8 * 7
+		}
+	}
+	return lease, t1, t2
+}
+
+// bind applies a checked ACK (caller holds c.mu).
+func (c *dhcpClient) bind(l dhcpLease, srcMAC []byte) {
 	now := time.Now()
-	sec := func(s uint32) time.Duration { return time.Duration(s) * time.Second }
-	c.t1 = now.Add(sec(m.Seconds(dhcp.OptRenewTimeValue, lease/2)))
-	c.t2 = now.Add(sec(m.Seconds(dhcp.OptRebindingTimeValue, lease/8*7)))
-	c.expiry = now.Add(sec(lease))
-	if s := m.Addr(dhcp.OptServerIdentification); s.IsValid() {
-		c.server = s
+	c.t1, c.t2, c.expiry = now.Add(l.renew), now.Add(l.rebind), now.Add(l.lease)
+	if l.server.IsValid() {
+		c.server = l.server
 	}
 	c.serverMAC = append([]byte(nil), srcMAC...)
-	gw := m.Addr(dhcp.OptRouter)
-	prefix := netip.PrefixFrom(yi, bits)
-	renewed := c.lease == prefix
-	c.lease = prefix
+	renewed := c.lease == l.prefix
+	c.lease = l.prefix
 	c.state, c.next = dhcpBound, c.t1
-	if err := c.n.setAddr4(prefix, gw, false); err != nil {
+	if err := c.n.setAddr4(l.prefix, l.gw, false); err != nil {
 		c.n.st.log.Warn("DHCP: applying the lease failed", "nic", c.n.name, "err", err)
 	}
 	c.n.mu.Lock()
-	c.n.dns = m.Addrs(dhcp.OptDNSServers)
+	c.n.dns = l.dns
 	c.n.mu.Unlock()
 	if !renewed {
-		c.n.st.log.Info("DHCP lease", "nic", c.n.name, "addr", prefix, "gateway", gw, "lease", sec(lease))
+		c.n.st.log.Info("DHCP lease", "nic", c.n.name, "addr", l.prefix, "gateway", l.gw, "dns", joinAddrs(l.dns),
+			"lease", l.lease, "renew", l.renew, "rebind", l.rebind)
 	}
 }
 
