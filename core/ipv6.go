@@ -18,6 +18,41 @@ import (
 // duplicate address detection; SLAAC addresses come from gVisor's NDP and
 // are followed through the dispatcher it calls. Routes and DNS servers
 // from router advertisements go into the core's own tables.
+//
+// Everything a neighbour can make the core learn is bounded, so that a
+// stream of hostile advertisements costs CPU per packet but no memory and
+// no goroutines:
+//
+//   - gVisor keeps at most ipv6.MaxDiscoveredOffLinkRoutes (10) off-link
+//     routes (default routers included), MaxDiscoveredOnLinkPrefixes (10)
+//     on-link prefixes and MaxDiscoveredSLAACPrefixes (10) SLAAC prefixes
+//     per NIC. The core does not rely on those: it keeps at most
+//     maxLearntRoutes6 routes and maxAddrs6 addresses per NIC itself.
+//   - A route learnt again (a new preference, say) replaces the one it
+//     updates; a change that leaves the route table as it is does not
+//     rebuild it.
+//   - NDP callbacks only record and then ask the Stack's one route worker
+//     for a rebuild; requests made while one is pending are merged.
+
+// Bounds of what the core learns from NDP, per NIC.
+const (
+	// maxLearntRoutes6 bounds the routes from router advertisements:
+	// default routers, route information (RFC 4191) and on-link prefixes
+	// together. gVisor hands at most 10 off-link routes and 10 on-link
+	// prefixes; a real network needs a handful.
+	maxLearntRoutes6 = 16
+	// maxAddrs6 bounds a NIC's address table. SLAAC addresses may take
+	// all but three places, which stay free for the link-local address and
+	// a static one (two while ipconfig replaces it: new added, then old
+	// removed). gVisor makes at most 10 SLAAC addresses (one per prefix).
+	maxAddrs6 = 16
+	maxSLAAC6 = maxAddrs6 - 3
+	// maxDNS6 bounds the DNS servers taken from one RDNSS option.
+	maxDNS6 = 4
+	// ndpLogEvery is how often a NIC may log that a table is full or that
+	// a SLAAC address failed DAD; lines held back are counted in the next.
+	ndpLogEvery = 5 * time.Minute
+)
 
 // Address states of ipconfig("addr6"), as MicroPython reports them.
 const (
@@ -54,15 +89,24 @@ func (a *addr6) OnChanged(l stack.AddressLifetimes, s stack.AddressAssignmentSta
 	a.n.mu.Unlock()
 }
 
-// OnRemoved implements stack.AddressDispatcher.
+// OnRemoved implements stack.AddressDispatcher. gVisor has removed the
+// address. One that failed DAD stays listed with state 0x40 if it is the
+// link-local or a static address: there is at most one link-local address
+// and the user sets static ones, so these entries are bounded. A SLAAC
+// address that failed DAD is dropped: gVisor may make one per prefix per
+// advertisement.
 func (a *addr6) OnRemoved(reason stack.AddressRemovalReason) {
 	a.n.mu.Lock()
 	defer a.n.mu.Unlock()
 	if reason == stack.AddressRemovalDADFailed {
-		a.dup = true // kept in the list with state 0x40
-		return
+		a.dup = true
+		if a.source != "slaac" {
+			return
+		}
 	}
-	delete(a.n.addrs6, a.addr)
+	if a.n.addrs6[a.addr] == a { // not an entry that replaced this one
+		delete(a.n.addrs6, a.addr)
+	}
 }
 
 // code is the MicroPython state code of the address.
@@ -103,23 +147,52 @@ func (n *NIC) addLinkLocal() {
 	n.addAddr6(netipOf(ll), 64, "link-local")
 }
 
-// addAddr6 adds an IPv6 address the core follows.
+// addAddr6 adds an IPv6 address the core follows. An address already in
+// the table is refused and its entry left as it is, unless it failed DAD
+// (gVisor no longer holds it): then the new entry replaces it, and DAD
+// runs again. On failure the table is as it was.
 func (n *NIC) addAddr6(a netip.Addr, bits int, source string) error {
 	entry := &addr6{n: n, addr: a, bits: bits, source: source, added: time.Now()}
 	n.mu.Lock()
+	prev := n.addrs6[a]
+	switch {
+	case prev != nil && !prev.dup:
+		n.mu.Unlock()
+		return abi.OSError(abi.EINVAL, "adding %s/%d: already present", a, bits)
+	case prev == nil && len(n.addrs6) >= maxAddrs6:
+		n.mu.Unlock()
+		return abi.OSError(abi.ENOBUFS, "adding %s/%d: address table full (%d addresses)", a, bits, maxAddrs6)
+	}
 	if n.addrs6 == nil {
 		n.addrs6 = map[netip.Addr]*addr6{}
 	}
+	// In the table before gVisor has it, so that a DAD result arriving at
+	// once finds it.
 	n.addrs6[a] = entry
 	n.mu.Unlock()
 	pa := tcpip.ProtocolAddress{Protocol: ipv6.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{Address: addrOf(a), PrefixLen: bits}}
 	if err := n.st.s.AddProtocolAddress(n.id, pa, stack.AddressProperties{Disp: entry}); err != nil {
 		n.mu.Lock()
-		delete(n.addrs6, a)
+		if n.addrs6[a] == entry {
+			if prev != nil {
+				n.addrs6[a] = prev
+			} else {
+				delete(n.addrs6, a)
+			}
+		}
 		n.mu.Unlock()
 		return abi.OSError(abi.EINVAL, "adding %s/%d: %s", a, bits, err)
 	}
 	return nil
+}
+
+// hasAddr6 reports whether a is in the NIC's address table and has not
+// failed DAD.
+func (n *NIC) hasAddr6(a netip.Addr) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	e := n.addrs6[a]
+	return e != nil && !e.dup
 }
 
 // removeAddrs6 removes the addresses of a source.
@@ -195,8 +268,12 @@ func (n *NIC) setAutoconf6(on bool) error {
 	n.mu.Unlock()
 	if !on {
 		n.removeAddrs6("slaac")
+		l := n.st.learnt(n.id)
 		n.mu.Lock()
-		n.routes6, n.gw6, n.dns6 = nil, netip.Addr{}, nil
+		if l != nil {
+			l.routes = nil
+		}
+		n.gw6, n.dns6 = netip.Addr{}, nil
 		n.mu.Unlock()
 		n.st.updateRoutes()
 	}
@@ -208,6 +285,11 @@ func ndpConfig(autoconf bool) ipv6.NDPConfigurations {
 	c.MaxRtrSolicitations = 3
 	c.RtrSolicitationInterval = 4 * time.Second
 	c.MaxRtrSolicitationDelay = time.Second
+	// No RFC 4941 temporary addresses: MicroPython (lwIP) has none, and
+	// gVisor would add one per prefix per day, each kept up to a week,
+	// which the address table could not hold. SLAAC gives one address per
+	// prefix.
+	c.AutoGenTempGlobalAddresses = false
 	if autoconf {
 		c.HandleRAs = ipv6.HandlingRAsEnabledWhenForwardingDisabled
 		c.DiscoverDefaultRouters = true
@@ -222,86 +304,234 @@ func ndpConfig(autoconf bool) ipv6.NDPConfigurations {
 	return c
 }
 
+// ndpLearnt is what a NIC learnt from NDP beyond its address table. It is
+// kept in the Stack (by NIC ID) and guarded by the NIC's mu.
+type ndpLearnt struct {
+	routes []learntRoute // at most maxLearntRoutes6
+
+	// SLAAC addresses gVisor added while the address table was full: not
+	// recorded, and removed from gVisor by the route worker. At most
+	// maxAddrs6.
+	refused map[netip.Addr]struct{}
+
+	routeLog, addrLog, dadLog logLimit
+	dadLogged                 [maxAddrs6]netip.Addr // the last DAD failures logged
+	dadNext                   int
+}
+
+// learntRoute is a route from a router advertisement: off-link through
+// router (a default router if dest is ::/0), or on-link if router is zero.
+type learntRoute struct {
+	dest   tcpip.Subnet
+	router tcpip.Address
+	prf    header.NDPRoutePreference
+}
+
+func (l *ndpLearnt) find(dest tcpip.Subnet, router tcpip.Address) int {
+	for i, r := range l.routes {
+		if r.dest == dest && r.router == router {
+			return i
+		}
+	}
+	return -1
+}
+
+// learn records a route, replacing the one it updates. It reports whether
+// the route is new and whether it was refused because the table is full.
+func (l *ndpLearnt) learn(r learntRoute) (added, full bool) {
+	if i := l.find(r.dest, r.router); i >= 0 {
+		l.routes[i] = r
+		return false, false
+	}
+	if len(l.routes) >= maxLearntRoutes6 {
+		return false, true
+	}
+	l.routes = append(l.routes, r)
+	return true, false
+}
+
+func (l *ndpLearnt) forget(dest tcpip.Subnet, router tcpip.Address) bool {
+	i := l.find(dest, router)
+	if i < 0 {
+		return false
+	}
+	l.routes = append(l.routes[:i], l.routes[i+1:]...)
+	return true
+}
+
+// defaultRouter is the default router to use: the highest preference, the
+// first learnt among equals.
+func (l *ndpLearnt) defaultRouter() netip.Addr {
+	var best netip.Addr
+	rank := -1
+	for _, r := range l.routes {
+		if r.dest.Prefix() != 0 || r.router == (tcpip.Address{}) {
+			continue
+		}
+		if k := prfRank(r.prf); k > rank {
+			best, rank = netipOf(r.router), k
+		}
+	}
+	return best
+}
+
+func prfRank(p header.NDPRoutePreference) int {
+	switch p {
+	case header.HighRoutePreference:
+		return 2
+	case header.LowRoutePreference:
+		return 0
+	}
+	return 1
+}
+
+// dadFirst reports whether a's DAD failure has not been logged lately,
+// and remembers it.
+func (l *ndpLearnt) dadFirst(a netip.Addr) bool {
+	for _, b := range l.dadLogged {
+		if b == a {
+			return false
+		}
+	}
+	l.dadLogged[l.dadNext] = a
+	l.dadNext = (l.dadNext + 1) % len(l.dadLogged)
+	return true
+}
+
+// logLimit lets one log line through per ndpLogEvery and counts those it
+// holds back.
+type logLimit struct {
+	last time.Time
+	held int
+}
+
+// allow reports whether a line may be logged now and how many were held
+// back since the last one.
+func (l *logLimit) allow(now time.Time) (bool, int) {
+	if !l.last.IsZero() && now.Sub(l.last) < ndpLogEvery {
+		l.held++
+		return false, 0
+	}
+	held := l.held
+	l.last, l.held = now, 0
+	return true, held
+}
+
 // ndpDispatcher receives gVisor's NDP events for every NIC. gVisor calls
 // it with its own locks held, so it only records and never calls the stack
-// itself (route updates go to another goroutine).
+// itself: route table rebuilds and removals go to the Stack's route worker
+// (Stack.requestRoutes).
 type ndpDispatcher struct{ st *Stack }
 
 var _ ipv6.NDPDispatcher = ndpDispatcher{}
 
-func (d ndpDispatcher) nic(id tcpip.NICID) *NIC {
+func (d ndpDispatcher) nic(id tcpip.NICID) (*NIC, *ndpLearnt) {
 	d.st.mu.Lock()
 	defer d.st.mu.Unlock()
-	return d.st.nics[id]
+	n, l := d.st.nics[id], d.st.ndp[id]
+	if n == nil || l == nil {
+		return nil, nil
+	}
+	return n, l
 }
 
 func (d ndpDispatcher) OnDuplicateAddressDetectionResult(id tcpip.NICID, a tcpip.Address, r stack.DADResult) {
 	if _, dup := r.(*stack.DADDupAddrDetected); !dup {
 		return
 	}
-	if n := d.nic(id); n != nil {
-		d.st.log.Warn("IPv6 address is used by another host on the link", "nic", n.name, "addr", netipOf(a))
-		n.mu.Lock()
-		if e := n.addrs6[netipOf(a)]; e != nil {
-			e.dup = true
-		}
-		n.mu.Unlock()
+	n, l := d.nic(id)
+	if n == nil {
+		return
+	}
+	addr := netipOf(a)
+	n.mu.Lock()
+	e := n.addrs6[addr]
+	if e != nil {
+		e.dup = true
+	}
+	slaac := e == nil || e.source == "slaac"
+	log, held := l.dadFirst(addr), 0
+	if log && slaac { // link-local and static ones are few; SLAAC ones may not be
+		log, held = l.dadLog.allow(time.Now())
+	}
+	n.mu.Unlock()
+	if log {
+		d.st.log.Warn("IPv6 address is used by another host on the link", "nic", n.name, "addr", addr, "held_back", held)
 	}
 }
 
-func (d ndpDispatcher) OnOffLinkRouteUpdated(id tcpip.NICID, s tcpip.Subnet, router tcpip.Address, _ header.NDPRoutePreference) {
-	n := d.nic(id)
+// learnRoute records r for the NIC and asks for a rebuild if the route
+// table changes.
+func (d ndpDispatcher) learnRoute(id tcpip.NICID, r learntRoute) {
+	n, l := d.nic(id)
 	if n == nil {
 		return
 	}
 	n.mu.Lock()
-	if s.Prefix() == 0 {
-		n.gw6 = netipOf(router)
-	} else {
-		n.routes6 = append(n.routes6, tcpip.Route{Destination: s, Gateway: router, NIC: id})
+	added, full := l.learn(r)
+	changed := added
+	if r.dest.Prefix() == 0 && r.router != (tcpip.Address{}) {
+		if gw := l.defaultRouter(); gw != n.gw6 {
+			n.gw6, changed = gw, true
+		}
+	}
+	log, held := false, 0
+	if full {
+		log, held = l.routeLog.allow(time.Now())
 	}
 	n.mu.Unlock()
-	go d.st.updateRoutes() // NDP callbacks must not call the stack
+	if full {
+		n.stats.drop("ndp: route table full")
+		if log {
+			d.st.log.Warn("IPv6 route from a router advertisement ignored: route table full", "nic", n.name, "max", maxLearntRoutes6, "dest", r.dest, "held_back", held)
+		}
+	}
+	if changed {
+		d.st.requestRoutes()
+	}
+}
+
+// forgetRoute removes a learnt route and asks for a rebuild if there was
+// one.
+func (d ndpDispatcher) forgetRoute(id tcpip.NICID, dest tcpip.Subnet, router tcpip.Address) {
+	n, l := d.nic(id)
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	changed := l.forget(dest, router)
+	if dest.Prefix() == 0 && router != (tcpip.Address{}) {
+		if gw := l.defaultRouter(); gw != n.gw6 {
+			n.gw6, changed = gw, true
+		}
+	}
+	n.mu.Unlock()
+	if changed {
+		d.st.requestRoutes()
+	}
+}
+
+func (d ndpDispatcher) OnOffLinkRouteUpdated(id tcpip.NICID, s tcpip.Subnet, router tcpip.Address, prf header.NDPRoutePreference) {
+	d.learnRoute(id, learntRoute{dest: s, router: router, prf: prf})
 }
 
 func (d ndpDispatcher) OnOffLinkRouteInvalidated(id tcpip.NICID, s tcpip.Subnet, router tcpip.Address) {
-	n := d.nic(id)
-	if n == nil {
-		return
-	}
-	n.mu.Lock()
-	if s.Prefix() == 0 && n.gw6 == netipOf(router) {
-		n.gw6 = netip.Addr{}
-	}
-	n.routes6 = removeRoute(n.routes6, s, router)
-	n.mu.Unlock()
-	go d.st.updateRoutes() // NDP callbacks must not call the stack
+	d.forgetRoute(id, s, router)
 }
 
 func (d ndpDispatcher) OnOnLinkPrefixDiscovered(id tcpip.NICID, s tcpip.Subnet) {
-	n := d.nic(id)
-	if n == nil {
-		return
-	}
-	n.mu.Lock()
-	n.routes6 = append(removeRoute(n.routes6, s, tcpip.Address{}), tcpip.Route{Destination: s, NIC: id})
-	n.mu.Unlock()
-	go d.st.updateRoutes() // NDP callbacks must not call the stack
+	d.learnRoute(id, learntRoute{dest: s, prf: header.MediumRoutePreference})
 }
 
 func (d ndpDispatcher) OnOnLinkPrefixInvalidated(id tcpip.NICID, s tcpip.Subnet) {
-	n := d.nic(id)
-	if n == nil {
-		return
-	}
-	n.mu.Lock()
-	n.routes6 = removeRoute(n.routes6, s, tcpip.Address{})
-	n.mu.Unlock()
-	go d.st.updateRoutes() // NDP callbacks must not call the stack
+	d.forgetRoute(id, s, tcpip.Address{})
 }
 
+// OnAutoGenAddress records a new SLAAC address. While the address table is
+// full the address is not recorded and the route worker removes it from
+// gVisor again (this callback may not call the stack).
 func (d ndpDispatcher) OnAutoGenAddress(id tcpip.NICID, a tcpip.AddressWithPrefix) stack.AddressDispatcher {
-	n := d.nic(id)
+	n, l := d.nic(id)
 	if n == nil {
 		return nil
 	}
@@ -310,22 +540,61 @@ func (d ndpDispatcher) OnAutoGenAddress(id tcpip.NICID, a tcpip.AddressWithPrefi
 	if n.addrs6 == nil {
 		n.addrs6 = map[netip.Addr]*addr6{}
 	}
-	n.addrs6[e.addr] = e
+	// gVisor makes only addresses it does not hold, so an entry present is
+	// one that failed DAD: the new one replaces it.
+	if n.addrs6[e.addr] != nil || len(n.addrs6) < maxSLAAC6 {
+		n.addrs6[e.addr] = e
+		delete(l.refused, e.addr)
+		n.mu.Unlock()
+		return e
+	}
+	queued := len(l.refused) < maxAddrs6
+	if queued {
+		if l.refused == nil {
+			l.refused = map[netip.Addr]struct{}{}
+		}
+		l.refused[e.addr] = struct{}{}
+	}
+	log, held := l.addrLog.allow(time.Now())
 	n.mu.Unlock()
-	return e
+	n.stats.drop("ndp: address table full")
+	if log {
+		d.st.log.Warn("SLAAC address ignored: address table full", "nic", n.name, "max", maxAddrs6, "addr", e.addr, "held_back", held)
+	}
+	if queued {
+		d.st.requestWork()
+	}
+	return nil
+}
+
+// removeRefused removes from gVisor the SLAAC addresses the NIC did not
+// record. It runs on the route worker, with no lock held.
+func (n *NIC) removeRefused(l *ndpLearnt) {
+	n.mu.Lock()
+	var drop []netip.Addr
+	for a := range l.refused {
+		if n.addrs6[a] == nil { // not recorded since
+			drop = append(drop, a)
+		}
+	}
+	clear(l.refused)
+	n.mu.Unlock()
+	for _, a := range drop {
+		n.st.s.RemoveAddress(n.id, addrOf(a)) // an error: gVisor removed it already
+	}
 }
 
 func (d ndpDispatcher) OnAutoGenAddressDeprecated(tcpip.NICID, tcpip.AddressWithPrefix)  {}
 func (d ndpDispatcher) OnAutoGenAddressInvalidated(tcpip.NICID, tcpip.AddressWithPrefix) {}
 
 func (d ndpDispatcher) OnRecursiveDNSServerOption(id tcpip.NICID, addrs []tcpip.Address, lifetime time.Duration) {
-	n := d.nic(id)
+	n, _ := d.nic(id)
 	if n == nil {
 		return
 	}
 	var dns []netip.Addr
 	if lifetime > 0 {
-		for _, a := range addrs {
+		for _, a := range addrs[:min(len(addrs), maxDNS6)] {
 			dns = append(dns, netipOf(a))
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -38,11 +39,26 @@ type Stack struct {
 
 	mu     sync.Mutex
 	nics   map[tcpip.NICID]*NIC
+	ndp    map[tcpip.NICID]*ndpLearnt // each guarded by its NIC's mu
 	nextID tcpip.NICID
 
 	dns dnsState
 
-	routeMu sync.Mutex // serialises route table rebuilds
+	routeMu  sync.Mutex // serialises route table rebuilds
+	rebuilds atomic.Uint64
+
+	// The route worker: NDP callbacks may not call the stack, so they ask
+	// this one goroutine to (rebuild the route table, remove refused
+	// addresses). kick holds at most one wake-up; requests made while one
+	// waits are merged into it. served catches up with requested when the
+	// worker is idle.
+	kick        chan struct{}
+	routesDue   atomic.Bool
+	requested   atomic.Uint64
+	served      atomic.Uint64
+	workerQuit  chan struct{}
+	workerDone  chan struct{}
+	workerClose sync.Once
 }
 
 // New makes a stack with no NICs.
@@ -53,7 +69,10 @@ func New(opts Options) *Stack {
 	if opts.Hostname == nil {
 		opts.Hostname = func() string { return "nichost" }
 	}
-	st := &Stack{opts: opts, log: opts.Logger, nics: map[tcpip.NICID]*NIC{}, nextID: 1}
+	st := &Stack{
+		opts: opts, log: opts.Logger, nics: map[tcpip.NICID]*NIC{}, ndp: map[tcpip.NICID]*ndpLearnt{}, nextID: 1,
+		kick: make(chan struct{}, 1), workerQuit: make(chan struct{}), workerDone: make(chan struct{}),
+	}
 	st.dns.prefer = 4
 	st.s = stack.New(stack.Options{
 		NetworkProtocols: []stack.NetworkProtocolFactory{
@@ -81,11 +100,15 @@ func New(opts Options) *Stack {
 	// minimum, so a peer's delayed ACK does not cause spurious resends.
 	minRTO := tcpip.TCPMinRTOOption(50 * time.Millisecond)
 	st.s.SetTransportProtocolOption(tcp.ProtocolNumber, &minRTO)
+	go st.routeWorker()
 	return st
 }
 
 // Close tears the stack down, closing every NIC and connection.
 func (st *Stack) Close() {
+	// The worker goes first; removing the NICs rebuilds the routes itself.
+	st.workerClose.Do(func() { close(st.workerQuit) })
+	<-st.workerDone
 	st.mu.Lock()
 	nics := make([]*NIC, 0, len(st.nics))
 	for _, n := range st.nics {
@@ -133,8 +156,10 @@ func (st *Stack) AddNIC(name string, mac net.HardwareAddr, kind LinkType, tx fun
 		return nil, fmt.Errorf("core: NIC %s: %s", name, err)
 	}
 	st.nics[id] = n
+	st.ndp[id] = &ndpLearnt{}
 	n.autoconf6 = true
 	n.addLinkLocal()
+	st.requestRoutes() // its link-local route, before anything else changes
 	return n, nil
 }
 
@@ -164,30 +189,57 @@ func (st *Stack) NICs() []*NIC {
 
 // updateRoutes rebuilds the route table from every NIC's configuration:
 // on-link prefixes first (most specific wins), then default routes through
-// each NIC's gateway, in NIC order.
+// each NIC's gateway, in NIC order. It returns once the table is set;
+// NDP callbacks use requestRoutes instead.
 func (st *Stack) updateRoutes() {
 	st.routeMu.Lock()
 	defer st.routeMu.Unlock()
+	st.rebuilds.Add(1)
+	type nicState struct {
+		n *NIC
+		l *ndpLearnt
+	}
 	st.mu.Lock()
-	nics := make([]*NIC, 0, len(st.nics))
-	for _, n := range st.nics {
-		nics = append(nics, n)
+	nics := make([]nicState, 0, len(st.nics))
+	for id, n := range st.nics {
+		nics = append(nics, nicState{n, st.ndp[id]})
+	}
+	for id := range st.ndp { // NICs removed since the last rebuild
+		if st.nics[id] == nil {
+			delete(st.ndp, id)
+		}
 	}
 	st.mu.Unlock()
-	sort.Slice(nics, func(i, j int) bool { return nics[i].id < nics[j].id })
+	sort.Slice(nics, func(i, j int) bool { return nics[i].n.id < nics[j].n.id })
 	var subnets, defaults []tcpip.Route
-	for _, n := range nics {
+	add := func(r tcpip.Route) {
+		for _, o := range subnets {
+			if o.Destination == r.Destination && o.Gateway == r.Gateway && o.NIC == r.NIC {
+				return
+			}
+		}
+		subnets = append(subnets, r)
+	}
+	for _, ns := range nics {
+		n := ns.n
 		n.mu.Lock()
 		if n.addr4.IsValid() {
-			subnets = append(subnets, tcpip.Route{Destination: subnetOf(n.addr4), NIC: n.id})
+			add(tcpip.Route{Destination: subnetOf(n.addr4), NIC: n.id})
 			if n.gw4.IsValid() {
 				defaults = append(defaults, tcpip.Route{Destination: header.IPv4EmptySubnet, Gateway: addrOf(n.gw4), NIC: n.id})
 			}
 		}
 		for _, r := range n.routes6 {
-			subnets = append(subnets, r)
+			add(r)
 		}
-		subnets = append(subnets, tcpip.Route{Destination: header.IPv6LinkLocalPrefix.Subnet(), NIC: n.id})
+		if ns.l != nil {
+			for _, r := range ns.l.routes {
+				if r.dest.Prefix() != 0 { // default routers: through gw6
+					add(tcpip.Route{Destination: r.dest, Gateway: r.router, NIC: n.id})
+				}
+			}
+		}
+		add(tcpip.Route{Destination: header.IPv6LinkLocalPrefix.Subnet(), NIC: n.id})
 		if n.gw6.IsValid() {
 			defaults = append(defaults, tcpip.Route{Destination: header.IPv6EmptySubnet, Gateway: addrOf(n.gw6), NIC: n.id})
 		}
@@ -195,6 +247,61 @@ func (st *Stack) updateRoutes() {
 	}
 	sort.SliceStable(subnets, func(i, j int) bool { return subnets[i].Destination.Prefix() > subnets[j].Destination.Prefix() })
 	st.s.SetRouteTable(append(subnets, defaults...))
+}
+
+// requestRoutes asks the route worker for a rebuild and returns at once.
+// It is for callers that may not call the stack (NDP callbacks).
+func (st *Stack) requestRoutes() {
+	st.routesDue.Store(true)
+	st.requestWork()
+}
+
+// requestWork wakes the route worker, unless a wake-up is pending.
+func (st *Stack) requestWork() {
+	st.requested.Add(1)
+	select {
+	case st.kick <- struct{}{}:
+	default:
+	}
+}
+
+// routeWorker does what requestRoutes and requestWork ask, until Close.
+func (st *Stack) routeWorker() {
+	defer close(st.workerDone)
+	for {
+		select {
+		case <-st.workerQuit:
+			return
+		case <-st.kick:
+		}
+		seen := st.requested.Load()
+		st.mu.Lock()
+		type refusal struct {
+			n *NIC
+			l *ndpLearnt
+		}
+		var rs []refusal
+		for id, n := range st.nics {
+			if l := st.ndp[id]; l != nil {
+				rs = append(rs, refusal{n, l})
+			}
+		}
+		st.mu.Unlock()
+		for _, r := range rs {
+			r.n.removeRefused(r.l)
+		}
+		if st.routesDue.Swap(false) {
+			st.updateRoutes()
+		}
+		st.served.Store(seen)
+	}
+}
+
+// learnt returns the NDP state of a NIC (nil once it is removed).
+func (st *Stack) learnt(id tcpip.NICID) *ndpLearnt {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.ndp[id]
 }
 
 func addrOf(a netip.Addr) tcpip.Address {

@@ -1,0 +1,75 @@
+package core
+
+import (
+	"net/netip"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+)
+
+// Internals for the package's external tests.
+
+const (
+	MaxLearntRoutes6 = maxLearntRoutes6
+	MaxAddrs6        = maxAddrs6
+)
+
+// RouteCount is the number of routes in gVisor's route table.
+func (st *Stack) RouteCount() int { return len(st.s.GetRouteTable()) }
+
+// RouteRebuilds counts route table rebuilds since New.
+func (st *Stack) RouteRebuilds() uint64 { return st.rebuilds.Load() }
+
+// RouteWorkerIdle reports whether the route worker has done all that was
+// asked of it.
+func (st *Stack) RouteWorkerIdle() bool {
+	return st.served.Load() == st.requested.Load() && !st.routesDue.Load()
+}
+
+// RAsReceived counts the router advertisements gVisor has taken in.
+func (st *Stack) RAsReceived() uint64 {
+	return st.s.Stats().ICMP.V6.PacketsReceived.RouterAdvert.Value()
+}
+
+// LearntRoutes6 is the number of routes the NIC learnt from NDP.
+func (n *NIC) LearntRoutes6() int {
+	l := n.st.learnt(n.id)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if l == nil {
+		return 0
+	}
+	return len(l.routes)
+}
+
+// AddAddr6 is addAddr6.
+func (n *NIC) AddAddr6(p netip.Prefix, source string) error {
+	return n.addAddr6(p.Addr(), p.Bits(), source)
+}
+
+// AddStatic6 adds a static address and its on-link route, as
+// ipconfig(addr6=...) does, without removing other static ones.
+func (n *NIC) AddStatic6(p netip.Prefix) error {
+	if err := n.addAddr6(p.Addr(), p.Bits(), "static"); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.routes6 = append(n.routes6, tcpip.Route{Destination: subnetOf(p), NIC: n.id})
+	n.mu.Unlock()
+	n.st.updateRoutes()
+	return nil
+}
+
+// HasAddr6 is hasAddr6.
+func (n *NIC) HasAddr6(a netip.Addr) bool { return n.hasAddr6(a) }
+
+// StackAddrs6 lists the IPv6 addresses gVisor holds on the NIC.
+func (n *NIC) StackAddrs6() []netip.Addr {
+	var out []netip.Addr
+	for _, pa := range n.st.s.AllAddresses()[n.id] {
+		if pa.Protocol == ipv6.ProtocolNumber {
+			out = append(out, netipOf(pa.AddressWithPrefix.Address))
+		}
+	}
+	return out
+}
