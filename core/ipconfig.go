@@ -6,6 +6,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/internal/ipaddr"
 )
 
 // IPConfig answers MicroPython's nic.ipconfig(name).
@@ -45,107 +46,225 @@ func (n *NIC) IPConfig(name string) (any, error) {
 }
 
 // SetIPConfig answers nic.ipconfig(k=v, ...): dhcp4 (bool), addr4 (an
-// (ip, netmask) tuple or "ip/bits"), gw4 (address). Every argument is
-// checked before any is applied. A static addr4 turns dhcp4 off.
+// (ip, netmask) tuple or "ip/bits"), gw4 (address), autoconf6, dhcp6
+// (bool), addr6 ("ip/bits" or an address, a /64). Every argument is
+// checked, against each other and the NIC's state, before any is applied:
+// a call that fails changes nothing. A static addr4 turns dhcp4 off.
 func (n *NIC) SetIPConfig(kw map[string]any) error {
-	if len(kw) == 0 {
-		return abi.TypeError("ipconfig() needs keyword arguments to set")
+	c, err := n.parseIPConfig(kw)
+	if err != nil {
+		return err
 	}
-	var (
-		dhcpOn, setDHCP bool
-		addr4           netip.Prefix
-		setAddr         bool
-		gw4             netip.Addr
-		setGW           bool
-		autoconf        *bool
-		dhcp6           *bool
-		addr6           netip.Prefix
-		setAddr6        bool
-	)
+	return n.applyIPConfig(c)
+}
+
+// ipChange is one checked ipconfig(k=v, ...) call.
+type ipChange struct {
+	dhcp4, autoconf6, dhcp6 *bool
+	addr4, addr6            *netip.Prefix
+	gw4                     *netip.Addr
+}
+
+func (n *NIC) parseIPConfig(kw map[string]any) (ipChange, error) {
+	var c ipChange
+	if len(kw) == 0 {
+		return c, abi.TypeError("ipconfig() needs keyword arguments to set")
+	}
+	boolArg := func(k string, v any) (*bool, error) {
+		b, err := abi.Bool(k, v)
+		return &b, err
+	}
 	for _, k := range abi.SortedKeys(kw) {
 		v := kw[k]
 		var err error
 		switch k {
 		case "dhcp4":
-			dhcpOn, err = abi.Bool(k, v)
-			setDHCP = true
-		case "addr4":
-			addr4, err = parseAddr4(v)
-			setAddr = true
-		case "gw4":
-			gw4, err = parseIPv4(k, v)
-			setGW = true
+			c.dhcp4, err = boolArg(k, v)
 		case "autoconf6":
-			var on bool
-			on, err = abi.Bool(k, v)
-			autoconf = &on
+			c.autoconf6, err = boolArg(k, v)
 		case "dhcp6":
-			var on bool
-			on, err = abi.Bool(k, v)
-			dhcp6 = &on
+			c.dhcp6, err = boolArg(k, v)
+		case "addr4":
+			var p netip.Prefix
+			if p, err = parseAddr4(v); err == nil {
+				err = CheckAddr4(p)
+			}
+			c.addr4 = &p
+		case "gw4":
+			var a netip.Addr
+			a, err = parseIPv4(k, v)
+			c.gw4 = &a
 		case "addr6":
-			addr6, err = parseAddr6(v)
-			setAddr6 = true
+			var p netip.Prefix
+			p, err = parseAddr6(v)
+			c.addr6 = &p
 		case "has_dhcp4", "has_autoconf6":
 			err = abi.ValueError("ipconfig: %s is read-only", k)
 		default:
 			err = abi.ValueError("ipconfig: unknown parameter %q", k)
 		}
 		if err != nil {
+			return c, err
+		}
+	}
+	if c.dhcp4 != nil && *c.dhcp4 && c.addr4 != nil {
+		return c, abi.ValueError("ipconfig: dhcp4=True and a static addr4 exclude each other")
+	}
+	if c.gw4 != nil && c.gw4.IsValid() && !c.gw4.IsUnspecified() {
+		addr := n.Addr4()
+		if c.addr4 != nil {
+			addr = *c.addr4
+		}
+		if err := checkGateway4(*c.gw4, addr); err != nil {
+			return c, err
+		}
+	}
+	if c.addr6 != nil {
+		a := c.addr6.Addr()
+		n.mu.Lock()
+		e := n.addrs6[a]
+		n.mu.Unlock()
+		if e != nil && e.source != "static" {
+			return c, abi.ValueError("ipconfig: addr6 %s is already an address of this interface (%s)", a, e.source)
+		}
+	}
+	return c, nil
+}
+
+// applyIPConfig applies a checked change. The steps that can fail in the
+// stack (adding addresses) come first and are undone if a later one fails.
+func (n *NIC) applyIPConfig(c ipChange) error {
+	if c.addr6 != nil {
+		if err := n.replaceStatic6(*c.addr6); err != nil {
 			return err
 		}
 	}
-	if setDHCP && dhcpOn && setAddr {
-		return abi.ValueError("ipconfig: dhcp4=True and a static addr4 exclude each other")
+	if c.addr4 != nil || (c.dhcp4 != nil && !*c.dhcp4) {
+		n.stopDHCP(c.dhcp4 != nil && !*c.dhcp4)
 	}
-	if setAddr || (setDHCP && !dhcpOn) {
-		n.stopDHCP(setDHCP && !dhcpOn)
-	}
-	if setAddr {
-		if err := n.setAddr4(addr4, netip.Addr{}, true); err != nil {
+	if c.addr4 != nil {
+		if err := n.setAddr4(*c.addr4, netip.Addr{}, true); err != nil {
 			return abi.OSError(abi.EINVAL, "%v", err)
 		}
 	}
-	if setGW {
+	if c.gw4 != nil {
+		gw := *c.gw4
+		if gw.IsUnspecified() {
+			gw = netip.Addr{} // gw4="0.0.0.0": no gateway
+		}
 		n.mu.Lock()
-		n.gw4 = gw4
+		n.gw4 = gw
 		n.mu.Unlock()
 		n.st.updateRoutes()
 	}
-	if autoconf != nil {
-		if err := n.setAutoconf6(*autoconf); err != nil {
+	if c.autoconf6 != nil {
+		if err := n.setAutoconf6(*c.autoconf6); err != nil {
 			return err
 		}
 	}
-	if setAddr6 {
-		n.removeAddrs6("static")
-		if err := n.addAddr6(addr6.Addr(), addr6.Bits(), "static"); err != nil {
-			return err
-		}
-		n.mu.Lock()
-		n.routes6 = append(removeRoute(n.routes6, subnetOf(addr6), tcpip.Address{}), tcpip.Route{Destination: subnetOf(addr6), NIC: n.id})
-		n.mu.Unlock()
-		n.st.updateRoutes()
-	}
-	if dhcp6 != nil {
+	if c.dhcp6 != nil {
 		n.mu.Lock()
 		c6 := n.dhcp6
-		if *dhcp6 && c6 == nil && !n.removed {
+		if *c.dhcp6 && c6 == nil && !n.removed {
 			n.dhcp6 = newDHCP6Client(n)
-		} else if !*dhcp6 {
+		} else if !*c.dhcp6 {
 			n.dhcp6 = nil
 		}
 		n.mu.Unlock()
-		if !*dhcp6 && c6 != nil {
+		if !*c.dhcp6 && c6 != nil {
 			c6.stop()
 		}
 	}
-	if setDHCP && dhcpOn {
-		n.mu.Lock()
-		if n.dhcp4 == nil && !n.removed {
-			n.dhcp4 = newDHCPClient(n)
+	if c.dhcp4 != nil && *c.dhcp4 {
+		n.startDHCP()
+	}
+	return nil
+}
+
+// replaceStatic6 makes p the NIC's one static IPv6 address: the new one is
+// added before the old one goes, so a failed add leaves the old in place.
+func (n *NIC) replaceStatic6(p netip.Prefix) error {
+	n.mu.Lock()
+	var old []netip.Addr
+	for a, e := range n.addrs6 {
+		if e.source == "static" {
+			old = append(old, a)
 		}
+	}
+	n.mu.Unlock()
+	if len(old) == 1 && old[0] == p.Addr() {
+		return nil // already the static address
+	}
+	if err := n.addAddr6(p.Addr(), p.Bits(), "static"); err != nil {
+		return err
+	}
+	for _, a := range old {
+		n.mu.Lock()
+		delete(n.addrs6, a)
 		n.mu.Unlock()
+		n.st.s.RemoveAddress(n.id, addrOf(a))
+	}
+	n.mu.Lock()
+	n.routes6 = append(removeRoute(n.routes6, subnetOf(p), tcpip.Address{}), tcpip.Route{Destination: subnetOf(p), NIC: n.id})
+	n.mu.Unlock()
+	n.st.updateRoutes()
+	return nil
+}
+
+// startDHCP starts the DHCPv4 client unless it runs already. It waits for
+// the link like every exchange.
+func (n *NIC) startDHCP() {
+	n.mu.Lock()
+	if n.dhcp4 == nil && !n.removed {
+		n.dhcp4 = newDHCPClient(n)
+	}
+	n.mu.Unlock()
+}
+
+// StartDHCPByDefault turns the DHCPv4 client on, as MicroPython's Ethernet
+// ports do when an interface comes up, unless the NIC has a static
+// address. ipconfig(dhcp4=False) or a static addr4 turn it off again.
+func (n *NIC) StartDHCPByDefault() {
+	if n.kind != LinkEthernet || n.Addr4().IsValid() {
+		return
+	}
+	n.startDHCP()
+}
+
+// CheckAddr4 refuses an IPv4 address an interface cannot own, by the rule
+// shared with the config file and DHCP leases (package internal/ipaddr): a
+// prefix length of 1..32 and a unicast address: not 0.0.0.0, loopback,
+// multicast, the limited broadcast, or (for prefixes up to /30) the
+// subnet's network or broadcast address.
+func CheckAddr4(p netip.Prefix) error {
+	a := p.Addr()
+	switch {
+	case !a.Is4():
+		return abi.ValueError("addr4: %s is not an IPv4 address", a)
+	case p.Bits() < 1 || p.Bits() > 32:
+		return abi.ValueError("addr4: prefix length /%d out of range 1..32", p.Bits())
+	}
+	if r := ipaddr.Problem(a); r != "" {
+		return abi.ValueError("addr4: %s is %s, not an interface's", a, r)
+	}
+	if r := ipaddr.SubnetProblem(p); r != "" {
+		return abi.ValueError("addr4: %s is %s %s, not an interface's", a, r, p.Masked())
+	}
+	return nil
+}
+
+// checkGateway4 refuses a gateway that cannot be one: off the subnet of
+// addr (when there is one), the address itself, or not unicast.
+func checkGateway4(gw netip.Addr, addr netip.Prefix) error {
+	switch {
+	case ipaddr.Problem(gw) != "":
+		return abi.ValueError("gw4: %s is %s, not a gateway", gw, ipaddr.Problem(gw))
+	case !addr.IsValid():
+		return nil
+	case gw == addr.Addr():
+		return abi.ValueError("gw4: %s is this interface's own address", gw)
+	case !addr.Masked().Contains(gw):
+		return abi.ValueError("gw4: %s is not on the interface's subnet %s", gw, addr.Masked())
 	}
 	return nil
 }
@@ -242,7 +361,7 @@ func parseAddr4(v any) (netip.Prefix, error) {
 		if err != nil {
 			return netip.Prefix{}, err
 		}
-		bits, ok := maskBits(mask)
+		bits, ok := ipaddr.MaskBits(mask.As4())
 		if !ok {
 			return netip.Prefix{}, abi.ValueError("addr4: netmask %s is not contiguous", mask)
 		}
@@ -269,15 +388,4 @@ func parseAddr6(v any) (netip.Prefix, error) {
 		return netip.Prefix{}, abi.ValueError("addr6: %q is not an IPv6 address", s)
 	}
 	return p, nil
-}
-
-func maskBits(m netip.Addr) (int, bool) {
-	b := m.As4()
-	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-	ones := 0
-	for v&(1<<31) != 0 {
-		ones++
-		v <<= 1
-	}
-	return ones, v == 0
 }
