@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host/bus"
 	"github.com/nichost/nichost/host/bus/linux"
+	"github.com/nichost/nichost/internal/ipaddr"
 )
 
 // Config is the operator's configuration file (YAML):
@@ -36,9 +38,35 @@ import (
 //	      irq:   {kind: gpio, sim: w5500-int}   # a simulated bus the host provides
 //	      # frame ports: {kind: frame, tap: {name: tap0, up: true}} or
 //	      #              {kind: frame, packet: {interface: eth1}}
-//	    interfaces: {eth: {mac: "02:00:00:00:00:01"}}
+//	    interfaces:                   # by the names the plugin declares
+//	      eth:
+//	        mac: "02:00:00:00:00:01"
+//	        ipconfig: {addr4: 192.168.0.4/24, gw4: 192.168.0.1, dns: [192.168.0.1]}
 //	    options: {interrupt: true}
 //	    limits: {call_timeout: 500ms}
+//
+// An interface's ipconfig: section holds the keyword arguments of
+// MicroPython's nic.ipconfig(), applied when the plugin is loaded, after
+// its NICs are made and before anything can bring them up: an interface's
+// keys in one ipconfig() call, all or nothing; one that cannot be applied
+// fails the load, naming the plugin, interface and key.
+//
+//	dhcp4: false                  # bool; LAN and WIZNET5K run DHCPv4 by default, as
+//	                              # MicroPython's Ethernet ports do once the interface is up
+//	addr4: 192.168.0.4/24         # static IPv4 address/prefix length; turns DHCPv4 off,
+//	                              # so it cannot go with dhcp4: true
+//	gw4: 192.168.0.1              # IPv4 default gateway (in addr4's subnet)
+//	autoconf6: true               # bool: IPv6 SLAAC
+//	addr6: 2001:db8::5/64         # static IPv6 address; a bare address is a /64
+//	dns: [192.168.0.1, 2001:db8::53]   # or one address
+//
+// With no ipconfig: section an interface keeps the host's defaults (DHCPv4
+// on LAN and WIZNET5K). MicroPython has no per-NIC DNS servers: the dns:
+// servers of every interface of every plugin are added, in the order of
+// the plugins in the file and of the interfaces a plugin declares, without
+// repeats, to the host's static ones (what network.ipconfig(dns=...) sets;
+// Host.DNSServers lists them ahead of those learnt by DHCP). They stay
+// when the plugin is closed.
 type Config struct {
 	Hostname string         `yaml:"hostname"`
 	Country  string         `yaml:"country"`
@@ -70,9 +98,198 @@ type BusGrant struct {
 	Packet *linux.PacketConfig `yaml:"packet"` // a frame port on a Linux interface (AF_PACKET)
 }
 
-// InterfaceConfig sets one interface's identity.
+// InterfaceConfig sets one interface's identity and IP configuration.
 type InterfaceConfig struct {
-	MAC string `yaml:"mac"` // e.g. "02:00:00:00:00:01"; derived when empty
+	MAC      string    `yaml:"mac"`      // e.g. "02:00:00:00:00:01"; derived when empty
+	IPConfig *IPConfig `yaml:"ipconfig"` // nil: the host's defaults (see Config)
+}
+
+// IPConfig is an interface's ipconfig: section, the keyword arguments of
+// MicroPython's nic.ipconfig() (see Config for how they apply). Unset
+// fields (nil, "", empty) are left as the host has them.
+type IPConfig struct {
+	DHCP4     *bool    `yaml:"dhcp4"`     // run the DHCPv4 client
+	Addr4     string   `yaml:"addr4"`     // "192.168.0.4/24"; excludes dhcp4: true
+	GW4       string   `yaml:"gw4"`       // "192.168.0.1"
+	Autoconf6 *bool    `yaml:"autoconf6"` // IPv6 SLAAC
+	Addr6     string   `yaml:"addr6"`     // "2001:db8::5/64", or "2001:db8::5" for a /64
+	DNS       AddrList `yaml:"dns"`       // added to the host's static DNS servers
+}
+
+// AddrList is a list of addresses, written in YAML as a sequence or as a
+// single address.
+type AddrList []string
+
+// UnmarshalYAML takes one scalar or a sequence of scalars. Anything else is
+// a *yaml.TypeError naming its line; the addresses are checked by Validate.
+func (l *AddrList) UnmarshalYAML(n *yaml.Node) error {
+	bad := func(n *yaml.Node) error {
+		what := "a mapping"
+		if n.Kind == yaml.SequenceNode {
+			what = "a sequence"
+		}
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: want an address or a list of addresses, not %s", n.Line, what)}}
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		*l = AddrList{n.Value}
+		return nil
+	case yaml.SequenceNode:
+		out := make(AddrList, 0, len(n.Content))
+		for _, item := range n.Content {
+			if item.Kind == yaml.AliasNode {
+				item = item.Alias
+			}
+			if item.Kind != yaml.ScalarNode {
+				return bad(item)
+			}
+			out = append(out, item.Value)
+		}
+		*l = out
+		return nil
+	}
+	return bad(n)
+}
+
+// Empty reports whether the section sets nothing.
+func (c *IPConfig) Empty() bool {
+	return c.DHCP4 == nil && c.Addr4 == "" && c.GW4 == "" && c.Autoconf6 == nil && c.Addr6 == "" && len(c.DNS) == 0
+}
+
+// Validate checks each address and that they fit together, naming the
+// first bad key.
+func (c *IPConfig) Validate() error {
+	var a4 netip.Prefix
+	if c.Addr4 != "" {
+		p, err := ParseAddr4(c.Addr4)
+		if err != nil {
+			return at(fmt.Errorf("addr4: %w", err), "addr4")
+		}
+		if c.DHCP4 != nil && *c.DHCP4 {
+			return at(errors.New("addr4: a static address and dhcp4: true exclude each other (a static addr4 turns DHCPv4 off)"), "addr4")
+		}
+		a4 = p
+	}
+	if c.GW4 != "" {
+		gw, err := ParseGateway4(c.GW4)
+		if err != nil {
+			return at(fmt.Errorf("gw4: %w", err), "gw4")
+		}
+		switch {
+		case !a4.IsValid():
+		case gw == a4.Addr():
+			return at(fmt.Errorf("gw4: %s is addr4's own address", gw), "gw4")
+		case a4.Bits() < 32 && !a4.Masked().Contains(gw):
+			return at(fmt.Errorf("gw4: %s is outside addr4's subnet %s, so it cannot be reached", gw, a4.Masked()), "gw4")
+		}
+	}
+	if c.Addr6 != "" {
+		if _, err := ParseAddr6(c.Addr6); err != nil {
+			return at(fmt.Errorf("addr6: %w", err), "addr6")
+		}
+	}
+	for i, s := range c.DNS {
+		if _, err := ParseDNSServer(s); err != nil {
+			return at(fmt.Errorf("dns: %w", err), "dns", strconv.Itoa(i))
+		}
+	}
+	return nil
+}
+
+// ParseAddr4 parses an interface's static IPv4 address with its prefix
+// length, "192.168.0.4/24": a unicast address that is neither the subnet's
+// own address nor its broadcast address.
+func ParseAddr4(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(strings.TrimSpace(s))
+	if err != nil {
+		if a, aerr := netip.ParseAddr(strings.TrimSpace(s)); aerr == nil && a.Is4() {
+			return netip.Prefix{}, fmt.Errorf("%q has no prefix length; write e.g. %s/24", s, a)
+		}
+		return netip.Prefix{}, fmt.Errorf("%q is not an IPv4 address with a prefix length (192.168.0.4/24)", s)
+	}
+	a := p.Addr()
+	switch {
+	case !a.Is4():
+		return netip.Prefix{}, fmt.Errorf("%q is not an IPv4 address (IPv6 goes in addr6)", s)
+	case p.Bits() == 0:
+		return netip.Prefix{}, fmt.Errorf("%q: prefix length 0 leaves no subnet (e.g. /24)", s)
+	}
+	if err := unicast(a); err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q: %w", s, err)
+	}
+	if r := ipaddr.SubnetProblem(p); r != "" {
+		return netip.Prefix{}, fmt.Errorf("%q is %s, not an interface's", s, r)
+	}
+	return p, nil
+}
+
+// ParseGateway4 parses an IPv4 gateway address such as "192.168.0.1".
+func ParseGateway4(s string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(strings.TrimSpace(s))
+	switch {
+	case err != nil && strings.Contains(s, "/"):
+		return netip.Addr{}, fmt.Errorf("%q: a gateway is an address, without a prefix length", s)
+	case err != nil:
+		return netip.Addr{}, fmt.Errorf("%q is not an IPv4 address", s)
+	case !a.Is4():
+		return netip.Addr{}, fmt.Errorf("%q is not an IPv4 address", s)
+	}
+	if err := unicast(a); err != nil {
+		return netip.Addr{}, fmt.Errorf("%q: %w", s, err)
+	}
+	return a, nil
+}
+
+// ParseAddr6 parses an interface's static IPv6 address, "2001:db8::5/64",
+// or "2001:db8::5" for a /64.
+func ParseAddr6(s string) (netip.Prefix, error) {
+	str := strings.TrimSpace(s)
+	p, err := netip.ParsePrefix(str)
+	if err != nil {
+		a, aerr := netip.ParseAddr(str)
+		if aerr != nil || strings.Contains(str, "/") {
+			return netip.Prefix{}, fmt.Errorf("%q is not an IPv6 address (2001:db8::5 or 2001:db8::5/64)", s)
+		}
+		if a.Zone() != "" {
+			return netip.Prefix{}, fmt.Errorf("%q: an interface's address takes no zone", s)
+		}
+		p = netip.PrefixFrom(a, 64)
+	}
+	a := p.Addr()
+	switch {
+	case !a.Is6() || a.Is4In6():
+		return netip.Prefix{}, fmt.Errorf("%q is not an IPv6 address (IPv4 goes in addr4)", s)
+	case p.Bits() == 0:
+		return netip.Prefix{}, fmt.Errorf("%q: prefix length 0 leaves no subnet (e.g. /64)", s)
+	}
+	if err := unicast(a); err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q: %w", s, err)
+	}
+	return p, nil
+}
+
+// ParseDNSServer parses a DNS server's IPv4 or IPv6 address.
+func ParseDNSServer(s string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(strings.TrimSpace(s))
+	switch {
+	case err != nil:
+		return netip.Addr{}, fmt.Errorf("%q is not an IPv4 or IPv6 address", s)
+	case a.Zone() != "":
+		return netip.Addr{}, fmt.Errorf("%q: a DNS server's address takes no zone", s)
+	}
+	if err := unicast(a); err != nil {
+		return netip.Addr{}, fmt.Errorf("%q: %w", s, err)
+	}
+	return a.Unmap(), nil
+}
+
+// unicast reports why a cannot be a host's address (package
+// internal/ipaddr's rule, the one the core applies), or nil.
+func unicast(a netip.Addr) error {
+	if r := ipaddr.Problem(a); r != "" {
+		return fmt.Errorf("%s, not a host's", r)
+	}
+	return nil
 }
 
 // Limits bound a plugin's resources. Zero fields take the host's defaults
@@ -250,9 +467,15 @@ func (p *PluginConfig) Validate() error {
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(p.Interfaces)) {
-		if mac := p.Interfaces[name].MAC; mac != "" {
-			if _, err := ParseMAC(mac); err != nil {
+		ic := p.Interfaces[name]
+		if ic.MAC != "" {
+			if _, err := ParseMAC(ic.MAC); err != nil {
 				return at(fmt.Errorf("%s: interfaces.%s.mac: %w", p.Name, name, err), "interfaces", name, "mac")
+			}
+		}
+		if ic.IPConfig != nil {
+			if err := ic.IPConfig.Validate(); err != nil {
+				return at(fmt.Errorf("%s: interfaces.%s.ipconfig: %w", p.Name, name, err), "interfaces", name, "ipconfig")
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package config_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +99,132 @@ func TestParseByteSize(t *testing.T) {
 		if got, err := config.ParseByteSize(in); err != nil || got != want {
 			t.Errorf("ParseByteSize(%q) = %v, %v; want %v", in, got, err, want)
 		}
+	}
+}
+
+func TestParseConfig_IPConfig(t *testing.T) {
+	const doc = `
+plugins:
+  - name: lan0
+    source: plugins/lan
+    interfaces:
+      eth:
+        mac: "02:00:00:00:00:01"
+        ipconfig:
+          dhcp4: false
+          addr4: 192.168.0.4/24
+          gw4: 192.168.0.1
+          autoconf6: true
+          addr6: 2001:db8::5
+          dns: [192.168.0.1, "2001:db8::53"]
+  - name: eth0
+    source: plugins/wiznet
+    interfaces:
+      eth: {ipconfig: {dhcp4: true, dns: 10.0.0.53}}
+      spare: {mac: "02:00:00:00:00:02"}
+`
+	cfg, err := config.ParseConfig(strings.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic := cfg.Plugins[0].Interfaces["eth"].IPConfig
+	if ic == nil || ic.DHCP4 == nil || *ic.DHCP4 || ic.Addr4 != "192.168.0.4/24" || ic.GW4 != "192.168.0.1" ||
+		ic.Autoconf6 == nil || !*ic.Autoconf6 || ic.Addr6 != "2001:db8::5" || !slices.Equal(ic.DNS, config.AddrList{"192.168.0.1", "2001:db8::53"}) {
+		t.Fatalf("lan0 ipconfig %+v", ic)
+	}
+	ic = cfg.Plugins[1].Interfaces["eth"].IPConfig
+	if ic == nil || ic.DHCP4 == nil || !*ic.DHCP4 || ic.Addr4 != "" || ic.Autoconf6 != nil || !slices.Equal(ic.DNS, config.AddrList{"10.0.0.53"}) || ic.Empty() {
+		t.Fatalf("eth0 ipconfig %+v: one DNS server is a list of one", ic)
+	}
+	if ic := cfg.Plugins[1].Interfaces["spare"].IPConfig; ic != nil {
+		t.Fatalf("an interface without ipconfig: has %+v", ic)
+	}
+	if !(&config.IPConfig{}).Empty() {
+		t.Fatal("an empty ipconfig: section is not Empty")
+	}
+}
+
+// TestIPConfig_Validate checks a section built in Go (as the demo and
+// tests hand Host.Load), without YAML.
+func TestIPConfig_Validate(t *testing.T) {
+	yes, no := true, false
+	good := []config.IPConfig{
+		{},
+		{DHCP4: &yes, GW4: "10.0.0.1", DNS: config.AddrList{"10.0.0.1"}},
+		{DHCP4: &no, Addr4: "10.0.0.2/8", GW4: "10.255.0.1"},
+		{Addr4: "10.0.0.1/31", GW4: "10.0.0.0"}, // a point-to-point /31 has no subnet or broadcast address
+		{Addr4: "203.0.113.7/32", GW4: "203.0.113.1"},
+		{Autoconf6: &no, Addr6: "fd00::5/48", DNS: config.AddrList{"fd00::53", "::ffff:10.0.0.1"}},
+	}
+	for _, c := range good {
+		if err := c.Validate(); err != nil {
+			t.Errorf("Validate(%+v) = %v", c, err)
+		}
+	}
+	bad := []struct {
+		c    config.IPConfig
+		want string
+	}{
+		{config.IPConfig{DHCP4: &yes, Addr4: "10.0.0.2/24"}, "addr4: a static address and dhcp4: true exclude each other"},
+		{config.IPConfig{Addr4: "10.0.0.2/24", GW4: "10.0.0.2"}, "gw4: 10.0.0.2 is addr4's own address"},
+		{config.IPConfig{Addr4: "10.0.0.2/24", GW4: "10.0.1.1"}, "outside addr4's subnet 10.0.0.0/24"},
+		{config.IPConfig{DNS: config.AddrList{"10.0.0.1", ""}}, `dns: "" is not an IPv4 or IPv6 address`},
+	}
+	for _, tt := range bad {
+		if err := tt.c.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Validate(%+v) = %v, want %q", tt.c, err, tt.want)
+		}
+	}
+}
+
+func TestParseAddresses(t *testing.T) {
+	type parse func(string) error
+	kinds := map[string]parse{
+		"addr4": func(s string) error { _, err := config.ParseAddr4(s); return err },
+		"gw4":   func(s string) error { _, err := config.ParseGateway4(s); return err },
+		"addr6": func(s string) error { _, err := config.ParseAddr6(s); return err },
+		"dns":   func(s string) error { _, err := config.ParseDNSServer(s); return err },
+	}
+	tests := []struct {
+		kind, in string
+		want     string // "" for a good one, else part of the error
+	}{
+		{"addr4", "192.168.0.4/24", ""},
+		{"addr4", "169.254.3.4/16", ""},
+		{"addr4", "192.168.0.4", "has no prefix length"},
+		{"addr4", "192.168.0.4/33", "is not an IPv4 address with a prefix length"},
+		{"addr4", "192.168.0.4/0", "prefix length 0"},
+		{"addr4", "192.168.0.255/24", "broadcast address"},
+		{"addr4", "0.0.0.0/8", "unspecified"},
+		{"addr4", "127.0.0.2/8", "loopback"},
+		{"addr4", "224.0.0.1/4", "multicast"},
+		{"addr4", "::ffff:10.0.0.1/120", "not an IPv4 address"},
+		{"gw4", "192.168.0.1", ""},
+		{"gw4", "255.255.255.255", "broadcast"},
+		{"gw4", "fe80::1", "not an IPv4 address"},
+		{"addr6", "2001:db8::5/64", ""},
+		{"addr6", "2001:db8::5", ""},
+		{"addr6", "fe80::5%eth0", "takes no zone"},
+		{"addr6", "::/64", "unspecified"},
+		{"addr6", "ff02::1", "multicast"},
+		{"addr6", "::ffff:10.0.0.1", "IPv4 goes in addr4"},
+		{"addr6", "2001:db8::5/", "is not an IPv6 address"},
+		{"dns", "8.8.8.8", ""},
+		{"dns", "2001:4860:4860::8888", ""},
+		{"dns", "fe80::1%eth0", "takes no zone"},
+		{"dns", "0.0.0.0", "unspecified"},
+		{"dns", "dns.google", "not an IPv4 or IPv6 address"},
+	}
+	for _, tt := range tests {
+		err := kinds[tt.kind](tt.in)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s %q: %v", tt.kind, tt.in, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s %q = %v, want an error containing %q", tt.kind, tt.in, err, tt.want)
+		}
+	}
+	if p, _ := config.ParseAddr6("2001:db8::5"); p.Bits() != 64 {
+		t.Errorf("a bare IPv6 address is a /%d, want /64", p.Bits())
 	}
 }

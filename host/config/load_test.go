@@ -104,6 +104,102 @@ func TestLoadConfig_Lines(t *testing.T) {
 			yaml: "plugins:\n  - name: a\n    source: x\n    interfaces:\n      eth:\n        mac: '02:00'\n",
 			line: 6, want: "a: interfaces.eth.mac: ",
 		},
+		// ipconfig: sections, one per line so each error names its own.
+		{
+			name: "ipconfig: bad IPv4 address",
+			yaml: ipconfigDoc("addr4: 192.168.0.999/24"),
+			line: 7, want: `a: interfaces.eth.ipconfig: addr4: "192.168.0.999/24" is not an IPv4 address with a prefix length`,
+		},
+		{
+			name: "ipconfig: addr4 without a prefix length",
+			yaml: ipconfigDoc("addr4: 192.168.0.4"),
+			line: 7, want: `addr4: "192.168.0.4" has no prefix length; write e.g. 192.168.0.4/24`,
+		},
+		{
+			name: "ipconfig: addr4 not IPv4",
+			yaml: ipconfigDoc("addr4: 2001:db8::4/64"),
+			line: 7, want: `addr4: "2001:db8::4/64" is not an IPv4 address (IPv6 goes in addr6)`,
+		},
+		{
+			name: "ipconfig: addr4 the subnet's address",
+			yaml: ipconfigDoc("addr4: 192.168.0.0/24"),
+			line: 7, want: `addr4: "192.168.0.0/24" is the subnet's network address`,
+		},
+		{
+			name: "ipconfig: gw4 not IPv4",
+			yaml: ipconfigDoc("addr4: 192.168.0.4/24", "gw4: 2001:db8::1"),
+			line: 8, want: `a: interfaces.eth.ipconfig: gw4: "2001:db8::1" is not an IPv4 address`,
+		},
+		{
+			name: "ipconfig: gw4 not an address",
+			yaml: ipconfigDoc("gw4: router"),
+			line: 7, want: `gw4: "router" is not an IPv4 address`,
+		},
+		{
+			name: "ipconfig: gw4 with a prefix length",
+			yaml: ipconfigDoc("gw4: 192.168.0.1/24"),
+			line: 7, want: `gw4: "192.168.0.1/24": a gateway is an address, without a prefix length`,
+		},
+		{
+			name: "ipconfig: gw4 outside the subnet",
+			yaml: ipconfigDoc("addr4: 192.168.0.4/24", "gw4: 192.168.1.1"),
+			line: 8, want: "gw4: 192.168.1.1 is outside addr4's subnet 192.168.0.0/24",
+		},
+		{
+			name: "ipconfig: dhcp4 with a static addr4",
+			yaml: ipconfigDoc("dhcp4: true", "addr4: 192.168.0.4/24"),
+			line: 8, want: "addr4: a static address and dhcp4: true exclude each other",
+		},
+		{
+			name: "ipconfig: bad IPv6 address",
+			yaml: ipconfigDoc("autoconf6: false", "addr6: 2001:db8::zz"),
+			line: 8, want: `addr6: "2001:db8::zz" is not an IPv6 address`,
+		},
+		{
+			name: "ipconfig: addr6 not IPv6",
+			yaml: ipconfigDoc("addr6: 192.168.0.4/24"),
+			line: 7, want: `addr6: "192.168.0.4/24" is not an IPv6 address (IPv4 goes in addr4)`,
+		},
+		{
+			name: "ipconfig: bad DNS server in a list",
+			yaml: ipconfigDoc("dns:", "  - 192.168.0.1", "  - dns.example"),
+			line: 9, want: `a: interfaces.eth.ipconfig: dns: "dns.example" is not an IPv4 or IPv6 address`,
+		},
+		{
+			name: "ipconfig: one bad DNS server",
+			yaml: ipconfigDoc("dns: 224.0.0.251"),
+			line: 7, want: `dns: "224.0.0.251": multicast address, not a host's`,
+		},
+		{
+			name: "ipconfig: dns of the wrong shape",
+			yaml: ipconfigDoc("dns: [192.168.0.1, {server: 192.168.0.2}]"),
+			line: 7, want: "plugins[0].interfaces.eth.ipconfig.dns: want an address or a list of addresses, not a mapping",
+		},
+		{
+			name: "ipconfig: unknown key",
+			yaml: ipconfigDoc("dhcp4: false", "dhcp: true"),
+			line: 8, want: `plugins[0].interfaces.eth.ipconfig: unknown key "dhcp"; want one of dhcp4, addr4, gw4, autoconf6, addr6, dns`,
+		},
+		{
+			name: "ipconfig: dhcp4 not a bool",
+			yaml: ipconfigDoc("dhcp4: sometimes"),
+			line: 7, want: "plugins[0].interfaces.eth.ipconfig.dhcp4: cannot unmarshal !!str `sometimes` into bool",
+		},
+		{
+			name: "ipconfig: autoconf6 not a bool",
+			yaml: ipconfigDoc("autoconf6: 2"),
+			line: 7, want: "plugins[0].interfaces.eth.ipconfig.autoconf6: cannot unmarshal !!int `2` into bool",
+		},
+		{
+			name: "ipconfig: addr4 a list",
+			yaml: ipconfigDoc("addr4: [192.168.0.4, 255.255.255.0]"),
+			line: 7, want: "plugins[0].interfaces.eth.ipconfig.addr4: cannot unmarshal !!seq into string",
+		},
+		{
+			name: "ipconfig: not a mapping",
+			yaml: "plugins:\n  - name: a\n    source: x\n    interfaces:\n      eth:\n        ipconfig: dhcp\n",
+			line: 6, want: "plugins[0].interfaces.eth.ipconfig: cannot unmarshal !!str `dhcp` into config.IPConfig",
+		},
 		{
 			name: "error in an aliased node",
 			yaml: "plugins:\n  - &p {name: a, source: x}\n  - *p\n",
@@ -216,4 +312,14 @@ func TestParseConfig_Empty(t *testing.T) {
 			t.Errorf("ParseConfig(%q) = %+v, %v; want an empty configuration", doc, cfg, err)
 		}
 	}
+}
+
+// ipconfigDoc is a configuration whose one plugin's interface eth has an
+// ipconfig: section of lines, the first on line 7.
+func ipconfigDoc(lines ...string) string {
+	doc := "plugins:\n  - name: a\n    source: x\n    interfaces:\n      eth:\n        ipconfig:\n"
+	for _, l := range lines {
+		doc += "          " + l + "\n"
+	}
+	return doc
 }

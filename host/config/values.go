@@ -53,7 +53,27 @@ func ParseMAC(s string) (net.HardwareAddr, error) {
 	if len(mac) != 6 {
 		return nil, fmt.Errorf("%q is not a 6-byte MAC address", s)
 	}
+	if err := CheckMAC(mac); err != nil {
+		return nil, err
+	}
 	return mac, nil
+}
+
+// CheckMAC refuses a MAC address an interface cannot own: the broadcast
+// address, a multicast (group) address and the all-zero address. Its
+// ValueError names the reason.
+func CheckMAC(mac []byte) error {
+	switch {
+	case len(mac) != 6:
+		return abi.ValueError("mac: a MAC address is 6 bytes, got %d", len(mac))
+	case string(mac) == "\xff\xff\xff\xff\xff\xff":
+		return abi.ValueError("mac: %s is the broadcast address, not an interface's", net.HardwareAddr(mac))
+	case mac[0]&1 != 0:
+		return abi.ValueError("mac: %s is a multicast address (the first octet is odd); an interface needs a unicast one", net.HardwareAddr(mac))
+	case string(mac) == "\x00\x00\x00\x00\x00\x00":
+		return abi.ValueError("mac: 00:00:00:00:00:00 is not a usable address")
+	}
+	return nil
 }
 
 // iso3166 holds the officially assigned ISO 3166-1 alpha-2 codes, and XX
