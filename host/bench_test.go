@@ -98,7 +98,7 @@ func BenchmarkCalls(b *testing.B) {
 	b.Run("frame-1500-guest-to-host", func(b *testing.B) {
 		// rx_push of a 1500-byte frame to an attached core.
 		for _, p := range []*Plugin{wasm, native} {
-			p.NICs()[0].Attach(discardLink{})
+			p.NICs()[0].attach(discardLink{})
 		}
 		compare(b, wasm, native, func(b *testing.B, p *Plugin, n int) {
 			if _, err := p.NICs()[0].Call(ctx, "deliver", frame, n); err != nil {

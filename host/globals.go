@@ -43,11 +43,15 @@ func (h *Host) globals() globals {
 // interface.
 func (h *Host) Hostname() string { return h.globals().hostname }
 
-// SetHostname is network.hostname(name). It applies from the next
-// connection (DHCP sends it when it asks for a lease).
+// SetHostname is network.hostname(name): at most MaxHostname characters
+// of letters, digits, hyphens and dots. It applies from the next
+// connection (DHCP sends it when it asks for a lease); it never waits.
 func (h *Host) SetHostname(name string) error {
-	if err := config.CheckHostname(name); err != nil {
+	if err := h.errClosed("network.hostname()"); err != nil {
 		return err
+	}
+	if err := config.CheckHostname(name); err != nil {
+		return fmt.Errorf("host: network.hostname(): %w", err)
 	}
 	h.mu.Lock()
 	h.g.hostname = name
@@ -63,9 +67,12 @@ func (h *Host) Country() string { return h.globals().country }
 // feature are told at once (nic_call "country"), the rest at their next
 // start.
 func (h *Host) SetCountry(ctx context.Context, code string) error {
+	if err := h.errClosed("network.country()"); err != nil {
+		return err
+	}
 	c, err := config.CheckCountry(code)
 	if err != nil {
-		return err
+		return fmt.Errorf("host: network.country(): %w", err)
 	}
 	h.mu.Lock()
 	h.g.country = c
@@ -83,9 +90,13 @@ func (h *Host) SetCountry(ctx context.Context, code string) error {
 	return errors.Join(errs...)
 }
 
-// IPConfig is network.ipconfig(name) for the global parameters "dns" and
-// "prefer".
+// IPConfig is network.ipconfig(name) for the global parameters "dns" (the
+// first server, a str; see DNSServers for all) and "prefer" (4 or 6, an
+// int64). It never waits.
 func (h *Host) IPConfig(name string) (any, error) {
+	if err := h.errClosed("network.ipconfig()"); err != nil {
+		return nil, err
+	}
 	g := h.globals()
 	switch name {
 	case "dns":
@@ -96,16 +107,32 @@ func (h *Host) IPConfig(name string) (any, error) {
 	case "prefer":
 		return int64(g.prefer), nil
 	}
-	return nil, abi.ValueError("network.ipconfig: unknown parameter %q (want dns or prefer)", name)
+	return nil, fmt.Errorf("host: %w", abi.ValueError("network.ipconfig: unknown parameter %q (want dns or prefer)", name))
 }
 
 // SetIPConfig is network.ipconfig(dns=..., prefer=...): dns is an IPv4 or
-// IPv6 address (or a list of them), prefer is 4 or 6. Nothing changes
-// unless every argument is valid.
+// IPv6 address (a str or netip.Addr, or a list of them), prefer is 4 or 6
+// (any Go integer type). Nothing changes unless every argument is valid.
+// It never waits.
 func (h *Host) SetIPConfig(kw KW) error {
+	if err := h.errClosed("network.ipconfig()"); err != nil {
+		return err
+	}
+	if err := h.setIPConfig(kw); err != nil {
+		return fmt.Errorf("host: network.ipconfig(): %w", err)
+	}
+	return nil
+}
+
+func (h *Host) setIPConfig(kw KW) error {
 	if len(kw) == 0 {
 		return abi.TypeError("network.ipconfig() needs keyword arguments to set")
 	}
+	nkw, err := abi.Normalize(map[string]any(kw))
+	if err != nil {
+		return err
+	}
+	kw = nkw.(map[string]any)
 	g := h.globals()
 	for _, k := range abi.SortedKeys(kw) {
 		v := kw[k]
@@ -183,8 +210,11 @@ func (h *Host) PhyMode() int { return h.globals().phyMode }
 // is forwarded to every plugin that declares the "phy_mode" feature; if none
 // does, it fails naming the NICs that cannot.
 func (h *Host) SetPhyMode(ctx context.Context, mode int) error {
+	if err := h.errClosed("network.phy_mode()"); err != nil {
+		return err
+	}
 	if mode != Mode11B && mode != Mode11G && mode != Mode11N {
-		return abi.ValueError("phy_mode: %d is not MODE_11B (1), MODE_11G (2) or MODE_11N (3)", mode)
+		return fmt.Errorf("host: network.phy_mode(): %w", abi.ValueError("phy_mode: %d is not MODE_11B (1), MODE_11G (2) or MODE_11N (3)", mode))
 	}
 	ps := h.pluginsWith("phy_mode")
 	if len(ps) == 0 {
@@ -193,9 +223,9 @@ func (h *Host) SetPhyMode(ctx context.Context, mode int) error {
 			names = append(names, fmt.Sprintf("%s (%s)", n.name, n.Class()))
 		}
 		if len(names) == 0 {
-			return abi.Unsupported("phy_mode: no NIC is loaded")
+			return fmt.Errorf("host: network.phy_mode(): %w", abi.Unsupported("phy_mode: no NIC is loaded"))
 		}
-		return abi.Unsupported("phy_mode: no NIC supports it: %s", strings.Join(names, ", "))
+		return fmt.Errorf("host: network.phy_mode(): %w", abi.Unsupported("phy_mode: no NIC supports it: %s", strings.Join(names, ", ")))
 	}
 	var errs []error
 	for _, p := range ps {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nichost/nichost/core"
@@ -59,6 +60,11 @@ type Host struct {
 	names   map[string]bool   // plugin names taken, loaded or loading
 	claims  map[string]string // bus claim key -> plugin holding it
 	g       globals
+
+	closed atomic.Bool // set as Close begins
+	// dnsMerge serialises the read-modify-write of the static DNS servers
+	// by loads, so that two plugins loaded at once both add theirs.
+	dnsMerge sync.Mutex
 }
 
 // New makes a host.
@@ -153,8 +159,14 @@ func (h *Host) NIC(name string) (*NIC, bool) {
 	return nil, false
 }
 
-// Close stops every plugin, the TCP/IP core and releases the caches.
+// Close stops every plugin, the TCP/IP core and releases the caches. After
+// Close every method of the Host, its Plugins and NICs that has an error
+// result returns ErrClosed (Close too); those without one report the last
+// known value or nothing.
 func (h *Host) Close() error {
+	if h.closed.Swap(true) {
+		return h.errClosed("close")
+	}
 	for _, p := range h.Plugins() {
 		p.Close()
 	}
@@ -162,24 +174,45 @@ func (h *Host) Close() error {
 	return h.cache.Close(context.Background())
 }
 
+// errClosed is ErrClosed for operation op once the host is closed, else
+// nil.
+func (h *Host) errClosed(op string) error {
+	if h.closed.Load() {
+		return fmt.Errorf("host: %s: %w", op, ErrClosed)
+	}
+	return nil
+}
+
 // Dial connects through the NIC the route to address picks (see NIC.Dial).
 func (h *Host) Dial(ctx context.Context, network, address string) (net.Conn, error) {
+	if err := h.errClosed("dial"); err != nil {
+		return nil, err
+	}
 	return h.core.Dial(ctx, network, address)
 }
 
 // Listen listens for TCP connections on every NIC.
 func (h *Host) Listen(network, address string) (net.Listener, error) {
+	if err := h.errClosed("listen"); err != nil {
+		return nil, err
+	}
 	return h.core.Listen(network, address)
 }
 
 // ListenPacket opens a UDP socket on every NIC.
 func (h *Host) ListenPacket(network, address string) (net.PacketConn, error) {
+	if err := h.errClosed("listen"); err != nil {
+		return nil, err
+	}
 	return h.core.ListenPacket(network, address)
 }
 
 // Ping sends one ICMP or ICMPv6 echo request and returns the round-trip
 // time.
 func (h *Host) Ping(ctx context.Context, addr netip.Addr, size int) (time.Duration, error) {
+	if err := h.errClosed("ping"); err != nil {
+		return 0, err
+	}
 	return h.core.Ping(ctx, addr, size)
 }
 
@@ -187,5 +220,8 @@ func (h *Host) Ping(ctx context.Context, addr netip.Addr, size int) (time.Durati
 // ones first, then those learnt by DHCP or PPP), the preferred family
 // (ipconfig(prefer=...)) first.
 func (h *Host) LookupHost(ctx context.Context, name string) ([]string, error) {
+	if err := h.errClosed("lookup " + name); err != nil {
+		return nil, err
+	}
 	return h.core.LookupHost(ctx, name)
 }

@@ -134,7 +134,7 @@ func TestImports_TimeLogFrames(t *testing.T) {
 	nic := nics[0]
 	ctx := ctxT(t)
 	link := &hosttest.Link{}
-	nic.Attach(link)
+	hosttest.Attach(nic, link)
 
 	t.Run("now and sleep", func(t *testing.T) {
 		a, _ := nic.Call(ctx, "now")
@@ -185,7 +185,7 @@ func TestImports_TimeLogFrames(t *testing.T) {
 			t.Fatalf("stats %+v", s)
 		}
 		// With no Link attached, frames are dropped and counted.
-		nics[1].Attach(nil)
+		hosttest.Attach(nics[1], nil)
 		nics[1].Call(ctx, "deliver", frame)
 		eventually(t, "the drop counted", func() bool { return nics[1].Stats().Drops["no network core attached"] == 1 })
 	})
@@ -200,7 +200,7 @@ func TestImports_TimeLogFrames(t *testing.T) {
 	})
 	t.Run("transmit", func(t *testing.T) {
 		for i := range 3 {
-			if err := nic.Transmit([]byte{byte(i), 0xee}); err != nil {
+			if err := hosttest.Transmit(nic, []byte{byte(i), 0xee}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -215,7 +215,7 @@ func TestImports_TimeLogFrames(t *testing.T) {
 		}
 		// A busy transmitter keeps frames queued, in order, until it frees.
 		nic.SetConfig(ctx, host.KW{"busy": true})
-		nic.Transmit([]byte{9})
+		hosttest.Transmit(nic, []byte{9})
 		if v, _ := nic.Call(ctx, "sent"); len(v.([]any)) != 0 {
 			t.Fatalf("busy driver got %v", v)
 		}

@@ -4,8 +4,9 @@ import "github.com/nichost/nichost/core"
 
 // Link is the network core's side of one NIC, split by direction as in
 // gVisor's link endpoints: the NIC calls it with what the driver received
-// and reported; the core sends with NIC.Transmit. *core.NIC implements it;
-// tests attach their own.
+// and reported; the core sends through the NIC. *core.NIC implements it;
+// tests attach their own with hosttest.Attach and send with
+// hosttest.Transmit.
 //
 // DeliverFrame is called from the NIC's receive goroutine, one frame at a
 // time; LinkChanged and Reported from the plugin's goroutine: the two may

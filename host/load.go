@@ -33,6 +33,9 @@ type LoadInfo struct {
 // and registers its NICs. Any failure leaves the host as it was.
 func (h *Host) Load(ctx context.Context, cfg config.PluginConfig) (*Plugin, LoadInfo, error) {
 	var info LoadInfo
+	if h.closed.Load() {
+		return nil, info, &PluginError{Plugin: cfg.Name, Op: "load", Err: ErrClosed}
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, info, &PluginError{Plugin: cfg.Name, Op: "load", Err: err}
 	}
@@ -109,6 +112,9 @@ func (h *Host) prepare(ctx context.Context, name, source string, limits config.L
 // newExports is called for every instance with the host's side of the ABI
 // for it; package host/native adapts a Go SDK driver to it.
 func (h *Host) LoadNative(ctx context.Context, cfg config.PluginConfig, newExports func(abi.Imports) abi.Exports) (*Plugin, error) {
+	if h.closed.Load() {
+		return nil, &PluginError{Plugin: cfg.Name, Op: "load", Err: ErrClosed}
+	}
 	if cfg.Source == "" {
 		cfg.Source = "native"
 	}
@@ -150,6 +156,11 @@ func (h *Host) start(cfg config.PluginConfig, limits config.Limits, m supervise.
 	}
 	info.Start = time.Since(t0)
 	p.sup.Go() // before the plugin is listed, so a Close from elsewhere finds it running
+	// The interfaces' ipconfig: sections, before anyone can call active(True).
+	if err := p.applyIPConfig(); err != nil {
+		p.Close()
+		return nil, err
+	}
 	h.mu.Lock()
 	h.plugins[cfg.Name] = p
 	h.mu.Unlock()
@@ -191,7 +202,7 @@ func (p *Plugin) makeNICs(desc abi.Description) error {
 		if len(desc.Interfaces) > 1 {
 			name += "." + iface
 		}
-		n, err := newNIC(p, i, iface, name, p.macFor(iface), kind)
+		n, err := newNIC(p, i, iface, name, p.macFor(iface), kind, dhcpByDefault(desc.Class, iface))
 		if err != nil {
 			for _, n := range nics {
 				n.remove()

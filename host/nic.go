@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/core"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/internal/pcapng"
 	"github.com/nichost/nichost/host/internal/rxqueue"
 	"github.com/nichost/nichost/host/internal/supervise"
@@ -21,17 +23,30 @@ import (
 type KW map[string]any
 
 // NIC is one network interface of a plugin: MicroPython's AbstractNIC with
-// Go types. Its methods may be called from any goroutine; they are
-// serialised on the plugin's goroutine and wait at most until ctx is done.
-// Errors a driver raises are *abi.Error values (match them with errors.Is
-// against abi.ErrValue, abi.ErrType, abi.ErrOS, abi.ErrUnsupported or a
-// syscall.Errno); failures of the plugin itself are *PluginError.
+// Go types. It has two faces: the MicroPython-shaped calls (Status,
+// Config, IPConfig with string keys and ABI values) and typed accessors
+// for Go programs (StatusCode, Addr4, Gateway4, DNS, Addrs6).
+//
+// Its methods may be called from any goroutine. Those that take a
+// context.Context may wait (they are serialised on the plugin's goroutine,
+// or wait on the network) and give up when ctx is done; those without one
+// never wait. Every error is a *PluginError naming the plugin and the call;
+// it wraps what went wrong: an *abi.Error for a refused argument, whether
+// the driver or the host refused it (match with errors.Is against
+// abi.ErrValue, abi.ErrType, abi.ErrOS, abi.ErrUnsupported or a
+// syscall.Errno, or errors.As into *abi.Error), ErrClosed once the plugin
+// or host is closed, or a fault (ErrTimeout, ErrTrap, ...). Methods
+// without an error result (Name, MAC, LinkState, ...) report the last
+// known value, also after Close.
 type NIC struct {
 	p     *Plugin
 	index int
 	iface string // the interface's name in the plugin's description
 	name  string // the NIC's name on the host
 	core  *core.NIC
+	// needIP: isconnected() also needs an IPv4 address (LAN, WIZNET5K,
+	// a Wi-Fi station), as MicroPython's ports report it.
+	needIP bool
 
 	mu     sync.Mutex
 	mac    net.HardwareAddr
@@ -53,16 +68,33 @@ type desiredState struct {
 }
 
 // newNIC makes interface index of plugin p with its interface in the
-// network core.
-func newNIC(p *Plugin, index int, iface, name string, mac net.HardwareAddr, kind LinkType) (*NIC, error) {
-	n := &NIC{p: p, index: index, iface: iface, name: name, mac: mac}
-	cn, err := p.h.core.AddNIC(name, mac, kind, n.Transmit)
+// network core, its DHCPv4 client on if dhcp.
+func newNIC(p *Plugin, index int, iface, name string, mac net.HardwareAddr, kind LinkType, dhcp bool) (*NIC, error) {
+	n := &NIC{p: p, index: index, iface: iface, name: name, mac: mac, needIP: dhcp}
+	cn, err := p.h.core.AddNIC(name, mac, kind, n.transmit)
 	if err != nil {
 		return nil, err
+	}
+	if dhcp {
+		cn.StartDHCPByDefault()
 	}
 	n.core, n.link = cn, cn
 	n.rx = rxqueue.New(n.toLink)
 	return n, nil
+}
+
+// dhcpByDefault says which interfaces run the DHCPv4 client from the
+// start, as MicroPython's ports do: Ethernet (LAN, WIZNET5K) and a Wi-Fi
+// station. PPP learns its address from IPCP; an access point serves DHCP
+// instead.
+func dhcpByDefault(class, iface string) bool {
+	switch class {
+	case abi.ClassLAN, abi.ClassWIZNET5K:
+		return true
+	case abi.ClassWLAN:
+		return iface == "sta"
+	}
+	return false
 }
 
 // remove takes the interface out of the core, after delivering the frames
@@ -136,6 +168,13 @@ func (n *NIC) call(ctx context.Context, op, export string, pos []any, kw map[str
 	if pos == nil {
 		pos = []any{}
 	}
+	if err := n.open(op); err != nil {
+		return nil, err
+	}
+	pos, kw, err := normalizeArgs(pos, kw)
+	if err != nil {
+		return nil, n.fail(op, err)
+	}
 	return n.p.do(ctx, n.name+"."+op, func() (any, error) {
 		v, err := n.p.control(export, n.index, []any{pos, kw})
 		if err == nil && after != nil {
@@ -145,7 +184,38 @@ func (n *NIC) call(ctx context.Context, op, export string, pos []any, kw map[str
 	})
 }
 
-// Active reports whether the interface is up.
+// open returns ErrClosed (as a *PluginError naming op) once the plugin is
+// closed.
+func (n *NIC) open(op string) error {
+	if n.p.closed.Load() {
+		return n.fail(op, ErrClosed)
+	}
+	return nil
+}
+
+// fail wraps an error of call op the way the plugin's own errors are.
+func (n *NIC) fail(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &PluginError{Plugin: n.p.name, Op: n.name + "." + op, Err: err}
+}
+
+// normalizeArgs converts the Go types a caller holds (net.HardwareAddr,
+// netip.Prefix, int32, [2]string, ...) to ABI values.
+func normalizeArgs(pos []any, kw map[string]any) ([]any, map[string]any, error) {
+	np, err := abi.Normalize(pos)
+	if err != nil {
+		return nil, nil, err
+	}
+	nk, err := abi.Normalize(kw)
+	if err != nil {
+		return nil, nil, err
+	}
+	return np.([]any), nk.(map[string]any), nil
+}
+
+// Active reports whether the interface is up: active().
 func (n *NIC) Active(ctx context.Context) (bool, error) {
 	v, err := n.call(ctx, "active()", abi.ExportActive, nil, nil, nil)
 	if err != nil {
@@ -181,13 +251,25 @@ func (n *NIC) Disconnect(ctx context.Context) error {
 	return err
 }
 
-// IsConnected reports whether the interface is connected to a network.
+// IsConnected is isconnected(): whether the interface is connected to a
+// network. On LAN and WIZNET5K interfaces (and a Wi-Fi station) that is
+// the driver's answer (the link is up) and an IPv4 address held, static or
+// leased, as MicroPython's ports report it: so the seed's loop "wait for
+// isconnected(), print ipconfig('addr4')" prints an address. (With a test
+// Link attached in place of the core, only the driver's answer counts.)
 func (n *NIC) IsConnected(ctx context.Context) (bool, error) {
 	v, err := n.call(ctx, "isconnected()", abi.ExportIsConnected, nil, nil, nil)
 	if err != nil {
 		return false, err
 	}
-	return n.boolResult("isconnected()", v)
+	up, err := n.boolResult("isconnected()", v)
+	if !up || err != nil || !n.needIP {
+		return up, err
+	}
+	n.mu.Lock()
+	onCore := n.link == Link(n.core)
+	n.mu.Unlock()
+	return !onCore || n.core.Addr4().IsValid(), nil
 }
 
 // Scan lists the networks in reach, as tuples in the class's format
@@ -204,18 +286,40 @@ func (n *NIC) Scan(ctx context.Context, kw KW) ([]any, error) {
 	return l, nil
 }
 
-// Status is status(): the link status, in the class's codes.
+// Status is status(): the link status in the class's codes, as the ABI
+// value the driver returned (an int64 for every class today). Go programs
+// use StatusCode.
 func (n *NIC) Status(ctx context.Context) (any, error) {
 	return n.call(ctx, "status()", abi.ExportStatus, nil, nil, nil)
 }
 
-// StatusParam is status(param), e.g. "rssi" or "stations".
+// StatusCode is status() as an int, to compare with the class's constants
+// (StatLinkActive, StatGotIP, StatPPPConnected, ...). A driver that returns
+// something else than an int fails with ErrBadModule.
+func (n *NIC) StatusCode(ctx context.Context) (int, error) {
+	v, err := n.Status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	c, ok := v.(int64)
+	if !ok {
+		return 0, n.badResult("status()", "an int", v)
+	}
+	return int(c), nil
+}
+
+// StatusParam is status(param), e.g. "rssi" or "stations": the ABI value
+// the driver returned.
 func (n *NIC) StatusParam(ctx context.Context, param string) (any, error) {
 	return n.call(ctx, fmt.Sprintf("status(%q)", param), abi.ExportStatus, []any{param}, nil, nil)
 }
 
-// Config is config(name): one parameter's value.
+// Config is config(name): one parameter's value, as an ABI value (mac is
+// []byte; Go programs may prefer MAC).
 func (n *NIC) Config(ctx context.Context, name string) (any, error) {
+	if err := n.open("config()"); err != nil {
+		return nil, err
+	}
 	if name == "trace" {
 		n.mu.Lock()
 		t := n.trace
@@ -227,18 +331,28 @@ func (n *NIC) Config(ctx context.Context, name string) (any, error) {
 	return n.call(ctx, fmt.Sprintf("config(%q)", name), abi.ExportConfig, []any{name}, nil, nil)
 }
 
-// SetConfig is config(k=v, ...). The host checks what it owns (a MAC must
-// be 6 bytes) before the driver sees the call; the driver checks the rest
-// and applies all or nothing.
+// SetConfig is config(k=v, ...); values may be ABI values or the Go types
+// a caller holds (mac=nic.MAC() as a net.HardwareAddr). The host checks
+// what it owns before the driver sees the call: mac must be a 6-byte
+// unicast address, not all-zero and not another NIC's (a ValueError names
+// the reason); the driver checks the rest and applies all or nothing.
 func (n *NIC) SetConfig(ctx context.Context, kw KW) error {
-	if len(kw) == 0 {
-		return abi.TypeError("config() needs at least one keyword argument to set")
+	op := "config(" + strings.Join(abi.SortedKeys(kw), "=..., ") + "=...)"
+	if err := n.open(op); err != nil {
+		return err
 	}
+	if len(kw) == 0 {
+		return n.fail("config()", abi.TypeError("config() needs at least one keyword argument to set"))
+	}
+	nkw, err := abi.Normalize(map[string]any(kw))
+	if err != nil {
+		return n.fail(op, err)
+	}
+	kw = nkw.(map[string]any)
 	var mac []byte
 	if v, ok := kw["mac"]; ok {
-		var err error
-		if mac, err = abi.MAC("mac", v); err != nil {
-			return err
+		if mac, err = n.checkMAC(v); err != nil {
+			return n.fail(op, err)
 		}
 	}
 	// trace="file.pcapng" (or None/False/"" to stop) is the host's: it
@@ -246,13 +360,12 @@ func (n *NIC) SetConfig(ctx context.Context, kw KW) error {
 	// trace values (MicroPython's flag bits) are the driver's.
 	kw, tr, stopTrace, err := n.takeTrace(kw)
 	if err != nil {
-		return err
+		return n.fail(op, err)
 	}
 	if len(kw) == 0 {
 		n.setTracer(tr, stopTrace)
 		return nil
 	}
-	op := "config(" + strings.Join(abi.SortedKeys(kw), "=..., ") + "=...)"
 	_, err = n.call(ctx, op, abi.ExportConfig, nil, kw, func(any) {
 		if n.desire.config == nil {
 			n.desire.config = map[string]any{}
@@ -276,9 +389,37 @@ func (n *NIC) SetConfig(ctx context.Context, kw KW) error {
 	return nil
 }
 
-// Call runs a class-specific method, e.g. Call(ctx, "regs") on WIZNET5K.
+// checkMAC checks a MAC address for config(mac=...): 6 bytes, unicast, not
+// all-zero, and no other NIC's (two NICs with one MAC would also share an
+// IPv6 link-local address).
+func (n *NIC) checkMAC(v any) ([]byte, error) {
+	mac, err := abi.MAC("mac", v)
+	if err != nil {
+		return nil, err
+	}
+	if err := config.CheckMAC(mac); err != nil {
+		return nil, err
+	}
+	for _, o := range n.p.h.NICs() {
+		if o != n && bytes.Equal(o.MAC(), mac) {
+			return nil, abi.ValueError("mac: %s is the MAC address of NIC %s", net.HardwareAddr(mac), o.name)
+		}
+	}
+	return mac, nil
+}
+
+// Call runs a class-specific method, e.g. Call(ctx, "regs") on WIZNET5K,
+// and returns the ABI value the driver returned.
 func (n *NIC) Call(ctx context.Context, method string, args ...any) (any, error) {
+	op := method + "()"
+	if err := n.open(op); err != nil {
+		return nil, err
+	}
 	pos, kw := splitKW(args)
+	pos, kw, err := normalizeArgs(pos, kw)
+	if err != nil {
+		return nil, n.fail(op, err)
+	}
 	return n.p.do(ctx, n.name+"."+method+"()", func() (any, error) {
 		return n.p.control(abi.ExportCall, n.index, []any{method, pos, kw})
 	})

@@ -6,17 +6,26 @@ import (
 	"maps"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/host/internal/seam"
 )
 
 // Frames between the driver and the network core.
 
-// Attach connects the NIC to another Link than the host's core (tests do,
-// to see frames themselves); nil detaches it. The Link gets frames the
+func init() {
+	seam.Attach = func(nic, link any) {
+		l, _ := link.(Link)
+		nic.(*NIC).attach(l)
+	}
+	seam.Transmit = func(nic any, frame []byte) error { return nic.(*NIC).transmit(frame) }
+}
+
+// attach connects the NIC to another Link than the host's core (tests do,
+// through hosttest.Attach, to see frames themselves); nil detaches it. The Link gets frames the
 // driver receives and link changes (starting with the current state); it
-// sends with Transmit. Like every Link call, the first
+// sends with transmit. Like every Link call, the first
 // report comes from the plugin's goroutine, so it cannot overtake a newer
 // one. Do not call Attach from inside a Link method.
-func (n *NIC) Attach(l Link) {
+func (n *NIC) attach(l Link) {
 	attach := func() (any, error) {
 		n.mu.Lock()
 		n.link = l
@@ -35,10 +44,11 @@ func (n *NIC) Attach(l Link) {
 	}
 }
 
-// Transmit queues a frame for the driver to send. frame is copied. It
+// transmit queues a frame for the driver to send (the core's transmit
+// function, and hosttest.Transmit's). frame is copied. It
 // returns ErrTxQueueFull (the frame is dropped and counted) when the driver
 // falls behind.
-func (n *NIC) Transmit(frame []byte) error {
+func (n *NIC) transmit(frame []byte) error {
 	if len(frame) > abi.MaxFrame {
 		n.stats.drop(dropTooLong)
 		return fmt.Errorf("nichost: %s: frame of %d bytes is larger than %d", n.name, len(frame), abi.MaxFrame)

@@ -39,8 +39,16 @@ func TestNIC_AbstractNIC(t *testing.T) {
 	if err := nic.Connect(ctx, "net", "secret", host.KW{"bssid": []byte{1, 2, 3, 4, 5, 6}}); err != nil {
 		t.Fatal(err)
 	}
+	// A LAN interface is connected once the driver says so and it has an
+	// address, as MicroPython reports it: no DHCP server answers here.
+	if ok, err := nic.IsConnected(ctx); err != nil || ok {
+		t.Fatalf("IsConnected() = %v, %v after Connect with no address", ok, err)
+	}
+	if err := nic.SetIPConfig(ctx, host.KW{"addr4": "192.0.2.7/24"}); err != nil {
+		t.Fatal(err)
+	}
 	if ok, err := nic.IsConnected(ctx); err != nil || !ok {
-		t.Fatalf("IsConnected() = %v, %v after Connect", ok, err)
+		t.Fatalf("IsConnected() = %v, %v after Connect and a static address", ok, err)
 	}
 	if err := nic.Connect(ctx, 42); !errors.Is(err, abi.ErrType) || !contains(err.Error(), "ssid: expected str, got int") {
 		t.Fatalf("Connect(42) = %v, want a TypeError naming ssid", err)

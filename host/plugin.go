@@ -37,6 +37,7 @@ type Plugin struct {
 	logLimit  rateLimiter
 	stats     pluginStats
 	closeOnce sync.Once
+	closed    atomic.Bool // set as Close begins
 }
 
 // PluginState is a snapshot of a plugin's health.
@@ -91,6 +92,9 @@ func (p *Plugin) Stats() PluginStats {
 // start, the old module is started again and the error returned.
 func (p *Plugin) Reload(ctx context.Context, source string) (LoadInfo, error) {
 	var info LoadInfo
+	if p.closed.Load() {
+		return info, &PluginError{Plugin: p.name, Op: "reload", Err: ErrClosed}
+	}
 	m, err := p.h.prepare(ctx, p.name, source, p.limits, &info)
 	if err != nil {
 		return info, &PluginError{Plugin: p.name, Op: "reload", Err: err}
@@ -104,8 +108,14 @@ func (p *Plugin) Reload(ctx context.Context, source string) (LoadInfo, error) {
 	return info, err
 }
 
-// Close stops the plugin: its instance, its goroutine and its grants.
+// Close stops the plugin: its instance, its goroutine and its grants. Once
+// it is closed, every method with an error result returns ErrClosed,
+// Close too.
 func (p *Plugin) Close() error {
+	if p.closed.Swap(true) {
+		p.closeOnce.Do(func() {}) // wait for the first Close to finish
+		return &PluginError{Plugin: p.name, Op: "close", Err: ErrClosed}
+	}
 	p.closeOnce.Do(func() {
 		p.sup.Close()
 		p.release()
@@ -151,7 +161,7 @@ func (p *Plugin) enqueue(iface int, frame []byte) error {
 	return p.sup.Enqueue(iface, frame)
 }
 
-// ErrTxQueueFull is returned by NIC.Transmit when the plugin's transmit
+// ErrTxQueueFull is returned when the plugin's transmit
 // queue is full; the frame was dropped.
 var ErrTxQueueFull = supervise.ErrTxQueueFull
 

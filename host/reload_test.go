@@ -15,7 +15,7 @@ func TestPlugin_Reload(t *testing.T) {
 	nic := p.NICs()[0]
 	ctx := ctxT(t)
 	link := &hosttest.Link{}
-	nic.Attach(link)
+	hosttest.Attach(nic, link)
 	if err := nic.SetConfig(ctx, host.KW{"label": "kept"}); err != nil {
 		t.Fatal(err)
 	}

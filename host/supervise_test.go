@@ -23,7 +23,7 @@ func TestPlugin_RestartReplaysState(t *testing.T) {
 	nic := p.NICs()[0]
 	ctx := ctxT(t)
 	link := &hosttest.Link{}
-	nic.Attach(link)
+	hosttest.Attach(nic, link)
 	mac := []byte{0x02, 1, 2, 3, 4, 5}
 	if err := nic.SetConfig(ctx, host.KW{"label": "uplink", "mac": mac}); err != nil {
 		t.Fatal(err)

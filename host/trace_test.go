@@ -11,6 +11,7 @@ import (
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/config"
+	"github.com/nichost/nichost/host/hosttest"
 )
 
 // pcapBlock is one block of a pcapng file.
@@ -56,7 +57,7 @@ func TestNIC_TracePcapng(t *testing.T) {
 	if _, err := nic.Call(ctx, "deliver", in); err != nil {
 		t.Fatal(err)
 	}
-	nic.Transmit(out)
+	hosttest.Transmit(nic, out)
 	eventually(t, "the frame sent", func() bool { return nic.Stats().TxFrames == 1 })
 	if err := nic.SetConfig(ctx, host.KW{"trace": nil}); err != nil {
 		t.Fatal(err)

@@ -93,7 +93,7 @@ func (r *Rig) Load(t testing.TB) error {
 		return err
 	}
 	r.NIC = r.Plugin.NICs()[0]
-	r.NIC.Attach(r.Link)
+	Attach(r.NIC, r.Link)
 	return nil
 }
 

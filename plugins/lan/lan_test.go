@@ -14,6 +14,7 @@ import (
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/abi/guest"
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/hosttest"
 	"github.com/nichost/nichost/plugins/lan/driver"
 	"github.com/nichost/nichost/plugins/lan/phy"
 )
@@ -98,7 +99,7 @@ func TestLAN_BringUp(t *testing.T) {
 		if !r.phy.Link() || r.phy.Peek(phy.RegBMCR)&phy.BMCRPowerDown != 0 {
 			t.Fatal("active(False) touched the PHY")
 		}
-		if err := r.nic.Transmit(frame(make([]byte, 6), 1)); err != nil {
+		if err := hosttest.Transmit(r.nic, frame(make([]byte, 6), 1)); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, "the frame refused while inactive", func() bool {
@@ -133,7 +134,7 @@ func TestLAN_Frames(t *testing.T) {
 		}
 
 		out := frame(other, 7)
-		if err := r.nic.Transmit(out); err != nil {
+		if err := hosttest.Transmit(r.nic, out); err != nil {
 			t.Fatal(err)
 		}
 		if got := r.readWire(t); !bytes.Equal(got, out) {
@@ -160,7 +161,7 @@ func TestLAN_Cable(t *testing.T) {
 			t.Fatalf("status() unplugged = %d, want 0", got)
 		}
 		// While the link is down, frames go nowhere in either direction.
-		if err := r.nic.Transmit(frame(mac, 1)); err != nil {
+		if err := hosttest.Transmit(r.nic, frame(mac, 1)); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, "the frame refused while unplugged", func() bool {
@@ -177,7 +178,7 @@ func TestLAN_Cable(t *testing.T) {
 			t.Fatalf("core got frames %v, want only 3 (2 arrived while unplugged)", got)
 		}
 		out := frame(mac, 4)
-		r.nic.Transmit(out)
+		hosttest.Transmit(r.nic, out)
 		if got := r.readWire(t); !bytes.Equal(got, out) {
 			t.Fatalf("peer got % x after the replug", got)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/host/config"
+	"github.com/nichost/nichost/host/hosttest"
 	"github.com/nichost/nichost/host/native"
 	"github.com/nichost/nichost/plugins/wiznet/driver"
 	"github.com/nichost/nichost/plugins/wiznet/w5500"
@@ -61,7 +62,7 @@ func newBenchNIC(b *testing.B, nativeBuild bool) *benchNIC {
 		b.Fatal(err)
 	}
 	n := &benchNIC{nic: p.NICs()[0], spi: spi, peer: seg.Attach("peer")}
-	n.nic.Attach(countLink{&n.rx})
+	hosttest.Attach(n.nic, countLink{&n.rx})
 	ctx := context.Background()
 	if err := n.nic.SetActive(ctx, true); err != nil {
 		b.Fatal(err)
@@ -109,7 +110,7 @@ func (n *benchNIC) txFrames(b *testing.B, count, size int) time.Duration {
 	start := time.Now()
 	got := 0
 	for sent := 0; got < count; {
-		for sent < count && sent-got < 64 && n.nic.Transmit(f) == nil {
+		for sent < count && sent-got < 64 && hosttest.Transmit(n.nic, f) == nil {
 			sent++
 		}
 		if k, _ := n.peer.ReadFrame(buf); k > 0 {

@@ -5,6 +5,8 @@ package main_test
 import (
 	"bytes"
 	"testing"
+
+	"github.com/nichost/nichost/host/hosttest"
 )
 
 // TestWiznet_Efficiency measures SPI transactions (chip-select frames), bus
@@ -48,7 +50,7 @@ func TestWiznet_Efficiency(t *testing.T) {
 				before = r.traffic()
 				for i := range n {
 					out := frame(peerMAC, i, size)
-					r.nic.Transmit(out)
+					hosttest.Transmit(r.nic, out)
 					if got := r.readPeer(t); !bytes.Equal(got, out) {
 						t.Fatalf("peer got seq %d, want %d", seqOf(got), i)
 					}
@@ -65,7 +67,7 @@ func TestWiznet_Efficiency(t *testing.T) {
 
 				before = r.traffic()
 				for i := range n {
-					r.nic.Transmit(frame(peerMAC, 100+i, size))
+					hosttest.Transmit(r.nic, frame(peerMAC, 100+i, size))
 				}
 				for range n {
 					r.readPeer(t)

@@ -14,6 +14,7 @@ import (
 	"github.com/nichost/nichost/abi/guest"
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/bus/sim"
+	"github.com/nichost/nichost/host/hosttest"
 	"github.com/nichost/nichost/plugins/wiznet/driver"
 )
 
@@ -107,7 +108,7 @@ func TestWiznet_BringUp(t *testing.T) {
 				if sr := r.regs(t)["s0_sr"]; sr != int64(0) {
 					t.Fatalf("S0_SR = %#x after active(False), want 0 (closed)", sr)
 				}
-				if err := r.nic.Transmit(frame(peerMAC, 1, 60)); err != nil {
+				if err := hosttest.Transmit(r.nic, frame(peerMAC, 1, 60)); err != nil {
 					t.Fatal(err)
 				}
 				eventually(t, "the frame refused while inactive", func() bool {
@@ -231,7 +232,7 @@ func TestWiznet_Frames(t *testing.T) {
 
 		// 40 frames out, queued at once: the TX buffer wraps too.
 		for i := range n {
-			if err := r.nic.Transmit(frame(peerMAC, 200+i, size)); err != nil {
+			if err := hosttest.Transmit(r.nic, frame(peerMAC, 200+i, size)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -242,7 +243,7 @@ func TestWiznet_Frames(t *testing.T) {
 		}
 		// A short frame (an ARP request is 42 bytes): the chip pads it.
 		short := frame(peerMAC, 300, 42)
-		r.nic.Transmit(short)
+		hosttest.Transmit(r.nic, short)
 		if f := r.readPeer(t); len(f) != 60 || !bytes.Equal(f[:42], short) {
 			t.Fatalf("peer got % x for a 42-byte frame", f)
 		}
@@ -276,7 +277,7 @@ func TestWiznet_Cable(t *testing.T) {
 		if got := r.status(t); got != driver.StatusLinkDown {
 			t.Fatalf("status() unplugged = %d, want 0", got)
 		}
-		if err := r.nic.Transmit(frame(peerMAC, 1, 60)); err != nil {
+		if err := hosttest.Transmit(r.nic, frame(peerMAC, 1, 60)); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, "the frame refused while unplugged", func() bool {
@@ -295,7 +296,7 @@ func TestWiznet_Cable(t *testing.T) {
 			t.Fatalf("core got %d frames, want only frame 3", len(got))
 		}
 		out := frame(peerMAC, 4, 60)
-		r.nic.Transmit(out)
+		hosttest.Transmit(r.nic, out)
 		if got := r.readPeer(t); !bytes.Equal(got, out) {
 			t.Fatalf("peer got % x after the replug", got)
 		}
@@ -417,7 +418,7 @@ func TestWiznet_Recover(t *testing.T) {
 	r.peer.WriteFrame(frame(mac, 2, 100))
 	eventually(t, "a frame after the recovery", func() bool { return r.link.Count() == 2 })
 	out := frame(peerMAC, 3, 100)
-	r.nic.Transmit(out)
+	hosttest.Transmit(r.nic, out)
 	if got := r.readPeer(t); !bytes.Equal(got, out) {
 		t.Fatalf("peer got % x", got)
 	}
@@ -450,7 +451,7 @@ func TestWiznet_Config(t *testing.T) {
 	if v, _ := r.nic.Config(ctx, "trace"); v != int64(6) {
 		t.Fatalf("config('trace') = %v, want 6", v)
 	}
-	r.nic.Transmit(frame(peerMAC, 6, 60))
+	hosttest.Transmit(r.nic, frame(peerMAC, 6, 60))
 	r.readPeer(t)
 	if l := r.Log.String(); !strings.Contains(l, "w5500: tx 60 bytes") {
 		t.Fatal("no trace line for the sent frame")
