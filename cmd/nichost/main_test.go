@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/nichost/nichost/internal/wait"
+	"github.com/nichost/nichost/simnet"
 )
 
 // run runs the CLI in-process with args and returns its output.
@@ -103,36 +105,117 @@ func TestRun_LoadsAndReportsStatus(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "nichost.yaml")
 	os.WriteFile(cfg, []byte("hostname: runner\nplugins:\n  - name: lan0\n    source: "+
 		filepath.Join(root, "host", "testdata", "plugins", "full")+"\n"), 0o644)
+	// The test plugin reports its links up without a network: no address.
+	runUntil(t, []string{"run", "-c", cfg, "--up", "--status-every", "100ms"}, "lan0.eth0", "the NIC up", func(l string) bool {
+		return strings.Contains(l, "active=true") && strings.Contains(l, "link=up (ethernet, mtu 1500)") && strings.Contains(l, "addr4=none")
+	})
+	if _, err := run(t, "run"); err == nil || !strings.Contains(err.Error(), "-c CONFIG is required") {
+		t.Fatalf("run without config: %v", err)
+	}
+}
+
+// TestRun_UpGetsAddress runs `nichost run --up` with the LAN plugin on a
+// simulated LAN (--sim) until a status line shows the NIC's IPv4 address.
+func TestRun_UpGetsAddress(t *testing.T) {
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugin := "plugins:\n  - name: lan0\n    source: " + filepath.Join(root, "plugins", "lan") + "\n" +
+		"    buses: {port: {kind: frame, sim: lan0-port}, mdio: {kind: mdio, sim: lan0-mdio}}\n"
+	leased := func(l string) bool {
+		f := statusFields(l)
+		p, err := netip.ParsePrefix(f["addr4"])
+		return err == nil && f["has_dhcp4"] == "true" && p.Bits() == simnet.Subnet.Bits() &&
+			simnet.Subnet.Contains(p.Addr()) && p.Addr() != simnet.RouterAddr
+	}
+	tests := []struct {
+		name, interfaces string
+		want             string // what the awaited line shows
+		ok               func(line string) bool
+	}{
+		// What the issue asks for: plugins and grants only, DHCP by default.
+		{"no ipconfig: DHCP by default", "", "a DHCP lease from the simulated router", leased},
+		{"ipconfig dhcp4: true", "    interfaces: {eth: {ipconfig: {dhcp4: true}}}\n", "a DHCP lease from the simulated router", leased},
+		{"static ipconfig", "    interfaces: {eth: {ipconfig: {addr4: 192.168.7.2/24, gw4: 192.168.7.1}}}\n", "addr4=192.168.7.2/24 has_dhcp4=false",
+			func(l string) bool {
+				f := statusFields(l)
+				return f["addr4"] == "192.168.7.2/24" && f["has_dhcp4"] == "false"
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := filepath.Join(t.TempDir(), "nichost.yaml")
+			os.WriteFile(cfg, []byte(plugin+tt.interfaces), 0o644)
+			line := runUntil(t, []string{"run", "-c", cfg, "--sim", "lan0=lan8720", "--up", "--status-every", "50ms"}, "lan0", tt.want,
+				func(l string) bool {
+					return strings.Contains(l, "active=true") && strings.Contains(l, "link=up") && tt.ok(l)
+				})
+			t.Logf("%s", line)
+		})
+	}
+}
+
+func TestRun_SimFlag(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "nichost.yaml")
+	os.WriteFile(cfg, []byte("hostname: runner\n"), 0o644)
+	for _, tt := range []struct{ sim, want string }{
+		{"lan8720", "want NAME=MODEL"},
+		{"lan0=nope", `unknown simulator "nope"`},
+	} {
+		if _, err := run(t, "run", "-c", cfg, "--sim", tt.sim); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("run --sim %s: %v, want %q", tt.sim, err, tt.want)
+		}
+	}
+	if _, err := run(t, "run", "-c", cfg, "--sim", "a=w5500", "--sim", "a=w5500"); err == nil || !strings.Contains(err.Error(), "simulated twice") {
+		t.Errorf("run with one device name twice: %v", err)
+	}
+}
+
+// runUntil runs the CLI with args in-process, as the daemon, until a
+// status line of nic satisfies ok, however long a cold build and compile
+// take on this machine; then it interrupts it and returns that line. want
+// says what the line should show, for the failure message.
+func runUntil(t *testing.T, args []string, nic, want string, ok func(line string) bool) string {
+	t.Helper()
 	var out lockedBuffer // plugin goroutines log while the status loop prints
 	cmd := newRoot()
 	cmd.SetOut(&out)
 	cmd.SetErr(&out)
-	cmd.SetArgs([]string{"run", "-c", cfg, "--up", "--status-every", "100ms"})
-	// The daemon runs until a status line shows the NIC up, however long a
-	// cold build and compile take on this machine; then it is interrupted.
+	cmd.SetArgs(args)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- cmd.ExecuteContext(ctx) }()
-	statusLine := func() bool {
+	found := func() string {
 		for _, l := range strings.Split(out.String(), "\n") {
-			if strings.Contains(l, "lan0.eth0") && strings.Contains(l, "active=true") && strings.Contains(l, "link=up (ethernet, mtu 1500)") {
-				return true
+			if f := strings.Fields(l); len(f) > 0 && f[0] == nic && ok(l) {
+				return l
 			}
 		}
-		return false
+		return ""
 	}
-	if !wait.Until(context.Background(), wait.Limit, func() bool { return statusLine() || len(done) > 0 }) || !statusLine() {
+	if !wait.Until(context.Background(), wait.Limit, func() bool { return found() != "" || len(done) > 0 }) || found() == "" {
 		cancel()
-		t.Fatalf("no status line for the active NIC:\n%s", out.String())
+		<-done
+		t.Fatalf("no status line of %s showing %s:\n%s", nic, want, out.String())
 	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
-	if _, err := run(t, "run"); err == nil || !strings.Contains(err.Error(), "-c CONFIG is required") {
-		t.Fatalf("run without config: %v", err)
+	return found()
+}
+
+// statusFields are the key=value fields of a status line.
+func statusFields(line string) map[string]string {
+	f := map[string]string{}
+	for _, w := range strings.Fields(line) {
+		if k, v, ok := strings.Cut(w, "="); ok {
+			f[k] = v
+		}
 	}
+	return f
 }
 
 type lockedBuffer struct {

@@ -6,15 +6,23 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"net"
+	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/config"
+	"github.com/nichost/nichost/simnet"
+	"github.com/nichost/nichost/simnet/devices"
 )
 
 func newRun() *cobra.Command {
@@ -23,6 +31,7 @@ func newRun() *cobra.Command {
 		up         bool
 		every      time.Duration
 		verbose    bool
+		sims       []string
 	)
 	cmd := &cobra.Command{
 		Use:   "run -c CONFIG",
@@ -30,7 +39,11 @@ func newRun() *cobra.Command {
 		Long: `Load every plugin of the configuration, optionally bring their interfaces
 up, and keep them running under supervision until interrupted. SIGHUP
 reloads each plugin from its source (rebuilding changed Go plugins) without
-dropping its interfaces.`,
+dropping its interfaces.
+
+--sim NAME=MODEL puts a simulated device on a simulated LAN whose router
+serves DHCP, DNS and HTTP (no root, no hardware), and offers its buses to
+sim: grants as NAME-port, NAME-mdio, ... (logged at start). Simulators: ` + devices.List() + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if configPath == "" {
@@ -45,14 +58,19 @@ dropping its interfaces.`,
 				level = slog.LevelDebug
 			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+			buses, closeSims, err := simulate(sims, log)
+			if err != nil {
+				return err
+			}
+			defer closeSims()
 			h, err := host.New(host.Options{
 				Logger: log, Limits: cfg.Limits, Hostname: cfg.Hostname, Country: cfg.Country,
-				Progress: func(msg string) { log.Info(msg) },
+				Progress: func(msg string) { log.Info(msg) }, Buses: buses,
 			})
 			if err != nil {
 				return err
 			}
-			defer h.Close()
+			defer h.Close() // before the simulated devices close
 			ctx := cmd.Context()
 			for _, pc := range cfg.Plugins {
 				p, info, err := h.Load(ctx, pc)
@@ -75,7 +93,61 @@ dropping its interfaces.`,
 	cmd.Flags().BoolVar(&up, "up", false, "bring every interface up after loading")
 	cmd.Flags().DurationVar(&every, "status-every", 10*time.Second, "print a status line per NIC this often (0: never)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log plugin output and debug lines")
+	cmd.Flags().StringArrayVar(&sims, "sim", nil, "NAME=MODEL: a simulated device on a simulated LAN, for sim: grants (repeatable; "+devices.List()+")")
 	return cmd
+}
+
+// simulate makes the devices of the --sim flags on one simulated LAN and
+// returns their buses by name (host.Options.Buses) and what releases them.
+func simulate(specs []string, log *slog.Logger) (map[string]any, func(), error) {
+	if len(specs) == 0 {
+		return nil, func() {}, nil
+	}
+	lan, err := simnet.NewRouter(simnet.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	closers := []func(){lan.Close}
+	release := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	buses := map[string]any{}
+	for _, spec := range specs {
+		name, model, ok := strings.Cut(spec, "=")
+		m, known := devices.Lookup(model)
+		switch {
+		case !ok || name == "":
+			release()
+			return nil, nil, fmt.Errorf("run: --sim %q: want NAME=MODEL, e.g. lan0=lan8720", spec)
+		case !known:
+			release()
+			return nil, nil, fmt.Errorf("run: --sim %q: unknown simulator %q (have: %s)", spec, model, devices.List())
+		}
+		dev, err := m.New(lan, devices.Options{Name: name})
+		if err != nil {
+			release()
+			return nil, nil, fmt.Errorf("run: --sim %q: %w", spec, err)
+		}
+		if dev.Close != nil {
+			closers = append(closers, dev.Close)
+		}
+		var grants []string
+		for _, g := range slices.Sorted(maps.Keys(dev.Buses)) {
+			grants = append(grants, fmt.Sprintf("%s: {kind: %s, sim: %s}", g, dev.Buses[g].Kind, dev.Buses[g].Sim))
+		}
+		for k, v := range dev.Sims {
+			if _, dup := buses[k]; dup {
+				release()
+				return nil, nil, fmt.Errorf("run: --sim %q: a bus named %s is simulated twice", spec, k)
+			}
+			buses[k] = v
+		}
+		log.Info("simulated device", "name", name, "model", model, "class", m.Class, "grants", strings.Join(grants, ", "))
+	}
+	log.Info("simulated LAN", "subnet", simnet.Subnet, "router", simnet.RouterAddr, "serves", "DHCP, DNS, "+lan.URL())
+	return buses, release, nil
 }
 
 // serve keeps the host running until ctx ends, printing status and
@@ -113,7 +185,8 @@ func serve(ctx context.Context, h *host.Host, cfg *config.Config, every time.Dur
 	}
 }
 
-// statusLine is one line about a NIC: up, link, frames, plugin health.
+// statusLine is one line about a NIC: up, link, IPv4 address and whether
+// DHCP holds its lease, frames, plugin health.
 func statusLine(ctx context.Context, n *host.NIC) string {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
@@ -126,6 +199,34 @@ func statusLine(ctx context.Context, n *host.NIC) string {
 	if st.Up {
 		link = fmt.Sprintf("up (%s, mtu %d)", st.Type, st.MTU)
 	}
-	return fmt.Sprintf("%-12s %-9s active=%-5v link=%-22s rx=%d/%dB tx=%d/%dB restarts=%d", n.Name(), n.Class(), active, link,
-		s.RxFrames, s.RxBytes, s.TxFrames, s.TxBytes, ps.Restarts)
+	addr4, lease := "?", "?"
+	if v, err := n.IPConfig(ctx, "addr4"); err == nil {
+		addr4 = prefixOf(v)
+	}
+	if v, err := n.IPConfig(ctx, "has_dhcp4"); err == nil {
+		lease = fmt.Sprint(v)
+	}
+	return fmt.Sprintf("%-12s %-9s active=%-5v link=%-22s addr4=%-18s has_dhcp4=%-5s rx=%d/%dB tx=%d/%dB restarts=%d", n.Name(), n.Class(), active, link,
+		addr4, lease, s.RxFrames, s.RxBytes, s.TxFrames, s.TxBytes, ps.Restarts)
+}
+
+// prefixOf writes ipconfig("addr4"), an (address, netmask) tuple, as
+// "10.64.0.100/24", or "none" while the NIC has no IPv4 address.
+func prefixOf(v any) string {
+	t, ok := v.(abi.Tuple)
+	if !ok || len(t) != 2 {
+		return "?"
+	}
+	ip, _ := t[0].(string)
+	mask, _ := t[1].(string)
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.IsUnspecified() {
+		return "none"
+	}
+	m := net.ParseIP(mask).To4()
+	if m == nil {
+		return ip
+	}
+	bits, _ := net.IPMask(m).Size()
+	return netip.PrefixFrom(a, bits).String()
 }
