@@ -221,9 +221,8 @@ func (d *demo) bringUp(ctx context.Context, dev device) nicResult {
 	nic := p.NICs()[0]
 	d.nics = append(d.nics, nic)
 	d.say("  plugin loaded (%s) in %d ms, MAC %s", res.Load, res.LoadMillis, nic.MAC())
-	if err := nic.SetIPConfig(ctx, host.KW{"dhcp4": true}); err != nil {
-		return fail("ipconfig(dhcp4=True)", err)
-	}
+	// DHCP is on by default for LAN and WIZNET5K, as on MicroPython's
+	// ports: active(True) is all it takes.
 	if err := nic.SetActive(ctx, true); err != nil {
 		return fail("active(True)", err)
 	}
@@ -232,9 +231,8 @@ func (d *demo) bringUp(ctx context.Context, dev device) nicResult {
 	defer cancel()
 	t1 := time.Now()
 	for {
-		res.IsConnected, _ = nic.IsConnected(wctx)
-		lease, _ := nic.IPConfig(wctx, "has_dhcp4")
-		if res.IsConnected && lease == true {
+		// isconnected() is the link and an address, as MicroPython reports it.
+		if res.IsConnected, _ = nic.IsConnected(wctx); res.IsConnected {
 			break
 		}
 		select {
@@ -250,6 +248,9 @@ func (d *demo) bringUp(ctx context.Context, dev device) nicResult {
 		res.DNS = append(res.DNS, s.String())
 	}
 	d.say("  link up, DHCP lease in %v: %s/%s gateway %s dns %s", time.Since(t1).Round(time.Millisecond), res.Addr4, a.(abi.Tuple)[1], res.Gw4, strings.Join(res.DNS, ","))
+	if _, leased, _ := nic.DHCP4(); !leased {
+		return fail("link and DHCP", fmt.Errorf("connected with %s but not by a DHCP lease", res.Addr4))
+	}
 
 	host0 := "www." + d.router.Domain
 	addrs, err := d.h.LookupHost(wctx, host0)
