@@ -16,7 +16,6 @@ import (
 	"github.com/nichost/nichost/internal/wait"
 	"github.com/nichost/nichost/plugins/lan/driver"
 	"github.com/nichost/nichost/simnet"
-	"github.com/nichost/nichost/simnet/devices"
 )
 
 // The ipconfig: sections of a plugin's interfaces are applied when it is
@@ -173,27 +172,7 @@ func TestLoad_IPConfigFails(t *testing.T) {
 // dhcp4: true leases an address from the router, a static addr4 reaches
 // the router without DHCP.
 func TestLoad_IPConfigOnSimulatedLAN(t *testing.T) {
-	lan, err := simnet.NewRouter(simnet.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(lan.Close)
-	model, _ := devices.Lookup("lan8720")
-	sims := map[string]any{}
-	var grants []map[string]config.BusGrant
-	for _, name := range []string{"dyn", "fix"} {
-		dev, err := model.New(lan, devices.Options{Name: name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if dev.Close != nil {
-			t.Cleanup(dev.Close)
-		}
-		for k, v := range dev.Sims {
-			sims[k] = v
-		}
-		grants = append(grants, dev.Buses)
-	}
+	_, sims, grants := simLAN(t, "dyn", "fix")
 	h := newIPHost(t, sims)
 	yes, no := true, false
 	dyn, err := native.Load(t.Context(), h, config.PluginConfig{Name: "dyn", Class: abi.ClassLAN, Buses: grants[0],

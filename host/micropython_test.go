@@ -32,6 +32,28 @@ type lanHost struct {
 
 func newLANHost(t *testing.T, names ...string) *lanHost {
 	t.Helper()
+	router, sims, grants := simLAN(t, names...)
+	h, err := host.New(host.Options{Logger: slog.New(slog.DiscardHandler), Buses: sims})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	lh := &lanHost{h: h, router: router}
+	for i, name := range names {
+		p, err := native.Load(t.Context(), h, config.PluginConfig{Name: name, Class: abi.ClassLAN, Buses: grants[i]}, driver.New)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lh.nics = append(lh.nics, p.NICs()[0])
+	}
+	return lh
+}
+
+// simLAN is a simulated router and one LAN8720-style device per name
+// cabled to it: the simulated buses (host.Options.Buses) and each
+// device's grants (PluginConfig.Buses), in the order of names.
+func simLAN(t *testing.T, names ...string) (*simnet.Router, map[string]any, []map[string]config.BusGrant) {
+	t.Helper()
 	router, err := simnet.NewRouter(simnet.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -53,20 +75,7 @@ func newLANHost(t *testing.T, names ...string) *lanHost {
 		}
 		grants = append(grants, dev.Buses)
 	}
-	h, err := host.New(host.Options{Logger: slog.New(slog.DiscardHandler), Buses: sims})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	lh := &lanHost{h: h, router: router}
-	for i, name := range names {
-		p, err := native.Load(t.Context(), h, config.PluginConfig{Name: name, Class: abi.ClassLAN, Buses: grants[i]}, driver.New)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lh.nics = append(lh.nics, p.NICs()[0])
-	}
-	return lh
+	return router, sims, grants
 }
 
 // leaseOf is the address the simulated router acknowledged for mac.
