@@ -7,8 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"net"
-	"net/netip"
 	"os"
 	"os/signal"
 	"slices"
@@ -18,7 +16,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/simnet"
@@ -200,33 +197,15 @@ func statusLine(ctx context.Context, n *host.NIC) string {
 		link = fmt.Sprintf("up (%s, mtu %d)", st.Type, st.MTU)
 	}
 	addr4, lease := "?", "?"
-	if v, err := n.IPConfig(ctx, "addr4"); err == nil {
-		addr4 = prefixOf(v)
+	if p, err := n.Addr4(); err == nil {
+		addr4 = "none"
+		if p.IsValid() {
+			addr4 = p.String()
+		}
 	}
-	if v, err := n.IPConfig(ctx, "has_dhcp4"); err == nil {
-		lease = fmt.Sprint(v)
+	if _, leased, err := n.DHCP4(); err == nil {
+		lease = fmt.Sprint(leased)
 	}
 	return fmt.Sprintf("%-12s %-9s active=%-5v link=%-22s addr4=%-18s has_dhcp4=%-5s rx=%d/%dB tx=%d/%dB restarts=%d", n.Name(), n.Class(), active, link,
 		addr4, lease, s.RxFrames, s.RxBytes, s.TxFrames, s.TxBytes, ps.Restarts)
-}
-
-// prefixOf writes ipconfig("addr4"), an (address, netmask) tuple, as
-// "10.64.0.100/24", or "none" while the NIC has no IPv4 address.
-func prefixOf(v any) string {
-	t, ok := v.(abi.Tuple)
-	if !ok || len(t) != 2 {
-		return "?"
-	}
-	ip, _ := t[0].(string)
-	mask, _ := t[1].(string)
-	a, err := netip.ParseAddr(ip)
-	if err != nil || a.IsUnspecified() {
-		return "none"
-	}
-	m := net.ParseIP(mask).To4()
-	if m == nil {
-		return ip
-	}
-	bits, _ := net.IPMask(m).Size()
-	return netip.PrefixFrom(a, bits).String()
 }
