@@ -115,6 +115,9 @@ func (h *Host) LoadNative(ctx context.Context, cfg config.PluginConfig, newExpor
 	if h.closed.Load() {
 		return nil, &PluginError{Plugin: cfg.Name, Op: "load", Err: ErrClosed}
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, &PluginError{Plugin: cfg.Name, Op: "load", Err: err}
+	}
 	if cfg.Source == "" {
 		cfg.Source = "native"
 	}

@@ -155,6 +155,9 @@ func (b *Builder) key(ctx context.Context, dir string) (string, error) {
 	cmd.Stderr = &stderr
 	outb, err := cmd.Output()
 	if err != nil {
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("build %s: go list: %w", dir, ctx.Err())
+		}
 		return "", fmt.Errorf("build %s: go list: %v\n%s", dir, err, strings.TrimSpace(stderr.String()))
 	}
 	h := sha256.New()

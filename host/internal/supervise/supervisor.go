@@ -186,7 +186,10 @@ func (s *Supervisor) Notify(ev abi.Event) {
 func (s *Supervisor) WakeAt(ns int64) { s.wakeAt = ns }
 
 // Do runs fn on the plugin goroutine once an instance is up, waiting at most
-// until ctx is done. op names the operation in errors.
+// until ctx is done: a ctx done before fn starts fails the call; once fn has
+// started it runs to its end (each call into the instance is bounded by the
+// call deadline), so that a caller is never told a call failed that took
+// effect. op names the operation in errors.
 func (s *Supervisor) Do(ctx context.Context, op string, fn func() (any, error)) (any, error) {
 	return s.send(ctx, s.reqs, op, fn)
 }
@@ -205,6 +208,11 @@ func (s *Supervisor) send(ctx context.Context, ch chan func(), op string, fn fun
 	req := func() {
 		v, err := fn()
 		res <- result{v, err}
+	}
+	// A ctx already done never starts the call: select alone would pick
+	// at random between it and a ready plugin goroutine.
+	if err := ctx.Err(); err != nil {
+		return nil, s.hooks.Wrap(op, err)
 	}
 	select {
 	case ch <- req:
