@@ -87,7 +87,11 @@ func (n *NIC) Stats() Stats {
 func (n *NIC) Name() string { return n.name }
 
 // MAC is the NIC's hardware address (nil on IP links).
-func (n *NIC) MAC() net.HardwareAddr { return append(net.HardwareAddr(nil), n.mac...) }
+func (n *NIC) MAC() net.HardwareAddr {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append(net.HardwareAddr(nil), n.mac...)
+}
 
 // SetMAC changes the NIC's hardware address (config(mac=...)).
 func (n *NIC) SetMAC(mac net.HardwareAddr) {
