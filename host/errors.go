@@ -40,7 +40,11 @@ type PluginError struct {
 }
 
 func (e *PluginError) Error() string {
-	return fmt.Sprintf("nichost: plugin %q: %s: %v", e.Plugin, e.Op, e.Err)
+	op := e.Op
+	if len(op) > 128 { // a call named by a huge argument
+		op = op[:128] + "..."
+	}
+	return fmt.Sprintf("nichost: plugin %q: %s: %v", e.Plugin, op, e.Err)
 }
 
 func (e *PluginError) Unwrap() error { return e.Err }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host/config"
+	"github.com/nichost/nichost/internal/ipaddr"
 )
 
 // The module-level state of MicroPython's network module.
@@ -125,6 +126,13 @@ func (h *Host) SetIPConfig(kw KW) error {
 }
 
 func (h *Host) setIPConfig(kw KW) error {
+	h.ipMu.Lock()
+	defer h.ipMu.Unlock()
+	return h.setIPConfigLocked(kw)
+}
+
+// setIPConfigLocked is setIPConfig with h.ipMu held.
+func (h *Host) setIPConfigLocked(kw KW) error {
 	if len(kw) == 0 {
 		return abi.TypeError("network.ipconfig() needs keyword arguments to set")
 	}
@@ -198,10 +206,23 @@ func parseDNS(v any) ([]string, error) {
 		if err != nil || a.Zone() != "" {
 			return nil, abi.ValueError("dns: %q is not an IPv4 or IPv6 address", s)
 		}
-		out = append(out, a.String())
+		if r := ipaddr.Problem(a); r != "" {
+			return nil, abi.ValueError("dns: %s is %s, not a server's", a, r)
+		}
+		if !slices.Contains(out, a.Unmap().String()) {
+			out = append(out, a.Unmap().String())
+		}
+	}
+	if len(out) > MaxStaticDNS {
+		return nil, abi.ValueError("dns: %d servers; at most %d are kept", len(out), MaxStaticDNS)
 	}
 	return out, nil
 }
+
+// MaxStaticDNS is how many DNS servers network.ipconfig(dns=...) takes. A
+// lookup tries each for up to 4 s, so more would only make a dead network
+// slower to report.
+const MaxStaticDNS = 8
 
 // PhyMode is network.phy_mode(): 0 until set.
 func (h *Host) PhyMode() int { return h.globals().phyMode }

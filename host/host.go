@@ -62,9 +62,13 @@ type Host struct {
 	g       globals
 
 	closed atomic.Bool // set as Close begins
-	// dnsMerge serialises the read-modify-write of the static DNS servers
-	// by loads, so that two plugins loaded at once both add theirs.
-	dnsMerge sync.Mutex
+	// ipMu serialises network.ipconfig(...)'s read-modify-write of the
+	// globals (and the loads adding their dns: servers), so that no update
+	// is lost.
+	ipMu sync.Mutex
+	// macMu serialises config(mac=...) across NICs: the check that no
+	// other NIC has the MAC and the change happen as one.
+	macMu sync.Mutex
 }
 
 // New makes a host.

@@ -84,8 +84,8 @@ func nicIPConfigArgs(ic *config.IPConfig) KW {
 // addStaticDNS adds servers, in order and without repeats, after the
 // host's static DNS servers (network.ipconfig(dns=...)).
 func (h *Host) addStaticDNS(servers []string) error {
-	h.dnsMerge.Lock()
-	defer h.dnsMerge.Unlock()
+	h.ipMu.Lock()
+	defer h.ipMu.Unlock()
 	have := h.globals().dns
 	merged := slices.Clone(have)
 	for _, s := range servers {
@@ -100,7 +100,7 @@ func (h *Host) addStaticDNS(servers []string) error {
 	if len(merged) == len(have) {
 		return nil
 	}
-	return h.SetIPConfig(KW{"dns": merged})
+	return h.setIPConfigLocked(KW{"dns": merged})
 }
 
 // describeKW writes keyword arguments as a call's: addr4='10.0.0.2/24', dhcp4=False.

@@ -300,6 +300,8 @@ func TestIPConfig_FailureChangesNothing(t *testing.T) {
 		{"addr4": "127.0.0.1/8"},
 		{"addr4": "224.0.0.1/24"},
 		{"addr6": "fd64::72/64", "has_dhcp4": true},
+		{"addr6": "ff02::1"}, {"addr6": "::"}, {"addr6": "::1"}, {"addr6": "fd64::73/0"},
+		{"addr6": "fd64::73%eth0"},
 	} {
 		if err := nic.SetIPConfig(ctx, kw); !errors.Is(err, abi.ErrValue) && !errors.Is(err, abi.ErrType) {
 			t.Errorf("ipconfig(%v) = %v, want a ValueError or TypeError", kw, err)
@@ -382,4 +384,121 @@ func argFor(in reflect.Type) reflect.Value {
 		return reflect.ValueOf(true)
 	}
 	return reflect.Zero(in)
+}
+
+// A ctx that is done before a call starts never starts it: the call fails
+// with the ctx's error and changes nothing (select alone would pick at
+// random between the ready plugin and the done ctx).
+func TestNIC_DoneContextStartsNothing(t *testing.T) {
+	l := newLANHost(t, "lan0")
+	nic, ctx := l.nics[0], wait.Context(t)
+	if err := nic.SetActive(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	for range 100 {
+		if err := nic.SetActive(done, false); !errors.Is(err, context.Canceled) {
+			t.Fatalf("SetActive(cancelled ctx) = %v, want context.Canceled", err)
+		}
+		if _, err := nic.Status(done); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Status(cancelled ctx) = %v, want context.Canceled", err)
+		}
+	}
+	if up, err := nic.Active(ctx); !up || err != nil {
+		t.Fatalf("Active() = %v, %v: a call with a cancelled ctx took effect", up, err)
+	}
+	if _, err := native.Load(done, l.h, config.PluginConfig{Name: "late", Class: abi.ClassLAN}, driver.New); !errors.Is(err, context.Canceled) {
+		t.Errorf("native.Load(cancelled ctx) = %v, want context.Canceled", err)
+	}
+}
+
+// Two NICs asked for one MAC at the same time: one gets it, the other a
+// ValueError; they never share it.
+func TestNIC_ConcurrentMACsStayDistinct(t *testing.T) {
+	l := newLANHost(t, "lan0", "lan1")
+	ctx := wait.Context(t)
+	for _, n := range l.nics { // DHCP runs meanwhile, reading the MAC
+		if err := n.SetActive(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 20 {
+		mac := net.HardwareAddr{0x02, 0x42, 0, 0, 0, byte(i)}
+		errs := make(chan error, 2)
+		for _, n := range l.nics {
+			go func() { errs <- n.SetConfig(ctx, host.KW{"mac": mac}) }()
+		}
+		e1, e2 := <-errs, <-errs
+		if (e1 == nil) == (e2 == nil) {
+			t.Fatalf("both or neither got %v: %v, %v", mac, e1, e2)
+		}
+		if bytes.Equal(l.nics[0].MAC(), l.nics[1].MAC()) {
+			t.Fatalf("both NICs have %v", l.nics[0].MAC())
+		}
+	}
+}
+
+// Concurrent network.ipconfig(...) calls each keep their change.
+func TestHost_ConcurrentIPConfigKeepsEach(t *testing.T) {
+	l := newLANHost(t)
+	for i := range 100 {
+		server := netip.AddrFrom4([4]byte{10, 64, 0, byte(10 + i%100)})
+		prefer := 4 + 2*(i%2)
+		errs := make(chan error, 2)
+		go func() { errs <- l.h.SetIPConfig(host.KW{"dns": server}) }()
+		go func() { errs <- l.h.SetIPConfig(host.KW{"prefer": prefer}) }()
+		if err := errors.Join(<-errs, <-errs); err != nil {
+			t.Fatal(err)
+		}
+		dns, _ := l.h.IPConfig("dns")
+		p, _ := l.h.IPConfig("prefer")
+		if dns != server.String() || p != int64(prefer) {
+			t.Fatalf("after dns=%v and prefer=%d at once: dns=%v prefer=%v", server, prefer, dns, p)
+		}
+	}
+}
+
+// Static DNS servers must be usable, and few.
+func TestHost_IPConfigRefusesBadDNS(t *testing.T) {
+	l := newLANHost(t)
+	var many []string
+	for i := range host.MaxStaticDNS + 1 {
+		many = append(many, netip.AddrFrom4([4]byte{10, 0, 0, byte(i + 1)}).String())
+	}
+	for _, v := range []any{"0.0.0.0", "255.255.255.255", "224.0.0.1", "::", "::1", many} {
+		if err := l.h.SetIPConfig(host.KW{"dns": v}); !errors.Is(err, abi.ErrValue) {
+			t.Errorf("network.ipconfig(dns=%v) = %v, want a ValueError", v, err)
+		}
+	}
+	if s := l.h.DNSServers(); len(s) != 0 {
+		t.Errorf("refused calls left DNS servers %v", s)
+	}
+}
+
+// A static addr4 set while a lease is held gives the lease back and keeps
+// the gateway that is still on the subnet, as MicroPython's ipconfig does.
+func TestIPConfig_StaticAfterLeaseReleasesIt(t *testing.T) {
+	l := newLANHost(t, "lan0")
+	nic, ctx := l.nics[0], wait.Context(t)
+	if err := nic.SetActive(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	wait.For(t, "a lease", func() bool { _, leased, _ := nic.DHCP4(); return leased })
+	if err := nic.SetIPConfig(ctx, host.KW{"addr4": "10.64.0.80/24"}); err != nil {
+		t.Fatal(err)
+	}
+	if gw, _ := nic.Gateway4(); gw != simnet.RouterAddr {
+		t.Errorf("gw4 = %v after a static addr4 on the lease's subnet, want %v kept", gw, simnet.RouterAddr)
+	}
+	wait.For(t, "the router to see the lease released", func() bool {
+		_, held := l.leaseOf(nic.MAC())
+		return !held
+	})
+	if err := nic.SetIPConfig(ctx, host.KW{"addr4": "192.168.9.2/24"}); err != nil {
+		t.Fatal(err)
+	}
+	if gw, _ := nic.Gateway4(); gw.IsValid() {
+		t.Errorf("gw4 = %v kept off the new subnet 192.168.9.0/24", gw)
+	}
 }

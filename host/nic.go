@@ -29,15 +29,22 @@ type KW map[string]any
 //
 // Its methods may be called from any goroutine. Those that take a
 // context.Context may wait (they are serialised on the plugin's goroutine,
-// or wait on the network) and give up when ctx is done; those without one
-// never wait. Every error is a *PluginError naming the plugin and the call;
-// it wraps what went wrong: an *abi.Error for a refused argument, whether
-// the driver or the host refused it (match with errors.Is against
-// abi.ErrValue, abi.ErrType, abi.ErrOS, abi.ErrUnsupported or a
-// syscall.Errno, or errors.As into *abi.Error), ErrClosed once the plugin
-// or host is closed, or a fault (ErrTimeout, ErrTrap, ...). Methods
-// without an error result (Name, MAC, LinkState, ...) report the last
-// known value, also after Close.
+// or wait on the network): a ctx done before the call starts fails it, and
+// a call that has started runs to its end, bounded by the plugin's call
+// deadline, so an error never hides a change that took effect. Those
+// without a ctx never wait.
+//
+// Every error of the AbstractNIC calls is a *PluginError naming the plugin
+// and the call; it wraps what went wrong: an *abi.Error for a refused
+// argument, whether the driver or the host refused it (match with
+// errors.Is against abi.ErrValue, abi.ErrType, abi.ErrOS or
+// abi.ErrUnsupported, a driver's OSError also against its syscall.Errno,
+// or errors.As into *abi.Error), ErrClosed once the plugin or host is
+// closed, or a fault (ErrTimeout, ErrTrap, ...). The socket methods (Dial,
+// Listen, ListenPacket, Ping) return the net package's kind of errors, as
+// net.Dial does, so that existing Go code handles them; after Close they
+// too return ErrClosed. Methods without an error result (Name, MAC,
+// LinkState, ...) report the last known value, also after Close.
 type NIC struct {
 	p     *Plugin
 	index int
@@ -351,6 +358,8 @@ func (n *NIC) SetConfig(ctx context.Context, kw KW) error {
 	kw = nkw.(map[string]any)
 	var mac []byte
 	if v, ok := kw["mac"]; ok {
+		n.p.h.macMu.Lock() // until the MAC is applied or refused
+		defer n.p.h.macMu.Unlock()
 		if mac, err = n.checkMAC(v); err != nil {
 			return n.fail(op, err)
 		}

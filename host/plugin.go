@@ -74,8 +74,15 @@ func (p *Plugin) NICs() []*NIC {
 	return nil
 }
 
-// State reports the plugin's health.
-func (p *Plugin) State() PluginState { return PluginState(p.sup.State()) }
+// State reports the plugin's health; once the plugin is closed, Up is
+// false.
+func (p *Plugin) State() PluginState {
+	st := PluginState(p.sup.State())
+	if p.closed.Load() {
+		st.Up = false
+	}
+	return st
+}
 
 // Stats returns the plugin's counters.
 func (p *Plugin) Stats() PluginStats {

@@ -18,7 +18,7 @@ func CheckHostname(name string) error {
 	case name == "":
 		return abi.ValueError("hostname must not be empty")
 	case len(name) > MaxHostname:
-		return abi.ValueError("hostname %q is %d characters; at most %d are allowed", name, len(name), MaxHostname)
+		return abi.ValueError("hostname %q is %d characters; at most %d are allowed", clip(name), len(name), MaxHostname)
 	}
 	for i, labels := 0, strings.Split(name, "."); i < len(labels); i++ {
 		l := labels[i]
@@ -87,3 +87,13 @@ const iso3166 = " XX " +
 	"NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW " +
 	"SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO " +
 	"TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW "
+
+// clip shortens a value quoted in an error, so that a huge bad input does
+// not make a huge message.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
+}
