@@ -139,11 +139,20 @@ func (n *NIC) applyIPConfig(c ipChange) error {
 			return err
 		}
 	}
+	oldGW := n.Gateway4()
 	if c.addr4 != nil || (c.dhcp4 != nil && !*c.dhcp4) {
-		n.stopDHCP(c.dhcp4 != nil && !*c.dhcp4)
+		// A static address ends the lease too: it is given back, as
+		// dhcp4=False does.
+		n.stopDHCP(true)
 	}
 	if c.addr4 != nil {
-		if err := n.setAddr4(*c.addr4, netip.Addr{}, true); err != nil {
+		// As MicroPython's ipconfig(addr4=...): the gateway stays, if it is
+		// still on the subnet.
+		gw := netip.Addr{}
+		if oldGW.IsValid() && checkGateway4(oldGW, *c.addr4) == nil {
+			gw = oldGW
+		}
+		if err := n.setAddr4(*c.addr4, gw, false); err != nil {
 			return abi.OSError(abi.EINVAL, "%v", err)
 		}
 	}
@@ -379,13 +388,22 @@ func parseAddr6(v any) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(s)
 	if err != nil {
 		a, aerr := netip.ParseAddr(s)
-		if aerr != nil {
+		switch {
+		case aerr != nil:
 			return netip.Prefix{}, abi.ValueError("addr6: %q is not an IPv6 address", s)
+		case a.Zone() != "":
+			return netip.Prefix{}, abi.ValueError("addr6: %q: an interface's address takes no zone", s)
 		}
 		p = netip.PrefixFrom(a, 64)
 	}
-	if !p.Addr().Is6() || p.Addr().Is4In6() {
+	a := p.Addr()
+	switch {
+	case !a.Is6() || a.Is4In6():
 		return netip.Prefix{}, abi.ValueError("addr6: %q is not an IPv6 address", s)
+	case p.Bits() < 1:
+		return netip.Prefix{}, abi.ValueError("addr6: %q: prefix length /0 leaves no subnet (e.g. /64)", s)
+	case ipaddr.Problem(a) != "":
+		return netip.Prefix{}, abi.ValueError("addr6: %s is %s, not an interface's", a, ipaddr.Problem(a))
 	}
 	return p, nil
 }
