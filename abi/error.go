@@ -64,24 +64,25 @@ var (
 	ErrUnsupported = &Error{Kind: KindUnsupported}
 )
 
-// ValueError returns a ValueError with a formatted message.
+// ValueError returns a ValueError with a formatted message (at most
+// MaxText bytes of it, as for a message a plugin raises).
 func ValueError(format string, a ...any) *Error {
-	return &Error{Kind: KindValueError, Msg: fmt.Sprintf(format, a...)}
+	return &Error{Kind: KindValueError, Msg: Text([]byte(fmt.Sprintf(format, a...)))}
 }
 
 // TypeError returns a TypeError with a formatted message.
 func TypeError(format string, a ...any) *Error {
-	return &Error{Kind: KindTypeError, Msg: fmt.Sprintf(format, a...)}
+	return &Error{Kind: KindTypeError, Msg: Text([]byte(fmt.Sprintf(format, a...)))}
 }
 
 // OSError returns an OSError with the errno and a formatted message.
 func OSError(errno int, format string, a ...any) *Error {
-	return &Error{Kind: KindOSError, Errno: errno, Msg: fmt.Sprintf(format, a...)}
+	return &Error{Kind: KindOSError, Errno: errno, Msg: Text([]byte(fmt.Sprintf(format, a...)))}
 }
 
 // Unsupported returns a NotImplementedError-kind error.
 func Unsupported(format string, a ...any) *Error {
-	return &Error{Kind: KindUnsupported, Msg: fmt.Sprintf(format, a...)}
+	return &Error{Kind: KindUnsupported, Msg: Text([]byte(fmt.Sprintf(format, a...)))}
 }
 
 // ErrnoName is a short description of an ABI errno.

@@ -28,6 +28,7 @@ func TestNormalize_GoTypes(t *testing.T) {
 		{name("eth0"), "eth0"},
 		{float32(0.5), 0.5},
 		{net.HardwareAddr{2, 0, 0, 0, 0, 1}, []byte{2, 0, 0, 0, 0, 1}},
+		{[6]byte{2, 0, 0, 0, 0, 1}, []byte{2, 0, 0, 0, 0, 1}},
 		{net.IPv4(10, 0, 0, 2), "10.0.0.2"},
 		{netip.MustParseAddr("fd00::1"), "fd00::1"},
 		{netip.MustParsePrefix("10.0.0.2/24"), "10.0.0.2/24"},

@@ -29,9 +29,10 @@ import (
 // On encode (and in Normalize) the Go types a Go caller has in hand are
 // accepted too: every integer type and named integer types such as Edge
 // (int; a uint64 above MaxInt64 is refused), float32, named string and
-// bool types, net.HardwareAddr (bytes), net.IP, netip.Addr, netip.Prefix
-// and netip.AddrPort (their text form, a str), []string and other slices
-// (list), arrays such as [2]string (tuple), and maps with string keys.
+// bool types, net.HardwareAddr and byte arrays such as [6]byte (bytes),
+// net.IP, netip.Addr, netip.Prefix and netip.AddrPort (their text form, a
+// str), []string and other slices (list), other arrays such as [2]string
+// (tuple), and maps with string keys.
 // Anything else is refused on encode and on decode, with an error naming the
 // path to the offending value.
 
@@ -138,18 +139,35 @@ func MarshalStruct(v any) ([]byte, error) {
 // int32, []byte for a net.HardwareAddr and "10.0.0.2/24" for a
 // netip.Prefix. A value the ABI cannot carry is a TypeError naming the type.
 func Normalize(v any) (any, error) {
-	nv, err := normalize(v, "value", 0)
+	nv, err := normalize(v, "", 0)
 	if err != nil {
 		return nil, TypeError("%s", strings.TrimPrefix(err.Error(), ErrEncoding.Error()+": "))
 	}
 	return nv, nil
 }
 
+// at names a value's place in an error: its path of keys and indexes, or
+// "value" for the whole.
+func at(path string) string {
+	if path == "" {
+		return "value"
+	}
+	return path
+}
+
+// key is the path of a map entry under path.
+func key(path, k string) string {
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}
+
 // normalize checks v against the value model and converts the accepted Go
 // spellings (int, uint8, float32, []string, ...) to the canonical ones.
 func normalize(v any, path string, depth int) (any, error) {
 	if depth > MaxDepth {
-		return nil, fmt.Errorf("%w: %s nests deeper than %d", ErrEncoding, path, MaxDepth)
+		return nil, fmt.Errorf("%w: %s nests deeper than %d", ErrEncoding, at(path), MaxDepth)
 	}
 	switch x := v.(type) {
 	case nil, bool, int64, float64, string:
@@ -167,22 +185,22 @@ func normalize(v any, path string, depth int) (any, error) {
 		return append([]byte{}, x...), nil
 	case net.IP:
 		if x == nil {
-			return nil, fmt.Errorf("%w: %s is a nil net.IP", ErrEncoding, path)
+			return nil, fmt.Errorf("%w: %s is a nil net.IP", ErrEncoding, at(path))
 		}
 		return x.String(), nil
 	case netip.Addr:
 		if !x.IsValid() {
-			return nil, fmt.Errorf("%w: %s is the zero netip.Addr", ErrEncoding, path)
+			return nil, fmt.Errorf("%w: %s is the zero netip.Addr", ErrEncoding, at(path))
 		}
 		return x.String(), nil
 	case netip.Prefix:
 		if !x.IsValid() {
-			return nil, fmt.Errorf("%w: %s is the zero netip.Prefix", ErrEncoding, path)
+			return nil, fmt.Errorf("%w: %s is the zero netip.Prefix", ErrEncoding, at(path))
 		}
 		return x.String(), nil
 	case netip.AddrPort:
 		if !x.IsValid() {
-			return nil, fmt.Errorf("%w: %s is the zero netip.AddrPort", ErrEncoding, path)
+			return nil, fmt.Errorf("%w: %s is the zero netip.AddrPort", ErrEncoding, at(path))
 		}
 		return x.String(), nil
 	case []any:
@@ -193,7 +211,7 @@ func normalize(v any, path string, depth int) (any, error) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			n, err := normalize(e, path+"."+k, depth+1)
+			n, err := normalize(e, key(path, k), depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -224,6 +242,11 @@ func normalizeKind(rv reflect.Value, path string, depth int) (any, error) {
 		}
 		return normalizeElems(rv, path, depth)
 	case reflect.Array:
+		if rv.Type().Elem().Kind() == reflect.Uint8 { // [6]byte: bytes
+			b := make([]byte, rv.Len())
+			reflect.Copy(reflect.ValueOf(b), rv)
+			return b, nil
+		}
 		out, err := normalizeElems(rv, path, depth)
 		return Tuple(out), err
 	case reflect.Map:
@@ -233,7 +256,7 @@ func normalizeKind(rv reflect.Value, path string, depth int) (any, error) {
 		out := make(map[string]any, rv.Len())
 		for it := rv.MapRange(); it.Next(); {
 			k := it.Key().String()
-			n, err := normalize(it.Value().Interface(), path+"."+k, depth+1)
+			n, err := normalize(it.Value().Interface(), key(path, k), depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -241,13 +264,13 @@ func normalizeKind(rv reflect.Value, path string, depth int) (any, error) {
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("%w: %s has type %s, which the ABI cannot carry", ErrEncoding, path, rv.Type())
+	return nil, fmt.Errorf("%w: %s has type %s, which the ABI cannot carry", ErrEncoding, at(path), rv.Type())
 }
 
 func normalizeElems(rv reflect.Value, path string, depth int) ([]any, error) {
 	out := make([]any, rv.Len())
 	for i := range out {
-		n, err := normalize(rv.Index(i).Interface(), fmt.Sprintf("%s[%d]", path, i), depth+1)
+		n, err := normalize(rv.Index(i).Interface(), fmt.Sprintf("%s[%d]", at(path), i), depth+1)
 		if err != nil {
 			return nil, err
 		}
@@ -259,7 +282,7 @@ func normalizeElems(rv reflect.Value, path string, depth int) ([]any, error) {
 func normalizeSeq(x []any, path string, depth int) ([]any, error) {
 	out := make([]any, len(x))
 	for i, e := range x {
-		n, err := normalize(e, fmt.Sprintf("%s[%d]", path, i), depth+1)
+		n, err := normalize(e, fmt.Sprintf("%s[%d]", at(path), i), depth+1)
 		if err != nil {
 			return nil, err
 		}
@@ -270,7 +293,7 @@ func normalizeSeq(x []any, path string, depth int) ([]any, error) {
 
 func uintToInt(u uint64, path string) (any, error) {
 	if u > math.MaxInt64 {
-		return nil, fmt.Errorf("%w: %s = %d does not fit a signed 64-bit int", ErrEncoding, path, u)
+		return nil, fmt.Errorf("%w: %s = %d does not fit a signed 64-bit int", ErrEncoding, at(path), u)
 	}
 	return int64(u), nil
 }
