@@ -44,7 +44,7 @@ func (e *PluginError) Error() string {
 	if len(op) > 128 { // a call named by a huge argument
 		op = op[:128] + "..."
 	}
-	return fmt.Sprintf("nichost: plugin %q: %s: %v", e.Plugin, op, e.Err)
+	return fmt.Sprintf("host: plugin %q: %s: %v", e.Plugin, op, e.Err)
 }
 
 func (e *PluginError) Unwrap() error { return e.Err }

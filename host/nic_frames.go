@@ -51,7 +51,7 @@ func (n *NIC) attach(l Link) {
 func (n *NIC) transmit(frame []byte) error {
 	if len(frame) > abi.MaxFrame {
 		n.stats.drop(dropTooLong)
-		return fmt.Errorf("nichost: %s: frame of %d bytes is larger than %d", n.name, len(frame), abi.MaxFrame)
+		return fmt.Errorf("host: %s: frame of %d bytes is larger than %d", n.name, len(frame), abi.MaxFrame)
 	}
 	if err := n.p.enqueue(n.index, frame); err != nil {
 		n.stats.drop(dropQueueFull)

@@ -31,8 +31,8 @@ var (
 	ErrABIVersion    = errors.New("ABI version mismatch")
 	ErrBadModule     = errors.New("not a valid nichost plugin")
 	ErrClassMismatch = errors.New("class mismatch")
-	ErrClosed        = errors.New("nichost: closed")
-	ErrTxQueueFull   = errors.New("nichost: transmit queue full")
+	ErrClosed        = errors.New("closed")
+	ErrTxQueueFull   = errors.New("host: transmit queue full")
 )
 
 // Hooks is what the supervisor needs of the plugin it runs. Every method
