@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/nichost/nichost/internal/ipaddr"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
@@ -188,14 +190,34 @@ func (n *NIC) LinkChanged(st LinkState) {
 }
 
 // Reported applies what the driver negotiated (PPP): addr4, peer4, dns.
+// The far end of a link is a neighbour like a DHCP server, so what it
+// proposed is held to the same rules: an address that is no host's is
+// refused (counted as "report: refused <key>: <reason>" in the drops),
+// and at most reportMaxDNS usable DNS servers are kept.
 func (n *NIC) Reported(info map[string]any) {
+	refuse := func(key, reason string) {
+		n.stats.drop("report: refused " + key + ": " + reason)
+		n.st.log.Warn("driver report refused", "nic", n.name, "key", key, "reason", reason)
+	}
 	if s, ok := info["addr4"].(string); ok {
-		if a, err := netip.ParseAddr(s); err == nil && a.Is4() {
+		a, err := netip.ParseAddr(s)
+		switch {
+		case err != nil || !a.Is4():
+			refuse("addr4", "not an IPv4 address")
+		case CheckAddr4(netip.PrefixFrom(a, 32)) != nil:
+			refuse("addr4", ipaddr.Problem(a))
+		default:
 			n.setAddr4(netip.PrefixFrom(a, 32), netip.Addr{}, false)
 		}
 	}
 	if s, ok := info["peer4"].(string); ok {
-		if a, err := netip.ParseAddr(s); err == nil && a.Is4() {
+		a, err := netip.ParseAddr(s)
+		switch {
+		case err != nil || !a.Is4():
+			refuse("peer4", "not an IPv4 address")
+		case ipaddr.Problem(a) != "":
+			refuse("peer4", ipaddr.Problem(a))
+		default:
 			n.mu.Lock()
 			n.gw4 = a
 			n.mu.Unlock()
@@ -205,10 +227,15 @@ func (n *NIC) Reported(info map[string]any) {
 	if l, ok := info["dns"].([]any); ok {
 		var dns []netip.Addr
 		for _, e := range l {
-			if s, ok := e.(string); ok {
-				if a, err := netip.ParseAddr(s); err == nil {
-					dns = append(dns, a)
-				}
+			s, _ := e.(string)
+			a, err := netip.ParseAddr(s)
+			switch {
+			case err != nil || a.Zone() != "":
+				refuse("dns", "not an address")
+			case ipaddr.Problem(a) != "":
+				refuse("dns", ipaddr.Problem(a))
+			case len(dns) < reportMaxDNS && !slices.Contains(dns, a.Unmap()):
+				dns = append(dns, a.Unmap())
 			}
 		}
 		n.mu.Lock()
@@ -216,6 +243,10 @@ func (n *NIC) Reported(info map[string]any) {
 		n.mu.Unlock()
 	}
 }
+
+// reportMaxDNS is how many DNS servers a driver's report may give, as for
+// a DHCP lease (resolv.conf's MAXNS).
+const reportMaxDNS = 3
 
 // Remove takes the NIC out of the stack.
 func (n *NIC) Remove() {
