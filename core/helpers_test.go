@@ -19,7 +19,7 @@ type node struct {
 	st *core.Stack
 }
 
-func newNode(t *testing.T, hostname string) *node {
+func newNode(t testing.TB, hostname string) *node {
 	t.Helper()
 	st := core.New(core.Options{
 		Hostname: func() string { return hostname },
@@ -30,7 +30,7 @@ func newNode(t *testing.T, hostname string) *node {
 }
 
 // attach adds a NIC on seg and brings its link up.
-func (nd *node) attach(t *testing.T, seg *sim.Segment, name string, mac net.HardwareAddr) *core.NIC {
+func (nd *node) attach(t testing.TB, seg *sim.Segment, name string, mac net.HardwareAddr) *core.NIC {
 	t.Helper()
 	port := seg.Attach(name)
 	nic, err := nd.st.AddNIC(name, mac, core.LinkEthernet, port.WriteFrame)
@@ -45,10 +45,10 @@ func (nd *node) attach(t *testing.T, seg *sim.Segment, name string, mac net.Hard
 
 func mac(last byte) net.HardwareAddr { return net.HardwareAddr{0x02, 0, 0, 0, 0, last} }
 
-func ctxT(t *testing.T) context.Context { return wait.Context(t) }
+func ctxT(t testing.TB) context.Context { return wait.Context(t) }
 
 // eventually polls cond until it holds (see package wait for the bound).
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	wait.For(t, what, cond)
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // addr6Of returns the (ip, state, preferred, valid) tuples of a NIC.
-func addr6Of(t *testing.T, n *core.NIC) []abi.Tuple {
+func addr6Of(t testing.TB, n *core.NIC) []abi.Tuple {
 	t.Helper()
 	v, err := n.IPConfig("addr6")
 	if err != nil {

@@ -34,7 +34,7 @@ type ndpPeer struct {
 	claimed atomic.Int64 // probes answered
 }
 
-func newNDPPeer(t *testing.T, seg *sim.Segment, m net.HardwareAddr, claim bool) *ndpPeer {
+func newNDPPeer(t testing.TB, seg *sim.Segment, m net.HardwareAddr, claim bool) *ndpPeer {
 	t.Helper()
 	p := &ndpPeer{port: seg.Attach("peer"), mac: tcpip.LinkAddress(m), claim: claim}
 	p.ll = header.LinkLocalAddr(p.mac)
@@ -64,7 +64,7 @@ type ra struct {
 }
 
 // sendRA sends r to the NIC with MAC dstMAC and link-local address dst.
-func (p *ndpPeer) sendRA(t *testing.T, dstMAC net.HardwareAddr, dst netip.Addr, r ra) {
+func (p *ndpPeer) sendRA(t testing.TB, dstMAC net.HardwareAddr, dst netip.Addr, r ra) {
 	t.Helper()
 	opts := header.NDPOptionsSerializer{header.NDPSourceLinkLayerAddressOption(p.mac)}
 	for _, rt := range r.routes {
@@ -160,7 +160,7 @@ func linkLocal(m net.HardwareAddr) netip.Addr {
 }
 
 // allPreferred waits until every address of the NICs is preferred.
-func allPreferred(t *testing.T, nics ...*core.NIC) {
+func allPreferred(t testing.TB, nics ...*core.NIC) {
 	t.Helper()
 	eventually(t, "addresses preferred", func() bool {
 		for _, n := range nics {
@@ -308,4 +308,78 @@ func TestIPv6_RouteInfoBound(t *testing.T) {
 	if drops == 0 {
 		t.Error("no route counted as dropped")
 	}
+}
+
+// BenchmarkIPv6_DialDuringRAs dials a TCP connection through a learnt
+// route, on a quiet link and while a neighbour floods router
+// advertisements whose preferences flip (the flood that used to start a
+// goroutine and keep a route per RA). Compare the two: the ratio is what
+// the flood costs a dial.
+func BenchmarkIPv6_DialDuringRAs(b *testing.B) {
+	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1, QueueLen: 4096})
+	na, nb := newNode(b, "a"), newNode(b, "b")
+	ea, eb := na.attach(b, seg, "eth0", mac(1)), nb.attach(b, seg, "eth0", mac(2))
+	peer := newNDPPeer(b, seg, mac(2), false)
+	for _, p := range []string{"2001:db8:1::2/64", "2001:db8:99::1/64"} {
+		if err := eb.AddStatic6(netip.MustParsePrefix(p)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	allPreferred(b, ea, eb)
+	ln, err := nb.st.Listen("tcp", ":7000")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	mk := func(i int) ra {
+		prf := header.HighRoutePreference
+		if i%2 == 1 {
+			prf = header.LowRoutePreference
+		}
+		return ra{lifetime: 30 * time.Minute, prf: prf,
+			routes:   []raRoute{{netip.MustParsePrefix("2001:db8:99::/48"), prf}},
+			prefixes: []raPrefix{{netip.MustParsePrefix("2001:db8:1::/64"), true, true}}}
+	}
+	peer.sendRA(b, mac(1), linkLocal(mac(1)), mk(0))
+	eventually(b, "the learnt routes", func() bool { return ea.LearntRoutes6() == 3 })
+	dial := func(b *testing.B) {
+		for b.Loop() {
+			c, err := na.st.Dial(ctxT(b), "tcp", "[2001:db8:99::1]:7000")
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+	}
+	b.Run("quiet", dial)
+	b.Run("flood", func(b *testing.B) {
+		stop, done := make(chan struct{}), make(chan struct{})
+		go func() { // about 1,000 RAs a second, flipping
+			defer close(done)
+			tick := time.NewTicker(time.Millisecond)
+			defer tick.Stop()
+			for i := 1; ; i++ {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+					peer.sendRA(b, mac(1), linkLocal(mac(1)), mk(i))
+				}
+			}
+		}()
+		dial(b)
+		close(stop)
+		<-done
+		b.ReportMetric(float64(runtime.NumGoroutine()), "goroutines")
+		b.ReportMetric(float64(na.st.RouteCount()), "routes")
+	})
 }
