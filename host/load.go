@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
@@ -199,13 +200,24 @@ func (p *Plugin) makeNICs(desc abi.Description) error {
 	if desc.Class == abi.ClassPPP {
 		kind = core.LinkIP
 	}
+	p.h.macMu.Lock() // no other NIC takes a MAC meanwhile
+	defer p.h.macMu.Unlock()
 	var nics []*NIC
 	for i, iface := range desc.Interfaces {
 		name := p.name
 		if len(desc.Interfaces) > 1 {
 			name += "." + iface
 		}
-		n, err := newNIC(p, i, iface, name, p.macFor(iface), kind, dhcpByDefault(desc.Class, iface))
+		mac := p.macFor(iface)
+		for _, o := range append(p.h.NICs(), nics...) {
+			if bytes.Equal(o.MAC(), mac) {
+				for _, n := range nics {
+					n.remove()
+				}
+				return fmt.Errorf("interfaces.%s.mac: %s is the MAC address of NIC %s", iface, mac, o.name)
+			}
+		}
+		n, err := newNIC(p, i, iface, name, mac, kind, dhcpByDefault(desc.Class, iface))
 		if err != nil {
 			for _, n := range nics {
 				n.remove()

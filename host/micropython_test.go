@@ -502,3 +502,29 @@ func TestIPConfig_StaticAfterLeaseReleasesIt(t *testing.T) {
 		t.Errorf("gw4 = %v kept off the new subnet 192.168.9.0/24", gw)
 	}
 }
+
+// Two plugins configured with one MAC: the second load fails naming the
+// NIC that has it, and the first keeps working.
+func TestLoad_ConfiguredMACTaken(t *testing.T) {
+	_, sims, grants := simLAN(t, "lan0", "lan1")
+	h, err := host.New(host.Options{Logger: slog.New(slog.DiscardHandler), Buses: sims})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	ifaces := map[string]config.InterfaceConfig{"eth": {MAC: "02:00:00:00:00:33"}}
+	p0, err := native.Load(t.Context(), h, config.PluginConfig{Name: "lan0", Class: abi.ClassLAN, Buses: grants[0], Interfaces: ifaces}, driver.New)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = native.Load(t.Context(), h, config.PluginConfig{Name: "lan1", Class: abi.ClassLAN, Buses: grants[1], Interfaces: ifaces}, driver.New)
+	if err == nil || !strings.Contains(err.Error(), "interfaces.eth.mac: 02:00:00:00:00:33 is the MAC address of NIC lan0") {
+		t.Fatalf("second load with lan0's MAC = %v", err)
+	}
+	if len(h.NICs()) != 1 {
+		t.Errorf("NICs after the refused load: %v", h.NICs())
+	}
+	if _, err := p0.NICs()[0].Active(wait.Context(t)); err != nil {
+		t.Errorf("lan0 after the refused load: %v", err)
+	}
+}
