@@ -383,3 +383,62 @@ func BenchmarkIPv6_DialDuringRAs(b *testing.B) {
 		b.ReportMetric(float64(na.st.RouteCount()), "routes")
 	})
 }
+
+// A NIC added while another goes down does not deadlock: gVisor calls the
+// NDP dispatcher (which takes the stack's lock) with its own lock held
+// when a disabled NIC's learnt routes are invalidated, so AddNIC must not
+// hold the stack's lock across a call into gVisor.
+func TestIPv6_AddNICWhileLinkBounces(t *testing.T) {
+	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1, QueueLen: 4096})
+	a := newNode(t, "a")
+	na := a.attach(t, seg, "eth0", mac(1))
+	peer := newNDPPeer(t, seg, mac(2), false)
+	allPreferred(t, na)
+	learn := ra{lifetime: 30 * time.Minute, prf: header.MediumRoutePreference,
+		routes:   []raRoute{{netip.MustParsePrefix("2001:db8:99::/48"), header.MediumRoutePreference}},
+		prefixes: []raPrefix{{netip.MustParsePrefix("2001:db8:1::/64"), true, false}}}
+	stop, bounced := make(chan struct{}), make(chan int)
+	go func() { // learn routes, then go down (gVisor invalidates them) and up
+		n := 0
+		defer func() { bounced <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			peer.sendRA(t, mac(1), linkLocal(mac(1)), learn)
+			for range 100 { // let the RA be taken in, often enough
+				if na.LearntRoutes6() > 0 {
+					break
+				}
+				runtime.Gosched()
+			}
+			na.LinkChanged(core.LinkState{Up: false, Type: core.LinkEthernet, MTU: 1500})
+			na.LinkChanged(core.LinkState{Up: true, Type: core.LinkEthernet, MTU: 1500})
+			n++
+		}
+	}()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 500 {
+			n, err := a.st.AddNIC(fmt.Sprintf("x%d", i), mac(byte(10+i%200)), core.LinkEthernet, func([]byte) error { return nil })
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			n.Remove()
+		}
+	}()
+	wait.For(t, "500 AddNIC and Remove while the link bounces", func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	})
+	close(stop)
+	t.Logf("%d link bounces meanwhile", <-bounced)
+}

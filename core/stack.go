@@ -40,6 +40,7 @@ type Stack struct {
 	mu     sync.Mutex
 	nics   map[tcpip.NICID]*NIC
 	ndp    map[tcpip.NICID]*ndpLearnt // each guarded by its NIC's mu
+	adding map[string]bool            // names of NICs AddNIC is creating
 	nextID tcpip.NICID
 
 	dns dnsState
@@ -135,15 +136,33 @@ func (st *Stack) AddNIC(name string, mac net.HardwareAddr, kind LinkType, tx fun
 	if kind == LinkEthernet && len(mac) != 6 {
 		return nil, fmt.Errorf("core: NIC %s: an Ethernet NIC needs a 6-byte MAC, got %d bytes", name, len(mac))
 	}
+	// st.mu is not held while gVisor creates the NIC: gVisor calls the NDP
+	// dispatcher, which takes st.mu, with its own lock held (a NIC going
+	// down elsewhere invalidates its routes), so holding st.mu across a
+	// call into gVisor could deadlock. The name is reserved meanwhile.
 	st.mu.Lock()
-	defer st.mu.Unlock()
 	for _, n := range st.nics {
 		if n.name == name {
+			st.mu.Unlock()
 			return nil, fmt.Errorf("%w: %s", ErrNICExists, name)
 		}
 	}
+	if st.adding[name] {
+		st.mu.Unlock()
+		return nil, fmt.Errorf("%w: %s", ErrNICExists, name)
+	}
+	if st.adding == nil {
+		st.adding = map[string]bool{}
+	}
+	st.adding[name] = true
 	id := st.nextID
 	st.nextID++
+	st.mu.Unlock()
+	defer func() {
+		st.mu.Lock()
+		delete(st.adding, name)
+		st.mu.Unlock()
+	}()
 	n := &NIC{st: st, id: id, name: name, kind: kind, mac: append(net.HardwareAddr(nil), mac...)}
 	n.ep = &endpoint{mtu: 1500, ipOnly: kind == LinkIP, tx: n.counted(tx), onTxError: n.txError}
 	var link stack.LinkEndpoint = n.ep
@@ -152,12 +171,18 @@ func (st *Stack) AddNIC(name string, mac net.HardwareAddr, kind LinkType, tx fun
 		n.ep.addr = tcpip.LinkAddress(mac)
 		link = ethernet.New(n.ep)
 	}
+	n.autoconf6 = true
+	st.mu.Lock()
+	st.nics[id] = n // before gVisor knows the NIC, so its callbacks find it
+	st.ndp[id] = &ndpLearnt{}
+	st.mu.Unlock()
 	if err := st.s.CreateNICWithOptions(id, link, stack.NICOptions{Name: name, Disabled: true}); err != nil {
+		st.mu.Lock()
+		delete(st.nics, id)
+		delete(st.ndp, id)
+		st.mu.Unlock()
 		return nil, fmt.Errorf("core: NIC %s: %s", name, err)
 	}
-	st.nics[id] = n
-	st.ndp[id] = &ndpLearnt{}
-	n.autoconf6 = true
 	n.addLinkLocal()
 	st.requestRoutes() // its link-local route, before anything else changes
 	return n, nil
