@@ -192,30 +192,46 @@ func (n *NIC) applyIPConfig(c ipChange) error {
 
 // replaceStatic6 makes p the NIC's one static IPv6 address: the new one is
 // added before the old one goes, so a failed add leaves the old in place.
+// The old address's on-link route goes with it. The same address again is
+// left alone, unless it failed duplicate address detection: then it is
+// added again and DAD runs again.
 func (n *NIC) replaceStatic6(p netip.Prefix) error {
 	n.mu.Lock()
-	var old []netip.Addr
-	for a, e := range n.addrs6 {
+	var old []*addr6
+	for _, e := range n.addrs6 {
 		if e.source == "static" {
-			old = append(old, a)
+			old = append(old, e)
 		}
 	}
 	n.mu.Unlock()
-	if len(old) == 1 && old[0] == p.Addr() {
-		return nil // already the static address
+	if len(old) == 1 && old[0].addr == p.Addr() && old[0].bits == p.Bits() && !old[0].dup {
+		return nil
+	}
+	var oldNets []netip.Prefix
+	for _, e := range old {
+		oldNets = append(oldNets, netip.PrefixFrom(e.addr, e.bits))
+	}
+	if len(old) == 1 && old[0].addr == p.Addr() { // a new prefix length, or DAD again
+		n.removeAddrs6("static")
+		old = nil
 	}
 	if err := n.addAddr6(p.Addr(), p.Bits(), "static"); err != nil {
 		return err
 	}
-	for _, a := range old {
-		n.mu.Lock()
-		delete(n.addrs6, a)
-		n.mu.Unlock()
-		n.st.s.RemoveAddress(n.id, addrOf(a))
-	}
 	n.mu.Lock()
+	for _, e := range old {
+		if n.addrs6[e.addr] == e {
+			delete(n.addrs6, e.addr)
+		}
+	}
+	for _, o := range oldNets {
+		n.routes6 = removeRoute(n.routes6, subnetOf(o), tcpip.Address{})
+	}
 	n.routes6 = append(removeRoute(n.routes6, subnetOf(p), tcpip.Address{}), tcpip.Route{Destination: subnetOf(p), NIC: n.id})
 	n.mu.Unlock()
+	for _, e := range old {
+		n.st.s.RemoveAddress(n.id, addrOf(e.addr))
+	}
 	n.st.updateRoutes()
 	return nil
 }
@@ -272,6 +288,8 @@ func checkGateway4(gw netip.Addr, addr netip.Prefix) error {
 		return nil
 	case gw == addr.Addr():
 		return abi.ValueError("gw4: %s is this interface's own address", gw)
+	case addr.Bits() == 32: // a point-to-point address: the gateway is the far end
+		return nil
 	case !addr.Masked().Contains(gw):
 		return abi.ValueError("gw4: %s is not on the interface's subnet %s", gw, addr.Masked())
 	}
@@ -324,6 +342,9 @@ func (n *NIC) SetIfConfig(v any) (netip.Addr, error) {
 	dns, err := parseIPv4("dns", t[3])
 	if err != nil {
 		return netip.Addr{}, err
+	}
+	if r := ipaddr.Problem(dns); r != "" { // checked before anything is applied
+		return netip.Addr{}, abi.ValueError("ifconfig: dns %s is %s, not a server's", dns, r)
 	}
 	if _, err := parseIPv4("gateway", t[2]); err != nil {
 		return netip.Addr{}, err

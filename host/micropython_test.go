@@ -528,3 +528,25 @@ func TestLoad_ConfiguredMACTaken(t *testing.T) {
 		t.Errorf("lan0 after the refused load: %v", err)
 	}
 }
+
+// Replacing the static addr6 takes the old one's on-link route with it; a
+// new prefix length of the same address is applied.
+func TestIPConfig_Addr6Replaced(t *testing.T) {
+	l := newLANHost(t, "lan0")
+	nic, ctx := l.nics[0], wait.Context(t)
+	for _, p := range []string{"2001:db8:1::5/64", "2001:db8:2::5/64", "2001:db8:2::5/48"} {
+		if err := nic.SetIPConfig(ctx, host.KW{"addr6": p}); err != nil {
+			t.Fatal(err)
+		}
+		var static []string
+		a6, _ := nic.Addrs6()
+		for _, a := range a6 {
+			if a.Source == "static" {
+				static = append(static, a.Prefix.String())
+			}
+		}
+		if !slices.Equal(static, []string{p}) {
+			t.Errorf("after addr6=%s the static addresses are %v", p, static)
+		}
+	}
+}

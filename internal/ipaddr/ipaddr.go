@@ -26,6 +26,7 @@ const (
 // unspecified address, a loopback or multicast address, or IPv4's
 // limited broadcast.
 func Problem(a netip.Addr) string {
+	a = a.Unmap() // ::ffff:0.0.0.0 is 0.0.0.0
 	switch {
 	case a.IsUnspecified():
 		return Unspecified

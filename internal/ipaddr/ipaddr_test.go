@@ -10,6 +10,7 @@ func TestProblem(t *testing.T) {
 		"0.0.0.0": Unspecified, "::": Unspecified, "127.0.0.9": Loopback, "::1": Loopback,
 		"224.0.0.1": Multicast, "ff02::1": Multicast, "255.255.255.255": Broadcast,
 		"10.0.0.1": "", "169.254.1.1": "", "fd00::1": "", "fe80::1": "",
+		"::ffff:0.0.0.0": Unspecified, "::ffff:255.255.255.255": Broadcast, "::ffff:127.0.0.1": Loopback,
 	} {
 		if got := Problem(netip.MustParseAddr(a)); got != want {
 			t.Errorf("Problem(%s) = %q, want %q", a, got, want)
