@@ -66,9 +66,10 @@ type Host struct {
 	// globals (and the loads adding their dns: servers), so that no update
 	// is lost.
 	ipMu sync.Mutex
-	// macMu serialises config(mac=...) across NICs: the check that no
+	// macSem serialises config(mac=...) across NICs (a one-slot
+	// semaphore, so a waiter can give up with its ctx): the check that no
 	// other NIC has the MAC and the change happen as one.
-	macMu sync.Mutex
+	macSem chan struct{}
 }
 
 // New makes a host.
@@ -115,6 +116,7 @@ func New(opts Options) (*Host, error) {
 		names:   map[string]bool{},
 		claims:  map[string]string{},
 		g:       g,
+		macSem:  make(chan struct{}, 1),
 	}
 	h.core = core.New(core.Options{Hostname: h.Hostname, Logger: opts.Logger.With("part", "core")})
 	return h, nil
@@ -168,7 +170,10 @@ func (h *Host) NIC(name string) (*NIC, bool) {
 // result returns ErrClosed (Close too); those without one report the last
 // known value or nothing.
 func (h *Host) Close() error {
-	if h.closed.Swap(true) {
+	h.mu.Lock() // a load lists its plugin under h.mu, after checking closed
+	already := h.closed.Swap(true)
+	h.mu.Unlock()
+	if already {
 		return h.errClosed("close")
 	}
 	for _, p := range h.Plugins() {

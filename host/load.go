@@ -166,6 +166,11 @@ func (h *Host) start(cfg config.PluginConfig, limits config.Limits, m supervise.
 		return nil, err
 	}
 	h.mu.Lock()
+	if h.closed.Load() { // Close began during the load and did not see p
+		h.mu.Unlock()
+		p.Close()
+		return nil, ErrClosed
+	}
 	h.plugins[cfg.Name] = p
 	h.mu.Unlock()
 	d := p.Description()
@@ -200,8 +205,8 @@ func (p *Plugin) makeNICs(desc abi.Description) error {
 	if desc.Class == abi.ClassPPP {
 		kind = core.LinkIP
 	}
-	p.h.macMu.Lock() // no other NIC takes a MAC meanwhile
-	defer p.h.macMu.Unlock()
+	p.h.macSem <- struct{}{} // no other NIC takes a MAC meanwhile
+	defer func() { <-p.h.macSem }()
 	var nics []*NIC
 	for i, iface := range desc.Interfaces {
 		name := p.name

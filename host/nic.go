@@ -358,8 +358,12 @@ func (n *NIC) SetConfig(ctx context.Context, kw KW) error {
 	kw = nkw.(map[string]any)
 	var mac []byte
 	if v, ok := kw["mac"]; ok {
-		n.p.h.macMu.Lock() // until the MAC is applied or refused
-		defer n.p.h.macMu.Unlock()
+		select { // held until the MAC is applied or refused
+		case n.p.h.macSem <- struct{}{}:
+			defer func() { <-n.p.h.macSem }()
+		case <-ctx.Done():
+			return n.fail(op, ctx.Err())
+		}
 		if mac, err = n.checkMAC(v); err != nil {
 			return n.fail(op, err)
 		}
