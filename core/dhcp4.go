@@ -345,8 +345,16 @@ func (c *dhcpClient) handle(m *dhcpwire.Message, srcMAC []byte) {
 			return
 		}
 		c.bind(l, srcMAC)
-	case m.Type == dhcp.MsgNak && c.state != dhcpSelecting && c.state != dhcpInit:
-		c.n.st.log.Info("DHCP server refused the address", "nic", c.n.name, "server", m.Addr(dhcp.OptServerIdentification))
+	case m.Type == dhcp.MsgNak && c.state != dhcpSelecting && c.state != dhcpInit && c.state != dhcpBound:
+		// A NAK answers a REQUEST: none is outstanding while bound. In
+		// REQUESTING and RENEWING the REQUEST went to one server; a NAK
+		// naming another is not its answer (it would drop the lease).
+		nakServer := m.Addr(dhcp.OptServerIdentification)
+		if (c.state == dhcpRequesting || c.state == dhcpRenewing) && nakServer.IsValid() && nakServer != c.server {
+			c.refuse("NAK", refusedOtherServer, nakServer.String()+", asked "+c.server.String(), m)
+			return
+		}
+		c.n.st.log.Info("DHCP server refused the address", "nic", c.n.name, "server", nakServer)
 		c.drop()
 		c.restart(dhcpInit)
 		c.poke()

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,6 +31,7 @@ type rogueReply struct {
 	routers []netip.Addr
 	dns     []netip.Addr
 	times   []uint32 // lease, T1, T2 (options 51, 58, 59); nil: absent
+	nak     bool     // answer a REQUEST with a NAK instead
 }
 
 // goodReply is a sane lease of 10.77.0.50/24 from the rogue at 10.77.0.1.
@@ -88,7 +90,11 @@ func (r *rogueServer) handle(f []byte) {
 		r.send(m, dhcp.MsgOffer, offer())
 	case dhcp.MsgRequest:
 		r.requests.Add(1)
-		r.send(m, dhcp.MsgAck, ack())
+		if rep := ack(); rep.nak {
+			r.send(m, dhcp.MsgNak, rep)
+		} else {
+			r.send(m, dhcp.MsgAck, rep)
+		}
 	}
 }
 
@@ -257,6 +263,9 @@ func TestDHCP_RogueACKRefused(t *testing.T) {
 			}
 			nic, sink, _ := rogueClient(t, reply(tt.offer), reply(tt.ack))
 			key := "dhcp: refused ACK: " + tt.reason
+			if strings.Contains(tt.name, "NAK") {
+				key = "dhcp: refused NAK: " + tt.reason
+			}
 			// Two refusals: the client went on asking after the first.
 			eventually(t, "two refused ACKs ("+tt.reason+")", func() bool { return dropsOf(nic, key) >= 2 })
 			logged := len(sink.find("DHCP: refused a reply", "type", "ACK", "reason", tt.reason))
@@ -293,6 +302,7 @@ func TestDHCP_RogueRenewalRefused(t *testing.T) {
 		{"mask 0.0.0.0", func(r *rogueReply) { r.mask = ip4("0.0.0.0") }, "prefix shorter than /8"},
 		{"another address", func(r *rogueReply) { r.yi = ip("10.77.0.99") }, "address not the one requested"},
 		{"another server", func(r *rogueReply) { r.server = ip("10.77.0.2") }, "reply from another server"},
+		{"a NAK from another server", func(r *rogueReply) { r.server, r.nak = ip("10.77.0.2"), true }, "reply from another server"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -302,6 +312,9 @@ func TestDHCP_RogueRenewalRefused(t *testing.T) {
 			eventually(t, "a lease", func() bool { v, _ := nic.IPConfig("has_dhcp4"); return v == true })
 			rogue.setACK(func() rogueReply { r := good(); tt.ack(&r); return r })
 			key := "dhcp: refused ACK: " + tt.reason
+			if strings.Contains(tt.name, "NAK") {
+				key = "dhcp: refused NAK: " + tt.reason
+			}
 			eventually(t, "a refused renewal ACK", func() bool { return dropsOf(nic, key) >= 1 })
 			wantConfig(t, nic, "10.77.0.50", "255.255.255.0", "10.77.0.1", true, "10.77.0.1")
 		})

@@ -2,6 +2,7 @@ package core
 
 import (
 	"net/netip"
+	"slices"
 	"sort"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/internal/ipaddr"
 )
 
 // IPv6: the core adds each Ethernet NIC's link-local address itself
@@ -594,8 +596,16 @@ func (d ndpDispatcher) OnRecursiveDNSServerOption(id tcpip.NICID, addrs []tcpip.
 	}
 	var dns []netip.Addr
 	if lifetime > 0 {
-		for _, a := range addrs[:min(len(addrs), maxDNS6)] {
-			dns = append(dns, netipOf(a))
+		for _, a := range addrs {
+			// A usable unicast address, as for DHCP. A link-local one
+			// would need this NIC's zone, which lookups cannot give.
+			s := netipOf(a)
+			if ipaddr.Problem(s) != "" || s.IsLinkLocalUnicast() || slices.Contains(dns, s) {
+				continue
+			}
+			if dns = append(dns, s); len(dns) == maxDNS6 {
+				break
+			}
 		}
 	}
 	n.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -61,6 +62,7 @@ type ra struct {
 	prf      header.NDPRoutePreference
 	routes   []raRoute
 	prefixes []raPrefix
+	rdnss    []netip.Addr // RFC 8106 recursive DNS servers
 }
 
 // sendRA sends r to the NIC with MAC dstMAC and link-local address dst.
@@ -95,6 +97,15 @@ func (p *ndpPeer) sendRA(t testing.TB, dstMAC net.HardwareAddr, dst netip.Addr, 
 		a := pi.prefix.Masked().Addr().As16()
 		copy(b[14:], a[:])
 		opts = append(opts, header.NDPPrefixInformation(b))
+	}
+	if len(r.rdnss) > 0 {
+		b := make([]byte, 6, 6+16*len(r.rdnss))
+		binary.BigEndian.PutUint32(b[2:], 1800) // lifetime
+		for _, a := range r.rdnss {
+			a16 := a.As16()
+			b = append(b, a16[:]...)
+		}
+		opts = append(opts, header.NDPRecursiveDNSServer(b))
 	}
 	body := make([]byte, header.NDPRAMinimumSize+opts.Length())
 	body[0] = 64
@@ -441,4 +452,22 @@ func TestIPv6_AddNICWhileLinkBounces(t *testing.T) {
 	})
 	close(stop)
 	t.Logf("%d link bounces meanwhile", <-bounced)
+}
+
+// DNS servers from router advertisements are held to the rule of a
+// lease's: unicast and not loopback (gVisor drops an option with a
+// multicast or unspecified one), not link-local (a lookup could not name
+// the NIC), each once.
+func TestIPv6_RDNSSChecked(t *testing.T) {
+	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1})
+	a := newNode(t, "a")
+	na := a.attach(t, seg, "eth0", mac(1))
+	peer := newNDPPeer(t, seg, mac(2), false)
+	allPreferred(t, na)
+	peer.sendRA(t, mac(1), linkLocal(mac(1)), ra{lifetime: 30 * time.Minute, rdnss: []netip.Addr{
+		netip.MustParseAddr("::1"), netip.MustParseAddr("fe80::53"), netip.MustParseAddr("2001:db8::53"), netip.MustParseAddr("2001:db8::53"),
+		netip.MustParseAddr("2001:db8::54"),
+	}})
+	want := []netip.Addr{netip.MustParseAddr("2001:db8::53"), netip.MustParseAddr("2001:db8::54")}
+	eventually(t, "the advertised DNS servers, checked", func() bool { return slices.Equal(na.DNS(), want) })
 }
