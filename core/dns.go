@@ -22,14 +22,19 @@ import (
 //     server, and takes both answers from it.
 //   - A query is sent again after dnsAttemptTimeout (2 s) without a
 //     reply, dnsAttempts (2) times in all; then the next server is asked.
-//     SERVFAIL, REFUSED or another error code, a malformed reply or a
-//     network error (port unreachable, no route) moves on at once. A
-//     server that never answers thus costs a lookup 4 s.
-//   - NXDOMAIN is final: the next server is not asked. NOERROR without
+//     SERVFAIL, REFUSED or another error code, a malformed reply or an
+//     error sending (no route) moves on at once. A server that never
+//     answers, or whose host answers with ICMP port unreachable (which
+//     the stack's UDP sockets do not report to a reader), thus costs a
+//     lookup 4 s.
+//   - NXDOMAIN is final: the next server is not asked. (If the other
+//     family's query answered with addresses, those stand: some
+//     forwarders answer NXDOMAIN for the type they lack.) NOERROR without
 //     records for one family is an answer (the other family may have
 //     some); without records for both, the name has no address. If every
 //     server fails but one gave one family's addresses, those are
-//     returned (and not cached).
+//     returned (and not cached). At most dnsMaxAddrs (16) addresses of
+//     each family are kept.
 //   - CNAME chains are followed within the answer section, up to
 //     dnsMaxCNAMEs links; records for names outside the chain are ignored.
 //   - Answers are cached for their records' smallest TTL, clamped to
@@ -163,23 +168,22 @@ func (st *Stack) lookupDNS(ctx context.Context, host, name string, servers []net
 		}
 		a, aaaa := r.a, r.aaaa
 		if a.outcome == queryNXDomain || aaaa.outcome == queryNXDomain {
+			// Final, unless the other type has addresses: some forwarders
+			// answer NXDOMAIN for the type they lack.
+			other := a
+			if a.outcome == queryNXDomain {
+				other = aaaa
+			}
+			if other.outcome == queryAnswered && len(other.addrs) > 0 {
+				return st.positive(other), true, nil
+			}
 			return st.negative(errNoSuchHost, s), true, nil
 		}
 		if a.outcome == queryAnswered && aaaa.outcome == queryAnswered {
-			addrs := append(slices.Clone(a.addrs), aaaa.addrs...)
-			if len(addrs) == 0 {
+			if len(a.addrs)+len(aaaa.addrs) == 0 {
 				return st.negative(errNoAddress, s), true, nil
 			}
-			ttl := ^uint32(0)
-			for _, q := range []queryResult{a, aaaa} {
-				if len(q.addrs) > 0 {
-					ttl = min(ttl, q.ttl)
-				}
-			}
-			st.dns.mu.Lock()
-			now := st.dns.clock()
-			st.dns.mu.Unlock()
-			return dnsEntry{addrs: addrs, expires: now.Add(cacheTTL(ttl))}, true, nil
+			return st.positive(a, aaaa), true, nil
 		}
 		var why []string
 		for _, q := range []struct {
@@ -207,6 +211,23 @@ func (st *Stack) lookupDNS(ctx context.Context, host, name string, servers []net
 	}
 	return e, false, &net.DNSError{Err: "no answer: " + strings.Join(reasons, "; "), Name: host, Server: joinAddrs(asked),
 		IsTimeout: timedOut, IsTemporary: true}
+}
+
+// positive is the entry of the addresses the answers gave (at most
+// dnsMaxAddrs of each), kept for the smallest TTL of those used.
+func (st *Stack) positive(answers ...queryResult) dnsEntry {
+	var addrs []netip.Addr
+	ttl := ^uint32(0)
+	for _, q := range answers {
+		if len(q.addrs) > 0 {
+			addrs = append(addrs, q.addrs[:min(len(q.addrs), dnsMaxAddrs)]...)
+			ttl = min(ttl, q.ttl)
+		}
+	}
+	st.dns.mu.Lock()
+	now := st.dns.clock()
+	st.dns.mu.Unlock()
+	return dnsEntry{addrs: addrs, expires: now.Add(cacheTTL(ttl))}
 }
 
 // negative is the entry of a name that server said does not exist or has

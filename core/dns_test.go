@@ -742,3 +742,30 @@ func TestLookupHost_NamesAndNoServer(t *testing.T) {
 		}
 	}
 }
+
+// A forwarder that answers NXDOMAIN for the type it lacks: the other
+// type's addresses stand (Go's resolver returns them too), and many
+// addresses are kept up to the bound per family.
+func TestLookupHost_NXDomainForOneType(t *testing.T) {
+	var many []string
+	for i := range 40 {
+		many = append(many, fmt.Sprintf("many.test. 60 IN A 10.1.0.%d", i+1))
+	}
+	base := zone(t, append([]string{"v4only.test. 60 IN A 10.0.0.44"}, many...)...)
+	lame := func(q *dns.Msg, from netip.AddrPort, tcp bool) [][]byte {
+		if q.Question[0].Qtype == dns.TypeAAAA {
+			return [][]byte{pack(new(dns.Msg).SetRcode(q, dns.RcodeNameError))}
+		}
+		return base(q, from, tcp)
+	}
+	lan := newDNSLAN(t, lame, zone(t, learntZone...), nil)
+	ctx := wait.Context(t)
+	got, err := lan.st.LookupHost(ctx, "v4only.test")
+	if err != nil || !slices.Equal(got, []string{"10.0.0.44"}) {
+		t.Fatalf("LookupHost(v4only.test) = %v, %v; want the A record despite NXDOMAIN for AAAA", got, err)
+	}
+	got, err = lan.st.LookupHost(ctx, "many.test")
+	if err != nil || len(got) != core.DNSMaxAddrs {
+		t.Fatalf("LookupHost(many.test) = %d addresses, %v; want the first %d", len(got), err, core.DNSMaxAddrs)
+	}
+}

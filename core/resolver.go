@@ -39,6 +39,9 @@ const (
 	dnsCacheSize = 256
 	// dnsMaxCNAMEs is the longest CNAME chain followed in an answer.
 	dnsMaxCNAMEs = 8
+	// dnsMaxAddrs is the most addresses of one family kept of an answer,
+	// so that a server cannot fill the cache with thousands per name.
+	dnsMaxAddrs = 16
 	// dnsUDPSize is the UDP payload size queries offer (EDNS0), as Go's
 	// resolver does: it fits an IPv6 minimum MTU without fragmenting.
 	dnsUDPSize = 1232
@@ -80,8 +83,9 @@ type serverResult struct {
 }
 
 // askServer sends the A and AAAA queries for name (canonical, absolute)
-// to server side by side. An NXDOMAIN for one ends the other: the name
-// does not exist.
+// to server side by side and waits for both: an NXDOMAIN for one does not
+// end the other, because some forwarders answer NXDOMAIN for the type
+// they do not have.
 func (st *Stack) askServer(ctx context.Context, server netip.Addr, name string) serverResult {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -92,11 +96,7 @@ func (st *Stack) askServer(ctx context.Context, server netip.Addr, name string) 
 	ch := make(chan done, 2)
 	for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
 		go func() {
-			res := st.query(sctx, server, name, qtype)
-			if res.outcome == queryNXDomain {
-				cancel()
-			}
-			ch <- done{qtype, res}
+			ch <- done{qtype, st.query(sctx, server, name, qtype)}
 		}()
 	}
 	var r serverResult

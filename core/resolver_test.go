@@ -26,6 +26,7 @@ const (
 	DNSMinTTL         = dnsMinTTL
 	DNSMaxTTL         = dnsMaxTTL
 	DNSNegativeTTL    = dnsNegativeTTL
+	DNSMaxAddrs       = dnsMaxAddrs
 )
 
 func TestDNSName(t *testing.T) {
