@@ -131,8 +131,10 @@ func (n *NIC) parseIPConfig(kw map[string]any) (ipChange, error) {
 	return c, nil
 }
 
-// applyIPConfig applies a checked change. The steps that can fail in the
-// stack (adding addresses) come first and are undone if a later one fails.
+// applyIPConfig applies a checked change. parseIPConfig has refused
+// everything the stack could refuse, so the steps below do not fail in
+// practice; the one that could (adding addr6) comes first, before anything
+// else changed.
 func (n *NIC) applyIPConfig(c ipChange) error {
 	if c.addr6 != nil {
 		if err := n.replaceStatic6(*c.addr6); err != nil {

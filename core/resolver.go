@@ -235,9 +235,11 @@ func containsAddr(as []netip.Addr, a netip.Addr) bool {
 }
 
 // exchange sends one query to server and returns its reply: over UDP,
-// then over TCP if the UDP reply was truncated. Each transport gets
-// dnsAttemptTimeout; an attempt that runs out returns errAttemptTimeout,
-// one stopped by ctx returns ctx's error.
+// then over TCP if the UDP reply was truncated. The UDP exchange gets
+// dnsAttemptTimeout; the TCP one gets it for the connection and again for
+// the exchange (a truncated answer can cost an attempt 6 s). An attempt
+// that runs out returns errAttemptTimeout, one stopped by ctx returns
+// ctx's error.
 func (st *Stack) exchange(ctx context.Context, server netip.Addr, name string, qtype uint16) (*dns.Msg, error) {
 	q := new(dns.Msg)
 	q.SetQuestion(name, qtype) // a random ID (crypto/rand), RD set
