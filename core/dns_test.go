@@ -507,7 +507,11 @@ func TestLookupHost_ServerErrorsFallThrough(t *testing.T) {
 }
 
 // A reply must come from the server, with the query's ID and question:
-// forged ones are ignored and the real one is taken.
+// forged ones are ignored and the real one is taken. (A reply from
+// another address never reaches the resolver's own source check: the
+// query's UDP socket is connected, so the stack drops it first. The
+// subtest keeps that property from regressing; the check in the resolver
+// is a second line.)
 func TestLookupHost_IgnoresForgedReplies(t *testing.T) {
 	forged := func(q *dns.Msg, edit func(m *dns.Msg)) []byte {
 		m := new(dns.Msg).SetReply(q)
