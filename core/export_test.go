@@ -60,8 +60,14 @@ func (n *NIC) AddStatic6(p netip.Prefix) error {
 	return nil
 }
 
-// HasAddr6 is hasAddr6.
-func (n *NIC) HasAddr6(a netip.Addr) bool { return n.hasAddr6(a) }
+// HasAddr6 reports whether a is in the NIC's address table and has not
+// failed DAD.
+func (n *NIC) HasAddr6(a netip.Addr) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	e := n.addrs6[a]
+	return e != nil && !e.dup
+}
 
 // StackAddrs6 lists the IPv6 addresses gVisor holds on the NIC.
 func (n *NIC) StackAddrs6() []netip.Addr {

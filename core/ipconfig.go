@@ -145,7 +145,7 @@ func (n *NIC) applyIPConfig(c ipChange) error {
 	if c.addr4 != nil || (c.dhcp4 != nil && !*c.dhcp4) {
 		// A static address ends the lease too: it is given back, as
 		// dhcp4=False does.
-		n.stopDHCP(true)
+		n.stopDHCP()
 	}
 	if c.addr4 != nil {
 		// As MicroPython's ipconfig(addr4=...): the gateway stays, if it is
@@ -298,14 +298,14 @@ func checkGateway4(gw netip.Addr, addr netip.Prefix) error {
 	return nil
 }
 
-// stopDHCP stops the client (releasing the lease if release).
-func (n *NIC) stopDHCP(release bool) {
+// stopDHCP stops the client and gives its lease back.
+func (n *NIC) stopDHCP() {
 	n.mu.Lock()
 	c := n.dhcp4
 	n.dhcp4 = nil
 	n.mu.Unlock()
 	if c != nil {
-		c.stop(release)
+		c.stop(true)
 	}
 }
 

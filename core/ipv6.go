@@ -188,15 +188,6 @@ func (n *NIC) addAddr6(a netip.Addr, bits int, source string) error {
 	return nil
 }
 
-// hasAddr6 reports whether a is in the NIC's address table and has not
-// failed DAD.
-func (n *NIC) hasAddr6(a netip.Addr) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	e := n.addrs6[a]
-	return e != nil && !e.dup
-}
-
 // removeAddrs6 removes the addresses of a source.
 func (n *NIC) removeAddrs6(source string) {
 	n.mu.Lock()
