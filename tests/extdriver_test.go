@@ -19,9 +19,8 @@ import (
 // comes from the local module cache, which this module's own build filled,
 // and the nested go.sum must already list them all.
 func TestExtDriver(t *testing.T) {
-	gotool, err := exec.LookPath("go")
-	testenv.Need(t, err == nil, "the go command is not on PATH, so the separate module tests/extdriver cannot be built")
-	if err != nil {
+	gotool, ok := goCommand(t, "the separate module tests/extdriver cannot be built")
+	if !ok {
 		return
 	}
 	dir, err := filepath.Abs("extdriver")
@@ -64,4 +63,13 @@ func statTree(t *testing.T, root string) {
 	if err != nil {
 		t.Fatalf("listing the repository for the test cache: %v", err)
 	}
+}
+
+// goCommand finds the go command; without it the test skips (or fails,
+// under NICHOST_E2E=require) saying what cannot be done.
+func goCommand(t *testing.T, what string) (string, bool) {
+	t.Helper()
+	gotool, err := exec.LookPath("go")
+	testenv.Need(t, err == nil, "the go command is not on PATH, so "+what)
+	return gotool, err == nil
 }

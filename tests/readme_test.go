@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/nichost/nichost/internal/testenv"
 )
 
 // readmeDriverHeading is the README section whose first Go block is the
@@ -27,9 +25,8 @@ const readmeDriverHeading = "## Writing a driver"
 // filled. A //line directive makes the compiler's messages name README.md
 // and its lines.
 func TestREADMEDriverSnippet(t *testing.T) {
-	gotool, err := exec.LookPath("go")
-	testenv.Need(t, err == nil, "the go command is not on PATH, so README.md's driver snippet cannot be compiled")
-	if err != nil {
+	gotool, ok := goCommand(t, "README.md's driver snippet cannot be compiled")
+	if !ok {
 		return
 	}
 	root, err := filepath.Abs("..")
