@@ -11,8 +11,11 @@ import (
 // whose minor is not above its own.
 const (
 	VersionMajor = 1
-	VersionMinor = 0
+	VersionMinor = 1
 	Version      = VersionMajor<<16 | VersionMinor
+	// Version10 is ABI 1.0, which a 1.1 host still runs: such a plugin
+	// sees none of 1.1's additions.
+	Version10 = 1 << 16
 )
 
 // VersionString formats an encoded ABI version as "major.minor".
@@ -40,6 +43,8 @@ const (
 	ExportCall        = "nic_call"
 	ExportPoll        = "nic_poll"
 	ExportTransmit    = "nic_transmit"
+	// ExportTransmitBatch is optional (since 1.1): several frames per call.
+	ExportTransmitBatch = "nic_transmit_batch"
 )
 
 // Imports the host provides in module "nic".
@@ -66,7 +71,22 @@ const (
 	ImportFrameWrite  = "frame_write"
 	ImportMDIORead    = "mdio_read"
 	ImportMDIOWrite   = "mdio_write"
+	// Since 1.1.
+	ImportRxPushBatch = "rx_push_batch"
+	ImportBlobSize    = "blob_size"
+	ImportBlobRead    = "blob_read"
 )
+
+// Host features a 1.1 host lists in the start info's "features".
+const (
+	FeatureTxBatch = "tx_batch" // the host calls nic_transmit_batch when the plugin exports it
+	FeatureRxBatch = "rx_batch" // the rx_push_batch import
+	FeatureBlob    = "blob"     // blob buses and the blob_size and blob_read imports
+)
+
+// HostFeatures lists the features this host offers, in the order ABI.md
+// gives them.
+func HostFeatures() []string { return []string{FeatureTxBatch, FeatureRxBatch, FeatureBlob} }
 
 // Status codes returned by control exports (every export but nic_abi_version
 // and nic_transmit's busy case).
@@ -207,6 +227,13 @@ const (
 	MaxSleepNanos    = 10_000_000
 	MaxInterfaces    = 8
 	MaxBusesPerGrant = 32
+
+	MaxTxBatch        = 64        // frames per nic_transmit_batch call
+	MaxTxBuffer       = 256 << 10 // bytes of the transmit buffer the host uses
+	MinTxBuffer       = 1514      // smallest transmit buffer tx_buffer accepts
+	MaxRxBatch        = 256       // frames per rx_push_batch call
+	MaxBlobRead       = 1 << 20   // bytes per blob_read call
+	FrameRecordHeader = 4         // the u32 length before each frame of a batch
 )
 
 // Classes a plugin may declare.
@@ -228,19 +255,20 @@ type Signature string
 // ABI.md documents them.
 func ExportFuncs() []Func {
 	return []Func{
-		{ExportABIVersion, "() -> i32"},
-		{ExportDescribe, "() -> i32"},
-		{ExportStart, "() -> i32"},
-		{ExportActive, "(i32) -> i32"},
-		{ExportConnect, "(i32) -> i32"},
-		{ExportDisconnect, "(i32) -> i32"},
-		{ExportIsConnected, "(i32) -> i32"},
-		{ExportScan, "(i32) -> i32"},
-		{ExportStatus, "(i32) -> i32"},
-		{ExportConfig, "(i32) -> i32"},
-		{ExportCall, "(i32) -> i32"},
-		{ExportPoll, "(i32) -> i32"},
-		{ExportTransmit, "(i32, i32) -> i32"},
+		{ExportABIVersion, "() -> i32", 0},
+		{ExportDescribe, "() -> i32", 0},
+		{ExportStart, "() -> i32", 0},
+		{ExportActive, "(i32) -> i32", 0},
+		{ExportConnect, "(i32) -> i32", 0},
+		{ExportDisconnect, "(i32) -> i32", 0},
+		{ExportIsConnected, "(i32) -> i32", 0},
+		{ExportScan, "(i32) -> i32", 0},
+		{ExportStatus, "(i32) -> i32", 0},
+		{ExportConfig, "(i32) -> i32", 0},
+		{ExportCall, "(i32) -> i32", 0},
+		{ExportPoll, "(i32) -> i32", 0},
+		{ExportTransmit, "(i32, i32) -> i32", 0},
+		{ExportTransmitBatch, "(i32, i32, i32) -> i32", Version},
 	}
 }
 
@@ -248,36 +276,45 @@ func ExportFuncs() []Func {
 // type, in the order ABI.md documents them.
 func ImportFuncs() []Func {
 	return []Func{
-		{ImportArgs, "(i32, i32) -> i32"},
-		{ImportReply, "(i32, i32) -> i32"},
-		{ImportRaise, "(i32, i32, i32, i32) -> i32"},
-		{ImportLog, "(i32, i32, i32) -> i32"},
-		{ImportNow, "() -> i64"},
-		{ImportSleep, "(i64) -> i32"},
-		{ImportWakeAt, "(i64) -> i32"},
-		{ImportTxBuffer, "(i32, i32) -> i32"},
-		{ImportRxPush, "(i32, i32, i32) -> i32"},
-		{ImportLink, "(i32, i32, i32, i32) -> i32"},
-		{ImportReport, "(i32, i32, i32) -> i32"},
-		{ImportSPITransact, "(i32, i32, i32) -> i32"},
-		{ImportGPIORead, "(i32) -> i32"},
-		{ImportGPIOWrite, "(i32, i32) -> i32"},
-		{ImportGPIOWatch, "(i32, i32) -> i32"},
-		{ImportGPIOEdges, "(i32) -> i32"},
-		{ImportUARTRead, "(i32, i32, i32) -> i32"},
-		{ImportUARTWrite, "(i32, i32, i32) -> i32"},
-		{ImportFrameRead, "(i32, i32, i32) -> i32"},
-		{ImportFrameWrite, "(i32, i32, i32) -> i32"},
-		{ImportMDIORead, "(i32, i32, i32) -> i32"},
-		{ImportMDIOWrite, "(i32, i32, i32, i32) -> i32"},
+		{ImportArgs, "(i32, i32) -> i32", 0},
+		{ImportReply, "(i32, i32) -> i32", 0},
+		{ImportRaise, "(i32, i32, i32, i32) -> i32", 0},
+		{ImportLog, "(i32, i32, i32) -> i32", 0},
+		{ImportNow, "() -> i64", 0},
+		{ImportSleep, "(i64) -> i32", 0},
+		{ImportWakeAt, "(i64) -> i32", 0},
+		{ImportTxBuffer, "(i32, i32) -> i32", 0},
+		{ImportRxPush, "(i32, i32, i32) -> i32", 0},
+		{ImportRxPushBatch, "(i32, i32, i32) -> i32", Version},
+		{ImportLink, "(i32, i32, i32, i32) -> i32", 0},
+		{ImportReport, "(i32, i32, i32) -> i32", 0},
+		{ImportSPITransact, "(i32, i32, i32) -> i32", 0},
+		{ImportGPIORead, "(i32) -> i32", 0},
+		{ImportGPIOWrite, "(i32, i32) -> i32", 0},
+		{ImportGPIOWatch, "(i32, i32) -> i32", 0},
+		{ImportGPIOEdges, "(i32) -> i32", 0},
+		{ImportUARTRead, "(i32, i32, i32) -> i32", 0},
+		{ImportUARTWrite, "(i32, i32, i32) -> i32", 0},
+		{ImportFrameRead, "(i32, i32, i32) -> i32", 0},
+		{ImportFrameWrite, "(i32, i32, i32) -> i32", 0},
+		{ImportMDIORead, "(i32, i32, i32) -> i32", 0},
+		{ImportMDIOWrite, "(i32, i32, i32, i32) -> i32", 0},
+		{ImportBlobSize, "(i32) -> i64", Version},
+		{ImportBlobRead, "(i32, i64, i32, i32) -> i32", Version},
 	}
 }
 
-// Func names a function of the ABI and its wasm type.
+// Func names a function of the ABI and its wasm type. Since is the version
+// that added it (0 for 1.0). An export added after 1.0 is optional: the
+// host uses it when the plugin has it.
 type Func struct {
-	Name string
-	Sig  Signature
+	Name  string
+	Sig   Signature
+	Since uint32
 }
+
+// Required reports whether every plugin must export f (exports of 1.0).
+func (f Func) Required() bool { return f.Since == 0 }
 
 // Params and Results split a signature into its value types ("i32",
 // "i64").

@@ -36,6 +36,11 @@ type Imports interface {
 	FrameWrite(h uint32, p []byte) int32
 	MDIORead(h uint32, phy, reg int32) int32
 	MDIOWrite(h uint32, phy, reg, val int32) int32
+
+	// Since 1.1.
+	RxPushBatch(iface int32, records []byte) int32
+	BlobSize(h uint32) int64
+	BlobRead(h uint32, off int64, p []byte) int32
 }
 
 // SPIOp is one record of a batched SPI transaction (spi_transact) as Go
@@ -69,4 +74,12 @@ type Exports interface {
 	Call(iface int32) int32
 	Poll(events uint32) int32
 	Transmit(iface int32, frame []byte) int32
+}
+
+// TransmitBatcher is the optional export nic_transmit_batch (since 1.1):
+// count frame records (see AppendFrame) for iface in records. It returns
+// how many frames it took, 0 when busy, or StatusError when it refused the
+// first one (raised).
+type TransmitBatcher interface {
+	TransmitBatch(iface, count int32, records []byte) int32
 }

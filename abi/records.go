@@ -37,12 +37,13 @@ const (
 	BusUART  BusKind = "uart"
 	BusFrame BusKind = "frame" // raw Ethernet frame port
 	BusMDIO  BusKind = "mdio"
+	BusBlob  BusKind = "blob" // read-only bytes the operator supplies (since 1.1)
 )
 
 func (k BusKind) String() string { return string(k) }
 
 // BusKinds lists the bus kinds of ABI v1.
-func BusKinds() []BusKind { return []BusKind{BusSPI, BusGPIO, BusUART, BusFrame, BusMDIO} }
+func BusKinds() []BusKind { return []BusKind{BusSPI, BusGPIO, BusUART, BusFrame, BusMDIO, BusBlob} }
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,31}$`)
 
@@ -78,6 +79,9 @@ func (d *Description) Validate() error {
 		seen[b.Name] = true
 		if !slices.Contains(BusKinds(), b.Kind) {
 			return fmt.Errorf("abi: bus %q has unknown kind %q (want one of %v)", b.Name, b.Kind, BusKinds())
+		}
+		if b.Kind == BusBlob && d.ABI < Version10|1 {
+			return fmt.Errorf("abi: bus %q is a blob, which needs ABI 1.1; the description declares %s", b.Name, VersionString(d.ABI))
 		}
 	}
 	return nil

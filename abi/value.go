@@ -120,9 +120,73 @@ func UnmarshalInto(b []byte, dst any) error {
 		return fmt.Errorf("%w: message of %d bytes exceeds the %d-byte limit", ErrEncoding, len(b), MaxMessage)
 	}
 	if err := decMode.Unmarshal(b, dst); err != nil {
+		if v, verr := Unmarshal(b); verr == nil {
+			if msg := unknownKey(v, reflect.TypeOf(dst).Elem(), ""); msg != "" {
+				return fmt.Errorf("%w: %s", ErrEncoding, msg)
+			}
+		}
 		return fmt.Errorf("%w: %v", ErrEncoding, err)
 	}
 	return nil
+}
+
+// unknownKey names the first map key in v that struct type t (by its cbor
+// tags, recursively through slices of structs) does not have, or returns "".
+func unknownKey(v any, t reflect.Type, path string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Slice:
+		l, ok := v.([]any)
+		if !ok {
+			return ""
+		}
+		for i, e := range l {
+			if msg := unknownKey(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); msg != "" {
+				return msg
+			}
+		}
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		fields := map[string]reflect.Type{}
+		var names []string
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("cbor"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			fields[name] = f.Type
+			names = append(names, name)
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			ft, ok := fields[k]
+			if !ok {
+				where := ""
+				if path != "" {
+					where = " in " + path
+				}
+				return fmt.Sprintf("unknown key %q%s (this host speaks ABI %s; the keys are %s)", k, where, VersionString(Version), strings.Join(names, ", "))
+			}
+			sub := k
+			if path != "" {
+				sub = path + "." + k
+			}
+			if msg := unknownKey(m[k], ft, sub); msg != "" {
+				return msg
+			}
+		}
+	}
+	return ""
 }
 
 // MarshalStruct encodes a fixed record (Description, StartInfo).

@@ -163,3 +163,23 @@ func TestStartInfo_RoundTrip(t *testing.T) {
 		t.Fatalf("got %#v, want %#v", out, in)
 	}
 }
+
+func TestUnmarshalInto_NamesUnknownKey(t *testing.T) {
+	for _, tt := range []struct {
+		v    map[string]any
+		want string
+	}{
+		{map[string]any{"abi": int64(Version), "class": "LAN", "colour": "red"}, `unknown key "colour" (this host speaks ABI 1.1; the keys are abi, class, name,`},
+		{map[string]any{"abi": int64(Version), "buses": []any{map[string]any{"name": "spi", "kind": "spi", "speed": int64(1)}}}, `unknown key "speed" in buses[0]`},
+	} {
+		b, err := Marshal(tt.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d Description
+		err = UnmarshalInto(b, &d)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("UnmarshalInto(%v) = %v, want an error containing %q", tt.v, err, tt.want)
+		}
+	}
+}
