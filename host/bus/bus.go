@@ -3,6 +3,7 @@ package bus
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/nichost/nichost/abi"
 	"periph.io/x/conn/v3/gpio"
@@ -19,17 +20,18 @@ const (
 	KindUART  Kind = "uart"
 	KindFrame Kind = "frame" // raw Ethernet frame port
 	KindMDIO  Kind = "mdio"
+	KindBlob  Kind = "blob" // read-only bytes: firmware the operator supplies
 )
 
 // Kinds lists every known Kind, in a stable order.
 func Kinds() []Kind {
-	return []Kind{KindSPI, KindGPIO, KindUART, KindFrame, KindMDIO}
+	return []Kind{KindSPI, KindGPIO, KindUART, KindFrame, KindMDIO, KindBlob}
 }
 
 // Valid reports whether k is one of the known kinds.
 func (k Kind) Valid() bool {
 	switch k {
-	case KindSPI, KindGPIO, KindUART, KindFrame, KindMDIO:
+	case KindSPI, KindGPIO, KindUART, KindFrame, KindMDIO, KindBlob:
 		return true
 	}
 	return false
@@ -49,10 +51,13 @@ func ParseKind(s string) (Kind, error) {
 // batched transaction: CS is asserted at the start of the first packet and
 // stays asserted across packets with KeepCS set; a packet without KeepCS
 // releases CS after it (a "blip" between packets, or the end of the
-// transaction for the last packet). KeepCS on the last packet leaves CS
-// asserted after the call returns, so the next call continues the same
-// transaction. W and R, when both set, have the same length; either may be
-// nil. The conn does not retain W or R after the call returns.
+// transaction for the last packet). periph lets KeepCS on the last packet
+// leave CS asserted after the call returns; the host never does that: it
+// clears KeepCS on the last packet of every call, so chip select is
+// released when spi_transact returns, and a plugin instance (a fresh one
+// after a fault included) always starts with it released. W and R, when
+// both set, have the same length; either may be nil. The conn does not
+// retain W or R after the call returns.
 type SPI = spi.Conn
 
 // GPIO is periph's gpio.PinIO.
@@ -118,6 +123,15 @@ type FramePort interface {
 type MDIO interface {
 	ReadReg(phy, reg uint8) (uint16, error)
 	WriteReg(phy, reg uint8, v uint16) error
+}
+
+// Blob is read-only data the operator supplies to a driver, such as a
+// Wi-Fi chip's firmware: more than a control message may carry. ReadAt
+// follows io.ReaderAt; Size is fixed for the blob's life. Implementations
+// are safe for concurrent use.
+type Blob interface {
+	io.ReaderAt
+	Size() int64
 }
 
 // Errors callers may match with errors.Is.

@@ -96,6 +96,7 @@ type BusGrant struct {
 	MDIO   *linux.MDIOConfig   `yaml:"mdio"`
 	TAP    *linux.TAPConfig    `yaml:"tap"`    // a frame port on a Linux TAP device
 	Packet *linux.PacketConfig `yaml:"packet"` // a frame port on a Linux interface (AF_PACKET)
+	File   string              `yaml:"file"`   // a blob: the file whose bytes the driver may read
 }
 
 // InterfaceConfig sets one interface's identity and IP configuration.
@@ -312,6 +313,14 @@ type Limits struct {
 	// HealthyAfter is how long an instance must run for the back-off to
 	// start again from RestartBackoff. Default 30s.
 	HealthyAfter time.Duration `yaml:"healthy_after"`
+	// MinPollInterval is the least time between two timer polls
+	// (EVENT_TIMER) of the plugin, however early its wake_at asks. Default
+	// 250µs: at most 4000 timer polls a second.
+	MinPollInterval time.Duration `yaml:"min_poll_interval"`
+	// CPUShare is how much of one core the plugin may keep busy over each
+	// second (its calls' time, host calls included): past it, its polls and
+	// transmits wait for the next second. Default 0.5; at most 64.
+	CPUShare float64 `yaml:"cpu_share"`
 }
 
 // DefaultLimits are the limits used where neither the plugin's nor the
@@ -323,6 +332,8 @@ var DefaultLimits = Limits{
 	RestartBackoff:    100 * time.Millisecond,
 	RestartBackoffMax: 10 * time.Second,
 	HealthyAfter:      30 * time.Second,
+	MinPollInterval:   250 * time.Microsecond,
+	CPUShare:          0.5,
 }
 
 // Or fills l's zero fields from d.
@@ -341,6 +352,10 @@ func (l Limits) Or(d Limits) Limits {
 	l.RestartBackoff = pick(l.RestartBackoff, d.RestartBackoff)
 	l.RestartBackoffMax = pick(l.RestartBackoffMax, d.RestartBackoffMax)
 	l.HealthyAfter = pick(l.HealthyAfter, d.HealthyAfter)
+	l.MinPollInterval = pick(l.MinPollInterval, d.MinPollInterval)
+	if l.CPUShare == 0 {
+		l.CPUShare = d.CPUShare
+	}
 	return l
 }
 
@@ -361,6 +376,10 @@ func (l Limits) Validate() error {
 			field = "restart_backoff_max"
 		}
 		return at(errors.New("restart_backoff, restart_backoff_max and healthy_after must not be negative"), field)
+	case l.MinPollInterval < 0 || l.MinPollInterval > time.Second:
+		return at(fmt.Errorf("min_poll_interval: %v out of range 0..1s", l.MinPollInterval), "min_poll_interval")
+	case l.CPUShare < 0 || l.CPUShare > 64 || l.CPUShare != l.CPUShare:
+		return at(fmt.Errorf("cpu_share: %v out of range 0..64 (cores)", l.CPUShare), "cpu_share")
 	case l.RestartBackoffMax != 0 && l.RestartBackoff > l.RestartBackoffMax:
 		return at(fmt.Errorf("restart_backoff %v is above restart_backoff_max %v", l.RestartBackoff, l.RestartBackoffMax), "restart_backoff")
 	}
@@ -501,6 +520,7 @@ func (g BusGrant) Validate() error {
 	}{
 		{"spi", bus.KindSPI, g.SPI != nil}, {"gpio", bus.KindGPIO, g.GPIO != nil}, {"uart", bus.KindUART, g.UART != nil},
 		{"mdio", bus.KindMDIO, g.MDIO != nil}, {"tap", bus.KindFrame, g.TAP != nil}, {"packet", bus.KindFrame, g.Packet != nil},
+		{"file", bus.KindBlob, g.File != ""},
 	}
 	n := 0
 	for _, s := range sections {
@@ -518,6 +538,8 @@ func (g BusGrant) Validate() error {
 		return at(errors.New("a grant names one bus: give one of tap: or packet:"), "packet")
 	case g.Sim == "" && n == 0 && kind == bus.KindFrame:
 		return errors.New("neither sim:, tap: nor packet: says which frame port to grant")
+	case g.Sim == "" && n == 0 && kind == bus.KindBlob:
+		return errors.New("neither sim: nor file: says which blob to grant")
 	case g.Sim == "" && n == 0:
 		return fmt.Errorf("neither sim: nor a %s: section says which bus to grant", kind)
 	}
@@ -572,6 +594,8 @@ func (g BusGrant) ClaimKey() string {
 		return "tap:" + g.TAP.Name
 	case g.Packet != nil:
 		return "packet:" + g.Packet.Interface
+	case g.File != "":
+		return "file:" + g.File
 	}
 	return "none"
 }

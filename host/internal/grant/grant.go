@@ -4,9 +4,11 @@
 package grant
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"sync/atomic"
 
@@ -33,6 +35,7 @@ type Grant struct {
 	UART  bus.UART
 	Frame bus.FramePort
 	MDIO  bus.MDIO
+	Blob  bus.Blob
 
 	closer func() error // releases what the grant opened (nil for shared sim buses)
 
@@ -58,6 +61,11 @@ func New(name string, kind bus.Kind, obj any) (*Grant, error) {
 		g.Frame, ok = obj.(bus.FramePort)
 	case bus.KindMDIO:
 		g.MDIO, ok = obj.(bus.MDIO)
+	case bus.KindBlob:
+		if b, isBytes := obj.([]byte); isBytes {
+			obj = bytesBlob{bytes.NewReader(b)}
+		}
+		g.Blob, ok = obj.(bus.Blob)
 	default:
 		return nil, fmt.Errorf("unknown bus kind %q", kind)
 	}
@@ -212,6 +220,52 @@ func open(g config.BusGrant, name string, sims map[string]any) (any, func() erro
 			return nil, nil, err
 		}
 		return p, p.Close, nil
+	case g.File != "":
+		b, err := openFileBlob(g.File)
+		if err != nil {
+			return nil, nil, fmt.Errorf("buses.%s: %w", name, err)
+		}
+		return b, b.f.Close, nil
 	}
 	return nil, nil, fmt.Errorf("buses.%s: nothing to open", name)
+}
+
+// bytesBlob is a blob held in memory ([]byte granted as a simulated bus).
+type bytesBlob struct{ *bytes.Reader }
+
+// fileBlob is a blob read from a file. Its size is taken when it is
+// opened: a file that grows later shows no more bytes, one that shrinks
+// reads short.
+type fileBlob struct {
+	f    *os.File
+	size int64
+}
+
+func openFileBlob(path string) (*fileBlob, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("blob %s is not a regular file", path)
+	}
+	return &fileBlob{f: f, size: st.Size()}, nil
+}
+
+func (b *fileBlob) Size() int64 { return b.size }
+
+func (b *fileBlob) ReadAt(p []byte, off int64) (int, error) {
+	if off >= b.size {
+		return 0, io.EOF
+	}
+	if rest := b.size - off; int64(len(p)) > rest {
+		p = p[:rest]
+	}
+	return b.f.ReadAt(p, off)
 }
