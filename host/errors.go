@@ -18,6 +18,9 @@ var (
 	ErrBadModule = supervise.ErrBadModule
 	// ErrNotGranted: the plugin needs a bus the operator did not grant.
 	ErrNotGranted = errors.New("bus not granted")
+	// ErrUndeclaredBus is wrapped when the config grants a bus the plugin
+	// does not declare.
+	ErrUndeclaredBus = errors.New("bus not declared by the plugin")
 	// ErrClassMismatch: the plugin declares another class than the config
 	// expects.
 	ErrClassMismatch = supervise.ErrClassMismatch

@@ -25,6 +25,9 @@ func TestHost_Grants(t *testing.T) {
 		{"one bus granted twice", "needy", func(c *config.PluginConfig) {
 			c.Buses = map[string]config.BusGrant{"spi": {Kind: "spi", Sim: "spi0"}, "reset": {Kind: "gpio", Sim: "spi0"}}
 		}, nil, "buses.reset and buses.spi grant the same bus sim:spi0"},
+		{"undeclared grant", "needy", func(c *config.PluginConfig) {
+			c.Buses = map[string]config.BusGrant{"spi": {Kind: "spi", Sim: "spi0"}, "reset": {Kind: "gpio", Sim: "pin0"}, "irq": {Kind: "uart", Sim: "uart0"}}
+		}, host.ErrUndeclaredBus, `bus "irq" granted but the plugin does not declare it (it declares spi, reset)`},
 		{"class mismatch", "full", func(c *config.PluginConfig) { c.Class = "WIZNET5K" }, host.ErrClassMismatch,
 			`the config expects WIZNET5K, the plugin "testdriver" is LAN`},
 		{"sim bus of another kind", "full", func(c *config.PluginConfig) {

@@ -19,12 +19,13 @@ import (
 // loopback is an SPI device that answers each byte with its complement and
 // counts chip-select frames.
 type loopback struct {
-	selects int
-	frames  [][]byte // bytes written per CS frame
+	selects  int
+	selected bool     // chip select is asserted now
+	frames   [][]byte // bytes written per CS frame
 }
 
-func (d *loopback) Select()   { d.selects++; d.frames = append(d.frames, nil) }
-func (d *loopback) Deselect() {}
+func (d *loopback) Select()   { d.selects++; d.selected = true; d.frames = append(d.frames, nil) }
+func (d *loopback) Deselect() { d.selected = false }
 func (d *loopback) Transfer(w, r []byte) {
 	d.frames[len(d.frames)-1] = append(d.frames[len(d.frames)-1], w...)
 	for i := range w {

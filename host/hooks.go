@@ -61,6 +61,22 @@ func (h *hooks) CountSPI(n int) {
 	h.stats.spiBytes.Add(uint64(n))
 }
 
+// LinkType implements hostcall.Owner.
+func (h *hooks) LinkType() abi.LinkType {
+	if h.sup.Description().Class == abi.ClassPPP {
+		return abi.LinkIP
+	}
+	return abi.LinkEthernet
+}
+
+// Deny implements hostcall.Owner.
+func (h *hooks) Deny(call, why string) {
+	h.stats.denied.Add(1)
+	if h.logLimit.allow(time.Now()) {
+		h.log.Warn("host call refused (EPERM)", "call", call, "why", why)
+	}
+}
+
 // Check implements supervise.Hooks: every description is checked against
 // the config and the grants; the first one makes the NICs.
 func (h *hooks) Check(desc abi.Description, first bool) error {
@@ -75,7 +91,7 @@ func (h *hooks) Check(desc abi.Description, first bool) error {
 
 // StartInfo implements supervise.Hooks.
 func (h *hooks) StartInfo() abi.StartInfo {
-	info := abi.StartInfo{Buses: map[string]uint32{}, Options: h.cfg.Options}
+	info := abi.StartInfo{Buses: map[string]uint32{}, Options: h.cfg.Options, Features: abi.HostFeatures()}
 	for _, g := range h.grants {
 		info.Buses[g.Name] = g.Handle
 	}

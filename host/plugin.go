@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/internal/grant"
+	"github.com/nichost/nichost/host/internal/rxqueue"
 	"github.com/nichost/nichost/host/internal/supervise"
 )
 
@@ -35,6 +39,7 @@ type Plugin struct {
 	nics atomic.Pointer[[]*NIC]
 
 	logLimit  rateLimiter
+	rxBudget  *rxqueue.Budget // frames waiting for the core, all NICs together (newNIC)
 	stats     pluginStats
 	closeOnce sync.Once
 	closed    atomic.Bool // set as Close begins
@@ -89,6 +94,7 @@ func (p *Plugin) Stats() PluginStats {
 	st := p.stats.snapshot()
 	s := p.sup.Stats()
 	st.Calls, st.Polls, st.Faults = s.Calls, s.Polls, s.Faults
+	st.Busy, st.Throttled, st.Throttling = s.Busy, s.Throttled, s.Throttling
 	return st
 }
 
@@ -174,6 +180,15 @@ var ErrTxQueueFull = supervise.ErrTxQueueFull
 
 // checkDescription compares a description with the operator's config and
 // grants.
+// quoteList formats names as "a", or "a", "b".
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
 func (p *Plugin) checkDescription(d abi.Description) error {
 	if p.cfg.Class != "" && p.cfg.Class != d.Class {
 		return fmt.Errorf("%w: the config expects %s, the plugin %q is %s", ErrClassMismatch, p.cfg.Class, d.Name, d.Class)
@@ -197,8 +212,16 @@ func (p *Plugin) checkDescription(d abi.Description) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("%w: the plugin needs %v; grant them under buses: in the config", ErrNotGranted, missing)
 	}
-	for name := range byName {
-		p.log.Warn("granted bus is not one the plugin declared; it stays unused", "bus", name)
+	if len(byName) > 0 {
+		// A grant the driver does not expect is refused rather than
+		// handed over unused: an operator's typo ("reset" for "rst")
+		// would otherwise leave a line silently unconnected.
+		extra := slices.Sorted(maps.Keys(byName))
+		declared := make([]string, len(d.Buses))
+		for i, b := range d.Buses {
+			declared[i] = b.Name
+		}
+		return fmt.Errorf("%w: bus %s granted but the plugin does not declare it (it declares %s)", ErrUndeclaredBus, quoteList(extra), strings.Join(declared, ", "))
 	}
 	return nil
 }

@@ -14,16 +14,29 @@ type PluginStats struct {
 	SPICalls   uint64 // spi_transact host calls
 	SPIBytes   uint64 // bytes clocked on SPI buses
 	BadHandles uint64 // host calls on handles not granted
+	// Denied counts host calls refused with EPERM because the plugin may
+	// not do what it asked: report on an Ethernet link, a link type its
+	// class does not have.
+	Denied uint64
+	// Busy is the time spent inside the plugin's calls, host calls they
+	// made included: its CPU time as far as the host measures it.
+	Busy time.Duration
+	// Throttled counts the seconds in which the plugin used up its CPU
+	// share (limits.cpu_share), so that its polls and transmits waited;
+	// Throttling is true while they wait.
+	Throttled  uint64
+	Throttling bool
 }
 
 type pluginStats struct {
-	calls, polls, faults, spiCalls, spiBytes, badHandles atomic.Uint64
+	calls, polls, faults, spiCalls, spiBytes, badHandles, denied atomic.Uint64
 }
 
 func (s *pluginStats) snapshot() PluginStats {
 	return PluginStats{
 		Calls: s.calls.Load(), Polls: s.polls.Load(), Faults: s.faults.Load(),
 		SPICalls: s.spiCalls.Load(), SPIBytes: s.spiBytes.Load(), BadHandles: s.badHandles.Load(),
+		Denied: s.denied.Load(),
 	}
 }
 

@@ -70,6 +70,17 @@ func init() {
 			}
 			return nil, d.env.Sleep(time.Duration(ns))
 		},
+		"sleep_out": func(d *Driver, _ int, _ guest.Args) (any, error) {
+			// Sleep 10 ms at a time until the host says the deadline is
+			// near; answer how many sleeps ran and what ended them.
+			n := int64(0)
+			for {
+				if err := d.env.Sleep(10 * time.Millisecond); err != nil {
+					return abi.Tuple{n, err.Error()}, nil
+				}
+				n++
+			}
+		},
 		"wake_after": func(d *Driver, _ int, a guest.Args) (any, error) {
 			ns, err := a.At(0, "ns").Int()
 			if err != nil {
@@ -122,6 +133,34 @@ func init() {
 				return nil, abi.TypeError("info: expected dict")
 			}
 			return nil, d.env.Report(iface, m)
+		},
+		"link": func(d *Driver, iface int, a guest.Args) (any, error) {
+			// link(up, type, mtu): report a link state as given.
+			up, err := a.At(0, "up").Bool()
+			if err != nil {
+				return nil, err
+			}
+			kind, err := a.At(1, "type").Int()
+			if err != nil {
+				return nil, err
+			}
+			mtu, err := a.At(2, "mtu").Or(int64(0)).Int()
+			if err != nil {
+				return nil, err
+			}
+			return nil, d.env.SetLink(iface, up, abi.LinkType(kind), int(mtu))
+		},
+		"spi_keep": func(d *Driver, _ int, a guest.Args) (any, error) {
+			// One record with KEEP_CS, the last of its batch.
+			w, err := a.At(0, "data").Bytes()
+			if err != nil {
+				return nil, err
+			}
+			s, err := d.env.SPI("spi")
+			if err != nil {
+				return nil, err
+			}
+			return nil, s.Transact([]abi.SPIOp{{W: w, KeepCS: true}})
 		},
 		"sent": func(d *Driver, _ int, _ guest.Args) (any, error) {
 			out := make([]any, len(d.sent))

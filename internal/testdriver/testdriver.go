@@ -37,6 +37,10 @@ type Driver struct {
 
 	phyMode int64
 	country string
+
+	class string       // "" is LAN
+	link  abi.LinkType // the link type SetActive reports
+	spin  bool         // re-arm wake_at(now) in every poll
 }
 
 // The test driver has every method a class may have.
@@ -48,12 +52,20 @@ var (
 )
 
 // New makes a driver.
-func New() guest.Driver { return &Driver{} }
+func New() guest.Driver { return &Driver{link: abi.LinkEthernet} }
+
+// NewPPP makes the driver declaring class PPP, whose links are IP-only (so
+// that it may report addresses).
+func NewPPP() guest.Driver { return &Driver{class: abi.ClassPPP, link: abi.LinkIP} }
 
 // Describe implements guest.Driver.
 func (d *Driver) Describe() abi.Description {
+	class := d.class
+	if class == "" {
+		class = abi.ClassLAN
+	}
 	return abi.Description{
-		Class: abi.ClassLAN, Name: "testdriver", Version: "1",
+		Class: class, Name: "testdriver", Version: "1",
 		Interfaces: Interfaces,
 		Buses: []abi.BusNeed{
 			{Name: "spi", Kind: "spi", Optional: true},
@@ -83,6 +95,10 @@ func (d *Driver) Start(env *guest.Env) error {
 	if v, ok := env.Option("wake_at_start"); ok && v == true {
 		env.WakeAfter(time.Millisecond)
 	}
+	if v, ok := env.Option("spin"); ok && v == true {
+		d.spin = true
+		env.WakeAfter(0)
+	}
 	d.buf = make([]byte, 2048)
 	d.frame = make([]byte, 1514)
 	return nil
@@ -104,7 +120,7 @@ func (d *Driver) SetActive(iface int, up bool) error {
 		return err
 	}
 	d.active[iface] = up
-	return d.env.SetLink(iface, up, abi.LinkEthernet, 1500)
+	return d.env.SetLink(iface, up, d.link, 1500)
 }
 
 // Connect implements guest.Connector: connect(ssid, key=None).
@@ -218,6 +234,9 @@ func (d *Driver) ConfigSet(iface int, kv map[string]any) error {
 func (d *Driver) Poll(events abi.Event) error {
 	d.polls++
 	d.events |= events
+	if d.spin {
+		d.env.WakeAfter(0) // as soon as the host lets it
+	}
 	if !d.bridge {
 		return nil
 	}

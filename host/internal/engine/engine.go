@@ -31,6 +31,12 @@ type Instance interface {
 	// Transmit copies frame into the guest's transmit buffer and calls
 	// nic_transmit. frame is not retained.
 	Transmit(ctx context.Context, iface int32, frame []byte) (int32, error)
+	// CanBatch reports whether the instance exports nic_transmit_batch.
+	CanBatch() bool
+	// TransmitBatch copies count frame records (abi.AppendFrame) into the
+	// guest's transmit buffer and calls nic_transmit_batch. records is not
+	// retained.
+	TransmitBatch(ctx context.Context, iface, count int32, records []byte) (int32, error)
 	// Close discards the instance.
 	Close(ctx context.Context) error
 }

@@ -59,7 +59,7 @@ var hostFuncs = []hostFunc{
 		}
 		rc := w.imp.TxBuffer(b)
 		if rc >= 0 {
-			w.txPtr, w.txCap = u32(s[0]), u32(s[1])
+			w.txPtr, w.txCap = u32(s[0]), min(u32(s[1]), abi.MaxTxBuffer)
 		}
 		return int64(rc)
 	}},
@@ -69,6 +69,13 @@ var hostFuncs = []hostFunc{
 			return -abi.EFAULT
 		}
 		return int64(w.imp.RxPush(i32(s[0]), b))
+	}},
+	{abi.ImportRxPushBatch, func(w *Wasm, mod api.Module, s []uint64) int64 {
+		b, ok := w.view(mod, abi.ImportRxPushBatch, u32(s[1]), u32(s[2]))
+		if !ok {
+			return -abi.EFAULT
+		}
+		return int64(w.imp.RxPushBatch(i32(s[0]), b))
 	}},
 	{abi.ImportLink, func(w *Wasm, _ api.Module, s []uint64) int64 {
 		return int64(w.imp.Link(i32(s[0]), i32(s[1]), i32(s[2]), i32(s[3])))
@@ -98,6 +105,18 @@ var hostFuncs = []hostFunc{
 	}},
 	{abi.ImportMDIOWrite, func(w *Wasm, _ api.Module, s []uint64) int64 {
 		return int64(w.imp.MDIOWrite(u32(s[0]), i32(s[1]), i32(s[2]), i32(s[3])))
+	}},
+	{abi.ImportBlobSize, func(w *Wasm, _ api.Module, s []uint64) int64 { return w.imp.BlobSize(u32(s[0])) }},
+	{abi.ImportBlobRead, func(w *Wasm, mod api.Module, s []uint64) int64 {
+		n := u32(s[3])
+		if n > abi.MaxBlobRead {
+			return -abi.E2BIG // before the view: a length past memory is too big first
+		}
+		b, ok := w.view(mod, abi.ImportBlobRead, u32(s[2]), n)
+		if !ok {
+			return -abi.EFAULT
+		}
+		return int64(w.imp.BlobRead(u32(s[0]), int64(s[1]), b))
 	}},
 }
 

@@ -14,14 +14,17 @@ import (
 // no memory limit: use it for benchmarks and debugging, not for untrusted
 // drivers. A panic in the driver is recovered and becomes a FaultTrap.
 type Native struct {
-	m abi.Exports
+	m     abi.Exports
+	batch abi.TransmitBatcher // nil when the exports have no nic_transmit_batch
 }
 
 var _ Instance = (*Native)(nil)
 
 // NewNative wraps a plugin's exports.
 func NewNative(m abi.Exports) *Native {
-	return &Native{m: m}
+	n := &Native{m: m}
+	n.batch, _ = m.(abi.TransmitBatcher)
+	return n
 }
 
 func (n *Native) guard(export string, fn func() int32) (rc int32, err error) {
@@ -77,6 +80,17 @@ func (n *Native) Poll(_ context.Context, events abi.Event) (int32, error) {
 // Transmit implements Instance.
 func (n *Native) Transmit(_ context.Context, iface int32, frame []byte) (int32, error) {
 	return n.guard(abi.ExportTransmit, func() int32 { return n.m.Transmit(iface, frame) })
+}
+
+// CanBatch implements Instance.
+func (n *Native) CanBatch() bool { return n.batch != nil }
+
+// TransmitBatch implements Instance.
+func (n *Native) TransmitBatch(_ context.Context, iface, count int32, records []byte) (int32, error) {
+	if n.batch == nil {
+		return 0, fmt.Errorf("engine: the plugin has no %s export", abi.ExportTransmitBatch)
+	}
+	return n.guard(abi.ExportTransmitBatch, func() int32 { return n.batch.TransmitBatch(iface, count, records) })
 }
 
 // Close implements Instance.

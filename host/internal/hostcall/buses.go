@@ -1,6 +1,8 @@
 package hostcall
 
 import (
+	"errors"
+	"io"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
@@ -34,6 +36,10 @@ func (s *Session) SPITransact(h uint32, ops []abi.SPIOp) int32 {
 		}
 		s.packets = append(s.packets, spi.Packet{W: w, R: r, KeepCS: op.KeepCS})
 	}
+	// KEEP_CS joins records within one call only: chip select is released
+	// when spi_transact returns, so a later call, or a fresh instance after
+	// a fault, never finds it asserted.
+	s.packets[len(s.packets)-1].KeepCS = false
 	if err := g.SPI.TxPackets(s.packets); err != nil {
 		s.o.Logger().Warn("spi transaction failed", "bus", g.Name, "err", err)
 		return -abi.EIO
@@ -206,4 +212,39 @@ func (s *Session) MDIOWrite(h uint32, phy, reg, val int32) int32 {
 		return grant.Errno(err)
 	}
 	return 0
+}
+
+// BlobSize is the blob_size import.
+func (s *Session) BlobSize(h uint32) int64 {
+	g := s.grant(h, bus.KindBlob)
+	if g == nil {
+		return -abi.EBADF
+	}
+	return g.Blob.Size()
+}
+
+// BlobRead is the blob_read import.
+func (s *Session) BlobRead(h uint32, off int64, p []byte) int32 {
+	g := s.grant(h, bus.KindBlob)
+	if g == nil {
+		return -abi.EBADF
+	}
+	switch {
+	case off < 0:
+		return -abi.EINVAL
+	case len(p) > abi.MaxBlobRead:
+		return -abi.E2BIG
+	case off >= g.Blob.Size() || len(p) == 0:
+		return 0
+	}
+	p = p[:min(int64(len(p)), g.Blob.Size()-off)]
+	n, err := g.Blob.ReadAt(p, off)
+	if err != nil && !(errors.Is(err, io.EOF) && n == len(p)) {
+		if n > 0 {
+			return int32(n) // short: the rest reads again next time
+		}
+		s.o.Logger().Warn("blob read failed", "bus", g.Name, "offset", off, "err", err)
+		return -abi.EIO
+	}
+	return int32(n)
 }

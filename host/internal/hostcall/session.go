@@ -40,6 +40,13 @@ type Owner interface {
 	AllowLog() bool
 	// CountSPI counts one spi_transact of n bytes.
 	CountSPI(n int)
+	// LinkType is the link type the plugin's class must report: IP-only
+	// for PPP, Ethernet for the others. Only an IP-only link may report
+	// addresses.
+	LinkType() abi.LinkType
+	// Deny counts and logs a host call refused with -EPERM because the
+	// plugin may not do what it asked (call names the import).
+	Deny(call, why string)
 }
 
 // NIC is the host's side of one interface, for the calls that carry an
@@ -69,6 +76,7 @@ type Session struct {
 
 	scratch []byte // zeros for SPI reads with no write buffer
 	packets []spi.Packet
+	txCap   int // bytes of the registered transmit buffer the host uses
 }
 
 var _ abi.Imports = (*Session)(nil)
@@ -144,10 +152,19 @@ func (s *Session) Log(level int32, msg []byte) int32 {
 // Now is the now import.
 func (s *Session) Now() int64 { return int64(time.Since(s.epoch)) }
 
+// sleepMargin is how much of the call's deadline a sleep must leave (the
+// longest sleep allowed): a
+// sleep that would end closer to it returns -ETIMEDOUT at once, while the
+// guest can still act on the answer.
+const sleepMargin = 10 * time.Millisecond
+
 // Sleep is the sleep import.
 func (s *Session) Sleep(ns int64) int32 {
 	if ns < 0 || ns > abi.MaxSleepNanos {
 		return -abi.EINVAL
+	}
+	if dl, ok := s.ctx.Deadline(); ok && time.Until(dl) < time.Duration(ns)+sleepMargin {
+		return -abi.ETIMEDOUT
 	}
 	t := time.NewTimer(time.Duration(ns))
 	defer t.Stop()
@@ -167,13 +184,13 @@ func (s *Session) WakeAt(ns int64) int32 {
 
 // TxBuffer is the tx_buffer import.
 func (s *Session) TxBuffer(buf []byte) int32 {
-	if len(buf) < 1514 {
+	if len(buf) < abi.MinTxBuffer {
 		return -abi.EINVAL
 	}
+	s.txCap = min(len(buf), abi.MaxTxBuffer)
 	return 0
 }
 
-// validReport checks a report against the keys ABI.md lists.
-// grant returns the grant behind handle h if it is of kind k.
-// zeros returns n zero bytes to clock out. The buffer is only read, so
-// every record of a batch may share it.
+// TxCap is how many bytes of the transmit buffer the host may fill: 0
+// until the instance registered one.
+func (s *Session) TxCap() int { return s.txCap }

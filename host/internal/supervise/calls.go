@@ -3,6 +3,7 @@ package supervise
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host/internal/engine"
@@ -28,7 +29,9 @@ func (s *Supervisor) Control(export string, iface int, args any) (any, error) {
 	defer cancel()
 	s.sess.Begin(ctx, b)
 	s.calls.Add(1)
+	t0 := time.Now()
 	rc, err := s.inst.Call(ctx, export, int32(iface))
+	s.account(t0)
 	if err != nil {
 		return nil, s.fault(err)
 	}
@@ -82,7 +85,9 @@ func (s *Supervisor) poll(events abi.Event) {
 	s.sess.Begin(ctx, nil)
 	s.polls.Add(1)
 	s.txBusy = false
+	t0 := time.Now()
 	rc, err := s.inst.Poll(ctx, events)
+	s.account(t0)
 	if err != nil {
 		s.fault(err)
 		return

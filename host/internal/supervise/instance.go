@@ -58,6 +58,8 @@ func (s *Supervisor) handshake(first bool) error {
 			return fmt.Errorf("%w: %v", ErrBadModule, err)
 		}
 	}
+	// A 1.0 plugin sees nothing of 1.1, even an export of that name.
+	s.batch = v&0xffff >= 1 && s.inst.CanBatch()
 	if _, err := s.Control(abi.ExportDescribe, 0, []byte{}); err != nil {
 		return fmt.Errorf("describe: %w", err)
 	}

@@ -88,6 +88,14 @@ type State struct {
 // Stats are the supervisor's counters.
 type Stats struct {
 	Calls, Polls, Faults uint64
+	// Busy is the time spent inside the plugin's calls (host calls they
+	// made included): its CPU time as far as the host can tell.
+	Busy time.Duration
+	// Throttled counts the windows in which the plugin used up its CPU
+	// share and its polls and transmits had to wait; Throttling says it is
+	// waiting now.
+	Throttled  uint64
+	Throttling bool
 }
 
 // Supervisor runs one plugin. Its methods may be called from any goroutine
@@ -110,18 +118,26 @@ type Supervisor struct {
 	running bool
 	closed  bool
 
-	txMu sync.Mutex
-	txq  []txFrame
+	txMu    sync.Mutex
+	txq     []txFrame
+	txBytes int // bytes of the frames in txq
 
 	desc                 atomic.Pointer[abi.Description]
 	state                atomic.Pointer[State]
 	calls, polls, faults atomic.Uint64
+	busyNs, throttled    atomic.Uint64
+	throttleEnd          atomic.Int64 // UnixNano until which polls and transmits wait; 0 none
 
 	// Owned by the plugin goroutine.
 	mod       Module
 	inst      engine.Instance
 	sess      *hostcall.Session
-	wakeAt    int64 // host monotonic ns of the requested poll; -1 none
+	wakeAt    int64     // host monotonic ns of the requested poll; -1 none
+	lastTimer time.Time // when the last timer poll started
+	window    time.Time // start of the CPU-share window
+	winBusy   time.Duration
+	batch     bool   // the instance takes frames with nic_transmit_batch
+	txRecs    []byte // records of the batch being offered
 	txBusy    bool
 	backoff   time.Duration
 	restartAt time.Time
@@ -164,7 +180,11 @@ func (s *Supervisor) State() State { return *s.state.Load() }
 
 // Stats returns the counters.
 func (s *Supervisor) Stats() Stats {
-	return Stats{Calls: s.calls.Load(), Polls: s.polls.Load(), Faults: s.faults.Load()}
+	return Stats{
+		Calls: s.calls.Load(), Polls: s.polls.Load(), Faults: s.faults.Load(),
+		Busy: time.Duration(s.busyNs.Load()), Throttled: s.throttled.Load(),
+		Throttling: time.Now().UnixNano() < s.throttleEnd.Load(),
+	}
 }
 
 func (s *Supervisor) setState(f func(*State)) {
@@ -251,10 +271,19 @@ func (s *Supervisor) run() {
 	for {
 		var reqs chan func()
 		var due time.Time
+		wake := s.wakeCh
 		if s.inst != nil {
 			reqs = s.reqs
 			if s.wakeAt >= 0 {
-				due = s.epoch.Add(time.Duration(s.wakeAt))
+				due = s.timerDue()
+			}
+			if end := s.throttleEnd.Load(); time.Now().UnixNano() < end {
+				// Over its CPU share: events and frames wait for the
+				// window's end; callers' control calls are still served.
+				wake = nil
+				if t := time.Unix(0, end); due.IsZero() || due.Before(t) {
+					due = t
+				}
 			}
 		} else {
 			due = s.restartAt
@@ -272,19 +301,22 @@ func (s *Supervisor) run() {
 			fn()
 		case fn := <-s.ctrl:
 			fn()
-		case <-s.wakeCh:
-			// A wake-up for frames to send needs no poll unless the driver
-			// said it was busy: flushTx below offers them.
-			if ev := abi.Event(s.pending.Swap(0)); s.inst != nil && (ev&^abi.EventTx != 0 || s.txBusy) {
-				s.poll(ev)
-			}
+		case <-wake:
+			s.pollFor(abi.Event(s.pending.Swap(0)))
 		case <-tc:
 			if s.inst == nil {
 				s.restart()
-			} else {
-				s.wakeAt = -1
-				s.poll(abi.EventTimer | abi.Event(s.pending.Swap(0)))
+				break
 			}
+			// The wake-up that was due, or the end of a throttled window
+			// with events waiting.
+			ev := abi.Event(s.pending.Swap(0))
+			if s.wakeAt >= 0 && !time.Now().Before(s.timerDue()) {
+				s.wakeAt = -1
+				s.lastTimer = time.Now()
+				ev |= abi.EventTimer
+			}
+			s.pollFor(ev)
 		}
 		if !timer.Stop() {
 			select {
@@ -295,6 +327,58 @@ func (s *Supervisor) run() {
 		s.flushTx()
 	}
 }
+
+// pollFor polls for events ev, if they call for a poll: a wake-up for
+// frames to send needs none unless the driver said it was busy (flushTx
+// offers them).
+func (s *Supervisor) pollFor(ev abi.Event) {
+	if s.inst != nil && (ev&^abi.EventTx != 0 || (ev != 0 && s.txBusy)) {
+		s.poll(ev)
+	}
+}
+
+// timerDue is when the requested timer poll may run: at the time the
+// driver asked for, but not sooner than MinPollInterval after the last
+// timer poll, so that a driver re-arming wake_at(now) in every poll cannot
+// hold a core.
+func (s *Supervisor) timerDue() time.Time {
+	due := s.epoch.Add(time.Duration(s.wakeAt))
+	if floor := s.lastTimer.Add(s.limits.MinPollInterval); due.Before(floor) {
+		return floor
+	}
+	return due
+}
+
+// cpuWindow is the span over which a plugin's CPU share is measured.
+const cpuWindow = time.Second
+
+// account adds a call that started at t0 to the plugin's busy time, and
+// throttles the plugin until the end of the window if it used up its share
+// of it.
+func (s *Supervisor) account(t0 time.Time) {
+	now := time.Now()
+	d := now.Sub(t0)
+	s.busyNs.Add(uint64(d))
+	if now.Sub(s.window) >= cpuWindow {
+		s.window, s.winBusy = t0, 0
+	}
+	s.winBusy += d
+	share := s.limits.CPUShare
+	if share <= 0 {
+		return
+	}
+	if s.winBusy > time.Duration(share*float64(cpuWindow)) && now.UnixNano() >= s.throttleEnd.Load() {
+		end := s.window.Add(cpuWindow)
+		s.throttleEnd.Store(end.UnixNano())
+		s.throttled.Add(1)
+		if n := s.throttled.Load(); n == 1 || n%60 == 0 {
+			s.log.Warn("plugin used its CPU share; its polls and transmits wait", "share", share, "busy", s.winBusy.Round(time.Millisecond), "window", cpuWindow, "times", n)
+		}
+	}
+}
+
+// throttling reports whether the plugin is over its CPU share now.
+func (s *Supervisor) throttling() bool { return time.Now().UnixNano() < s.throttleEnd.Load() }
 
 // Close stops the goroutine (if Go started it) and the instance, and
 // releases the module. The caller releases grants and NICs afterwards.

@@ -1,6 +1,9 @@
 package supervise
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host/internal/engine"
 )
@@ -14,8 +17,13 @@ type txFrame struct {
 // TCP sender's burst must fit: at 256 the queue overflowed under bulk
 // transfers, the dropped segments cost retransmission timeouts, and
 // throughput over a TAP swung between 19 and 144 MB/s; at 1024 (at most
-// about 1.5 MiB of frames) it stays at 135-167 MB/s.
-const maxTxQueue = 1024
+// about 1.5 MiB of full-size Ethernet frames) it stays at 135-167 MB/s.
+// maxTxBytes bounds the bytes they hold, so that a plugin reporting a
+// large MTU cannot make the host hold 1024 jumbo frames.
+const (
+	maxTxQueue = 1024
+	maxTxBytes = 4 << 20
+)
 
 // TxOutcome is what became of a frame offered to the driver.
 type TxOutcome int
@@ -31,54 +39,146 @@ const (
 // returns ErrTxQueueFull when the driver falls behind. Any goroutine.
 func (s *Supervisor) Enqueue(iface int, frame []byte) error {
 	s.txMu.Lock()
-	if len(s.txq) >= maxTxQueue {
+	if len(s.txq) >= maxTxQueue || s.txBytes+len(frame) > maxTxBytes {
 		s.txMu.Unlock()
 		return ErrTxQueueFull
 	}
 	s.txq = append(s.txq, txFrame{iface: iface, frame: append([]byte(nil), frame...)})
+	s.txBytes += len(frame)
 	s.txMu.Unlock()
 	s.Notify(abi.EventTx)
 	return nil
 }
 
-// flushTx offers queued frames to the driver until it is busy.
-func (s *Supervisor) flushTx() {
-	for s.inst != nil && !s.txBusy {
-		s.txMu.Lock()
-		if len(s.txq) == 0 {
-			s.txMu.Unlock()
-			return
-		}
-		f := s.txq[0]
-		s.txMu.Unlock()
+// dequeue removes the first n queued frames.
+func (s *Supervisor) dequeue(n int) {
+	s.txMu.Lock()
+	for _, f := range s.txq[:n] {
+		s.txBytes -= len(f.frame)
+	}
+	clear(s.txq[:n])
+	s.txq = s.txq[n:]
+	s.txMu.Unlock()
+}
 
-		ctx, cancel := s.callCtx()
-		s.sess.Begin(ctx, nil)
-		rc, err := s.inst.Transmit(ctx, int32(f.iface), f.frame)
-		cancel()
-		switch {
-		case err != nil && engine.IsFault(err):
-			s.fault(err)
-			return
-		case err == nil && s.sess.Violation() != nil:
-			s.violation(abi.ExportTransmit, s.sess.Violation().Error())
-			return
-		case err == nil && rc == abi.TransmitBusy:
-			s.txBusy = true
-			return
+// flushTx offers queued frames to the driver until it is busy, the queue is
+// empty, or the plugin used up its CPU share.
+func (s *Supervisor) flushTx() {
+	for s.inst != nil && !s.txBusy && !s.throttling() {
+		var more bool
+		if s.batch {
+			more = s.offerBatch()
+		} else {
+			more = s.offerOne()
 		}
-		s.txMu.Lock()
-		s.txq = s.txq[1:]
-		s.txMu.Unlock()
-		switch {
-		case err != nil:
-			s.hooks.Sent(f.iface, f.frame, TxTooLong, err)
-		case rc == abi.StatusOK:
-			s.hooks.Sent(f.iface, f.frame, TxSent, nil)
-		default:
-			if _, rerr := s.result(abi.ExportTransmit, rc); rerr != nil && !engine.IsFault(rerr) {
-				s.hooks.Sent(f.iface, f.frame, TxRefused, rerr)
-			}
+		if !more {
+			return
 		}
 	}
+}
+
+// offerOne offers the first queued frame to nic_transmit; false when there
+// is nothing more to do now.
+func (s *Supervisor) offerOne() bool {
+	s.txMu.Lock()
+	if len(s.txq) == 0 {
+		s.txMu.Unlock()
+		return false
+	}
+	f := s.txq[0]
+	s.txMu.Unlock()
+
+	ctx, cancel := s.callCtx()
+	s.sess.Begin(ctx, nil)
+	t0 := time.Now()
+	rc, err := s.inst.Transmit(ctx, int32(f.iface), f.frame)
+	s.account(t0)
+	cancel()
+	switch {
+	case err != nil && engine.IsFault(err):
+		s.fault(err)
+		return false
+	case err == nil && s.sess.Violation() != nil:
+		s.violation(abi.ExportTransmit, s.sess.Violation().Error())
+		return false
+	case err == nil && rc == abi.TransmitBusy:
+		s.txBusy = true
+		return false
+	}
+	s.dequeue(1)
+	switch {
+	case err != nil:
+		s.hooks.Sent(f.iface, f.frame, TxTooLong, err)
+	case rc == abi.StatusOK:
+		s.hooks.Sent(f.iface, f.frame, TxSent, nil)
+	default:
+		if _, rerr := s.result(abi.ExportTransmit, rc); rerr != nil && !engine.IsFault(rerr) {
+			s.hooks.Sent(f.iface, f.frame, TxRefused, rerr)
+		}
+	}
+	return s.inst != nil
+}
+
+// offerBatch offers the frames at the head of the queue that are for the
+// same interface and fit the transmit buffer to nic_transmit_batch; false
+// when there is nothing more to do now.
+func (s *Supervisor) offerBatch() bool {
+	capacity := s.sess.TxCap()
+	s.txMu.Lock()
+	if len(s.txq) == 0 {
+		s.txMu.Unlock()
+		return false
+	}
+	iface := s.txq[0].iface
+	recs := s.txRecs[:0]
+	var batch []txFrame
+	for _, f := range s.txq {
+		if f.iface != iface || len(batch) == abi.MaxTxBatch || len(recs)+abi.FrameRecordHeader+len(f.frame) > capacity {
+			break
+		}
+		recs = abi.AppendFrame(recs, f.frame)
+		batch = append(batch, f)
+	}
+	s.txMu.Unlock()
+	s.txRecs = recs
+	if len(batch) == 0 { // the first frame alone does not fit
+		f := s.txq[0]
+		s.dequeue(1)
+		s.hooks.Sent(f.iface, f.frame, TxTooLong, fmt.Errorf("%w: %d bytes and a %d-byte record header > %d bytes", engine.ErrFrameTooLong, len(f.frame), abi.FrameRecordHeader, capacity))
+		return true
+	}
+
+	ctx, cancel := s.callCtx()
+	s.sess.Begin(ctx, nil)
+	t0 := time.Now()
+	rc, err := s.inst.TransmitBatch(ctx, int32(iface), int32(len(batch)), recs)
+	s.account(t0)
+	cancel()
+	switch {
+	case err != nil:
+		s.fault(err) // the buffer was sized by the host: any error is the instance's
+		return false
+	case s.sess.Violation() != nil:
+		s.violation(abi.ExportTransmitBatch, s.sess.Violation().Error())
+		return false
+	case rc == 0:
+		s.txBusy = true
+		return false
+	case rc > 0 && int(rc) <= len(batch):
+		s.dequeue(int(rc))
+		for _, f := range batch[:rc] {
+			s.hooks.Sent(f.iface, f.frame, TxSent, nil)
+		}
+		return true
+	case rc == abi.StatusError:
+		_, rerr := s.result(abi.ExportTransmitBatch, rc)
+		if s.inst == nil || engine.IsFault(rerr) {
+			return false
+		}
+		s.dequeue(1)
+		s.hooks.Sent(iface, batch[0].frame, TxRefused, rerr)
+		return true
+	}
+	s.violation(abi.ExportTransmitBatch, fmt.Sprintf("it returned %d for %d frames; it returns 0..%d or -1", rc, len(batch), len(batch)))
+	return false
 }
