@@ -1,0 +1,318 @@
+package guest
+
+import (
+	"errors"
+	"fmt"
+
+	"example.com/abi10/abi"
+)
+
+// Module turns the ABI's exports into calls on a Driver. Each method is one
+// export of ABI.md, with the same result; the wasip1 build calls them from
+// its //go:wasmexport functions, a native host calls them directly.
+//
+// The optional interfaces (Connector, Scanner, Caller) are looked up once,
+// in NewModule; for a driver without one, the export raises
+// NotImplementedError naming the class of the driver's description.
+type Module struct {
+	d      Driver
+	conn   Connector // nil when the driver has none
+	scan   Scanner
+	call   Caller
+	class  string // from Describe, for NotImplementedError messages
+	imp    abi.Imports
+	env    *Env
+	argBuf []byte
+	txBuf  []byte
+}
+
+// TxBufferSize is the size of the transmit buffer the SDK registers: the
+// largest frame the host can hand to Transmit.
+const TxBufferSize = 9216
+
+// NewModule wraps a driver for the given host imports.
+func NewModule(d Driver, imp abi.Imports) *Module {
+	m := &Module{d: d, imp: imp, argBuf: make([]byte, 512)}
+	m.conn, _ = d.(Connector)
+	m.scan, _ = d.(Scanner)
+	m.call, _ = d.(Caller)
+	return m
+}
+
+// driverClass is the class the driver describes itself as, for the
+// messages of methods it does not have.
+func (m *Module) driverClass() string {
+	if m.class == "" {
+		m.class = m.d.Describe().Class
+	}
+	return m.class
+}
+
+// ABIVersion is nic_abi_version.
+func (m *Module) ABIVersion() int32 { return abi.Version }
+
+// Describe is nic_describe: it replies with the driver's Description.
+func (m *Module) Describe() int32 {
+	desc := m.d.Describe()
+	desc.ABI = abi.Version
+	m.class = desc.Class
+	b, err := abi.MarshalStruct(desc)
+	if err != nil {
+		return m.raise(err)
+	}
+	m.imp.Reply(b)
+	return abi.StatusOK
+}
+
+// Start is nic_start: it reads the StartInfo, registers the transmit buffer
+// and starts the driver.
+func (m *Module) Start() int32 {
+	b, err := m.readArgs()
+	if err != nil {
+		return m.raise(err)
+	}
+	var info abi.StartInfo
+	if err := abi.UnmarshalInto(b, &info); err != nil {
+		return m.raise(err)
+	}
+	if m.txBuf == nil {
+		m.txBuf = make([]byte, TxBufferSize)
+	}
+	if rc := m.imp.TxBuffer(m.txBuf); rc < 0 {
+		return m.raise(errnoError("tx_buffer", rc))
+	}
+	m.env = &Env{imp: m.imp, info: info}
+	if err := m.d.Start(m.env); err != nil {
+		return m.raise(err)
+	}
+	return abi.StatusOK
+}
+
+// Active is nic_active: active() or active(bool).
+func (m *Module) Active(iface int32) int32 {
+	return m.control(func(a Args) (any, error) {
+		if err := a.Takes("active", 1); err != nil {
+			return nil, err
+		}
+		if len(a.Pos) == 0 {
+			return m.d.Active(int(iface)), nil
+		}
+		up, err := a.At(0, "active").Bool()
+		if err != nil {
+			return nil, err
+		}
+		return nil, m.d.SetActive(int(iface), up)
+	})
+}
+
+// Connect is nic_connect: Connector.Connect, or NotImplementedError.
+func (m *Module) Connect(iface int32) int32 {
+	return m.control(func(a Args) (any, error) {
+		if m.conn == nil {
+			return nil, abi.Unsupported("connect() is not supported by %s", m.driverClass())
+		}
+		return nil, m.conn.Connect(int(iface), a)
+	})
+}
+
+// Disconnect is nic_disconnect: Connector.Disconnect, or
+// NotImplementedError.
+func (m *Module) Disconnect(iface int32) int32 {
+	return m.control(func(a Args) (any, error) {
+		if err := a.Takes("disconnect", 0); err != nil {
+			return nil, err
+		}
+		if m.conn == nil {
+			return nil, abi.Unsupported("disconnect() is not supported by %s", m.driverClass())
+		}
+		return nil, m.conn.Disconnect(int(iface))
+	})
+}
+
+// IsConnected is nic_isconnected.
+func (m *Module) IsConnected(iface int32) int32 {
+	return m.control(func(a Args) (any, error) {
+		if err := a.Takes("isconnected", 0); err != nil {
+			return nil, err
+		}
+		return m.d.IsConnected(int(iface)), nil
+	})
+}
+
+// Scan is nic_scan: Scanner.Scan, or NotImplementedError.
+func (m *Module) Scan(iface int32) int32 {
+	return m.control(func(a Args) (any, error) {
+		if m.scan == nil {
+			return nil, abi.Unsupported("scan() is not supported by %s", m.driverClass())
+		}
+		res, err := m.scan.Scan(int(iface), a)
+		if res == nil && err == nil {
+			res = []any{}
+		}
+		return res, err
+	})
+}
+
+// Status is nic_status: status() or status(param).
+func (m *Module) Status(iface int32) int32 {
+	return m.control(func(a Args) (any, error) {
+		if err := a.Takes("status", 1); err != nil {
+			return nil, err
+		}
+		p, err := a.At(0, "status").Or("").Str()
+		if err != nil {
+			return nil, err
+		}
+		return m.d.Status(int(iface), p)
+	})
+}
+
+// Config is nic_config: config(name) or config(k=v, ...).
+func (m *Module) Config(iface int32) int32 {
+	return m.control(func(a Args) (any, error) {
+		switch {
+		case len(a.Pos) == 1 && len(a.KW) == 0:
+			name, err := a.At(0, "config").Str()
+			if err != nil {
+				return nil, err
+			}
+			return m.d.ConfigGet(int(iface), name)
+		case len(a.Pos) == 0 && len(a.KW) > 0:
+			return nil, m.d.ConfigSet(int(iface), a.KW)
+		}
+		return nil, abi.TypeError("config() takes either one parameter name or keyword arguments")
+	})
+}
+
+// Call is nic_call: a class-specific method, Caller.Call or
+// NotImplementedError; its arguments are [name, positional, keywords].
+func (m *Module) Call(iface int32) int32 {
+	b, err := m.readArgs()
+	if err != nil {
+		return m.raise(err)
+	}
+	v, err := abi.Unmarshal(b)
+	if err != nil {
+		return m.raise(err)
+	}
+	l, ok := v.([]any)
+	if !ok || len(l) != 3 {
+		return m.raise(abi.TypeError("nic_call: arguments must be [name, args, kwargs]"))
+	}
+	name, ok := l[0].(string)
+	if !ok {
+		return m.raise(abi.TypeError("nic_call: method name must be str, got %s", abi.TypeName(l[0])))
+	}
+	a, err := toArgs([]any{l[1], l[2]})
+	if err != nil {
+		return m.raise(err)
+	}
+	if m.call == nil {
+		return m.raise(NoMethod(m.driverClass(), name))
+	}
+	res, err := m.call.Call(int(iface), name, a)
+	return m.finish(res, err)
+}
+
+// Poll is nic_poll.
+func (m *Module) Poll(events uint32) int32 {
+	if err := m.d.Poll(abi.Event(events)); err != nil {
+		return m.raise(err)
+	}
+	return abi.StatusOK
+}
+
+// TxBuffer is the buffer registered with the host; the wasip1 export reads
+// the frame the host wrote there.
+func (m *Module) TxBuffer() []byte { return m.txBuf }
+
+// Transmit is nic_transmit with the frame as a slice.
+func (m *Module) Transmit(iface int32, frame []byte) int32 {
+	err := m.d.Transmit(int(iface), frame)
+	if errors.Is(err, ErrBusy) {
+		return abi.TransmitBusy
+	}
+	if err != nil {
+		return m.raise(err)
+	}
+	return abi.StatusOK
+}
+
+func (m *Module) control(fn func(Args) (any, error)) int32 {
+	b, err := m.readArgs()
+	if err != nil {
+		return m.raise(err)
+	}
+	v, err := abi.Unmarshal(b)
+	if err != nil {
+		return m.raise(err)
+	}
+	a, err := toArgs(v)
+	if err != nil {
+		return m.raise(err)
+	}
+	res, err := fn(a)
+	return m.finish(res, err)
+}
+
+func (m *Module) finish(res any, err error) int32 {
+	if err != nil {
+		return m.raise(err)
+	}
+	b, err := abi.Marshal(res)
+	if err != nil {
+		return m.raise(fmt.Errorf("driver result: %w", err))
+	}
+	m.imp.Reply(b)
+	return abi.StatusOK
+}
+
+// readArgs fetches the current call's arguments, growing the buffer once if
+// the host says they are larger.
+func (m *Module) readArgs() ([]byte, error) {
+	for {
+		n := m.imp.Args(m.argBuf)
+		if n < 0 {
+			return nil, errnoError("args", n)
+		}
+		if int(n) <= len(m.argBuf) {
+			return m.argBuf[:n], nil
+		}
+		if n > abi.MaxMessage {
+			return nil, abi.ValueError("arguments of %d bytes exceed the %d-byte limit", n, abi.MaxMessage)
+		}
+		m.argBuf = make([]byte, n)
+	}
+}
+
+// raise reports err to the host as (kind, errno, message).
+func (m *Module) raise(err error) int32 {
+	var e *abi.Error
+	if !errors.As(err, &e) {
+		e = &abi.Error{Kind: abi.KindOSError, Errno: abi.EIO, Msg: err.Error()}
+	}
+	m.imp.Raise(int32(e.Kind), int32(e.Errno), []byte(e.Msg))
+	return abi.StatusError
+}
+
+func toArgs(v any) (Args, error) {
+	l, ok := v.([]any)
+	if !ok || len(l) != 2 {
+		return Args{}, abi.TypeError("arguments must be [args, kwargs], got %s", abi.TypeName(v))
+	}
+	pos, ok := l[0].([]any)
+	if !ok {
+		return Args{}, abi.TypeError("positional arguments must be a list, got %s", abi.TypeName(l[0]))
+	}
+	kw, ok := l[1].(map[string]any)
+	if !ok {
+		return Args{}, abi.TypeError("keyword arguments must be a map, got %s", abi.TypeName(l[1]))
+	}
+	return Args{Pos: pos, KW: kw}, nil
+}
+
+// errnoError turns a negative host-call result into an OSError naming the
+// call.
+func errnoError(call string, rc int32) error {
+	return abi.OSError(int(-rc), "%s: %s", call, abi.ErrnoName(int(-rc)))
+}
