@@ -1,6 +1,7 @@
 package abi
 
 import (
+	"fmt"
 	"os"
 	"reflect"
 	"regexp"
@@ -153,13 +154,34 @@ func TestABIDoc_Numbers(t *testing.T) {
 	b, _ := os.ReadFile("ABI.md")
 	doc := string(b)
 	for _, want := range []string{
-		"tag **32870**", "# nichost driver ABI, version 1.0", "five little-endian u32", "`0x00010000`",
+		"tag **32870**", "# nichost driver ABI, version 1.1", "five little-endian u32", "`0x00010001`", "1.0 was `0x00010000`",
+		"at least 1514", "at most 262144 bytes", "(at most 256)", "more than 256 records", "over 1048576",
+		"default 250 µs", "default 0.5", "`ns` + 10 ms",
 	} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("ABI.md lacks %q", want)
 		}
 	}
-	if TagTuple != 32870 || SPIOpSize != 20 || Version != 0x00010000 || MaxSleepNanos != 10_000_000 || SPIMaxOps != 64 {
+	for _, f := range HostFeatures() {
+		if !strings.Contains(doc, "`"+f+"`") {
+			t.Errorf("ABI.md does not name the host feature %q", f)
+		}
+	}
+	if !strings.Contains(doc, fmt.Sprintf("1..%d", MaxTxBatch)) && !strings.Contains(doc, fmt.Sprintf("at most %d frames", MaxTxBatch)) {
+		t.Errorf("ABI.md does not give nic_transmit_batch's limit of %d frames", MaxTxBatch)
+	}
+	// Each function added after 1.0 says so in its row.
+	for _, f := range append(ExportFuncs(), ImportFuncs()...) {
+		if f.Since == 0 {
+			continue
+		}
+		row := regexp.MustCompile("(?m)^\\| `" + f.Name + "` \\|.*$").FindString(doc)
+		if !strings.Contains(strings.ToLower(row), "since "+VersionString(f.Since)) && !strings.Contains(doc, "`"+f.Name+"` (since "+VersionString(f.Since)) {
+			t.Errorf("ABI.md's row for %s does not say it is new in %s: %q", f.Name, VersionString(f.Since), row)
+		}
+	}
+	if TagTuple != 32870 || SPIOpSize != 20 || Version != 0x00010001 || MaxSleepNanos != 10_000_000 || SPIMaxOps != 64 ||
+		MinTxBuffer != 1514 || MaxTxBuffer != 262144 || MaxRxBatch != 256 || MaxBlobRead != 1048576 || MaxTxBatch != 64 {
 		t.Error("a constant changed: update ABI.md and this test together")
 	}
 }

@@ -21,7 +21,7 @@ type Description struct {
 // BusNeed is one bus a plugin needs, named as the operator's grant must name
 // it.
 type BusNeed struct {
-	Name     string  `cbor:"name"`               // e.g. "spi", "reset", "irq"
+	Name     string  `cbor:"name"`               // e.g. "spi", "rst", "int"
 	Kind     BusKind `cbor:"kind"`               // one of BusKinds()
 	Optional bool    `cbor:"optional,omitempty"` // the driver works without it (e.g. an interrupt line)
 }

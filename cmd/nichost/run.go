@@ -206,6 +206,10 @@ func statusLine(ctx context.Context, n *host.NIC) string {
 	if _, leased, err := n.DHCP4(); err == nil {
 		lease = fmt.Sprint(leased)
 	}
-	return fmt.Sprintf("%-12s %-9s active=%-5v link=%-22s addr4=%-18s has_dhcp4=%-5s rx=%d/%dB tx=%d/%dB restarts=%d", n.Name(), n.Class(), active, link,
+	line := fmt.Sprintf("%-12s %-9s active=%-5v link=%-22s addr4=%-18s has_dhcp4=%-5s rx=%d/%dB tx=%d/%dB restarts=%d", n.Name(), n.Class(), active, link,
 		addr4, lease, s.RxFrames, s.RxBytes, s.TxFrames, s.TxBytes, ps.Restarts)
+	if pst := n.Plugin().Stats(); pst.Throttling {
+		line += " throttled (over its cpu_share)"
+	}
+	return line
 }

@@ -34,8 +34,8 @@ import (
 //	    class: WIZNET5K               # optional: refuse a plugin of another class
 //	    buses:                        # grants, by the names the plugin declares
 //	      spi:   {kind: spi, spi: {device: /dev/spidev0.0, speed_hz: 20000000}}
-//	      reset: {kind: gpio, gpio: {chip: gpiochip0, line: GPIO25}}
-//	      irq:   {kind: gpio, sim: w5500-int}   # a simulated bus the host provides
+//	      rst:   {kind: gpio, gpio: {chip: gpiochip0, line: GPIO24}}
+//	      int:   {kind: gpio, sim: w5500-int}   # a simulated bus the host provides
 //	      # frame ports: {kind: frame, tap: {name: tap0, up: true}} or
 //	      #              {kind: frame, packet: {interface: eth1}}
 //	    interfaces:                   # by the names the plugin declares

@@ -17,7 +17,26 @@ import (
 
 type check struct {
 	name string
-	run  func(ctx context.Context, e *env) error
+	// section is the heading of abi/ABI.md whose rule the check tests,
+	// without the leading #s ("8.2 WIZNET5K"); sections_test.go checks
+	// that each one exists.
+	section string
+	run     func(ctx context.Context, e *env) error
+}
+
+// Sections of abi/ABI.md that checks name.
+const (
+	secErrors   = "3.4 Errors"
+	secBusNames = "8.5 Bus names"
+	secLink     = "9. The link protocol"
+)
+
+// classSections are the ABI.md sections of each class's contract.
+var classSections = map[string]string{
+	abi.ClassLAN:      "8.1 LAN",
+	abi.ClassWIZNET5K: "8.2 WIZNET5K",
+	abi.ClassPPP:      "8.3 PPP (provisional)",
+	abi.ClassWLAN:     "8.4 WLAN (provisional)",
 }
 
 // loadCheck is the first check of every suite. It may build the plugin,
@@ -36,8 +55,9 @@ var suites = map[string][]check{
 // MicroPython's status codes 0 (link down), 1 (link up, inactive), 2 (link
 // up, active); no connect, disconnect or scan.
 func ethernetSuite(class string) []check {
+	sec := classSections[class]
 	return []check{
-		{loadCheck, func(ctx context.Context, e *env) error {
+		{loadCheck, secBusNames, func(ctx context.Context, e *env) error {
 			p, _, err := e.h.Load(ctx, config.PluginConfig{Name: "dut", Source: e.cfg.Source, Class: class, Buses: e.dev.Buses, Options: e.dev.Options})
 			if err != nil {
 				return err
@@ -45,10 +65,10 @@ func ethernetSuite(class string) []check {
 			e.plugin, e.nic = p, p.NICs()[0]
 			return nil
 		}},
-		{"inactive after load", func(ctx context.Context, e *env) error {
+		{"inactive after load", sec, func(ctx context.Context, e *env) error {
 			return expect(e.nic.Active(ctx))(false, "active()")
 		}},
-		{"config('mac') is the host's MAC", func(ctx context.Context, e *env) error {
+		{"config('mac') is the host's MAC", sec, func(ctx context.Context, e *env) error {
 			v, err := e.nic.Config(ctx, "mac")
 			if err != nil {
 				return err
@@ -58,7 +78,7 @@ func ethernetSuite(class string) []check {
 			}
 			return nil
 		}},
-		{"config errors name the problem", func(ctx context.Context, e *env) error {
+		{"config errors name the problem", secErrors, func(ctx context.Context, e *env) error {
 			for _, c := range []struct {
 				kw   host.KW
 				want error
@@ -77,7 +97,7 @@ func ethernetSuite(class string) []check {
 			}
 			return nil
 		}},
-		{"connect, disconnect and scan are not supported", func(ctx context.Context, e *env) error {
+		{"connect, disconnect and scan are not supported", sec, func(ctx context.Context, e *env) error {
 			for name, err := range map[string]error{
 				"connect()": e.nic.Connect(ctx), "disconnect()": e.nic.Disconnect(ctx), "scan()": second(e.nic.Scan(ctx, nil)),
 			} {
@@ -87,7 +107,7 @@ func ethernetSuite(class string) []check {
 			}
 			return nil
 		}},
-		{"active(True) brings the link up", func(ctx context.Context, e *env) error {
+		{"active(True) brings the link up", sec, func(ctx context.Context, e *env) error {
 			if err := e.nic.SetIPConfig(ctx, host.KW{"dhcp4": true}); err != nil {
 				return err
 			}
@@ -103,7 +123,7 @@ func ethernetSuite(class string) []check {
 				return ok && st == int64(2) && e.nic.LinkState().Up, err
 			})
 		}},
-		{"DHCP lease and HTTP through the NIC", func(ctx context.Context, e *env) error {
+		{"DHCP lease and HTTP through the NIC", secLink, func(ctx context.Context, e *env) error {
 			if err := until(ctx, "a DHCP lease", func() (bool, error) {
 				v, err := e.nic.IPConfig(ctx, "has_dhcp4")
 				return v == true, err
@@ -112,7 +132,7 @@ func ethernetSuite(class string) []check {
 			}
 			return get(ctx, e)
 		}},
-		{"cable out: link down; back in: traffic resumes", func(ctx context.Context, e *env) error {
+		{"cable out: link down; back in: traffic resumes", secLink, func(ctx context.Context, e *env) error {
 			e.dev.SetLink(false)
 			if err := until(ctx, "isconnected() false and status() 0", func() (bool, error) {
 				ok, err := e.nic.IsConnected(ctx)
@@ -127,7 +147,7 @@ func ethernetSuite(class string) []check {
 			}
 			return get(ctx, e)
 		}},
-		{"active(False): inactive, status 1 with the cable in", func(ctx context.Context, e *env) error {
+		{"active(False): inactive, status 1 with the cable in", sec, func(ctx context.Context, e *env) error {
 			if err := e.nic.SetActive(ctx, false); err != nil {
 				return err
 			}

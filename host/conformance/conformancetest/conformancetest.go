@@ -24,7 +24,7 @@ func Test(t *testing.T, cfg conformance.Config) {
 			case r.Skipped != "":
 				t.Skip(r.Skipped)
 			case r.Err != nil:
-				t.Fatal(r.Err)
+				t.Fatalf("%v (the rule: abi/ABI.md, %s)", r.Err, r.Section)
 			}
 		})
 	}
