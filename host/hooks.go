@@ -91,7 +91,10 @@ func (h *hooks) Check(desc abi.Description, first bool) error {
 
 // StartInfo implements supervise.Hooks.
 func (h *hooks) StartInfo() abi.StartInfo {
-	info := abi.StartInfo{Buses: map[string]uint32{}, Options: h.cfg.Options, Features: abi.HostFeatures()}
+	info := abi.StartInfo{Buses: map[string]uint32{}, Options: h.cfg.Options}
+	if h.sup.Description().ABI > abi.Version10 {
+		info.Features = abi.HostFeatures() // a 1.0 plugin sees nothing of 1.1
+	}
 	for _, g := range h.grants {
 		info.Buses[g.Name] = g.Handle
 	}

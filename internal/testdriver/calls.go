@@ -150,6 +150,31 @@ func init() {
 			}
 			return nil, d.env.SetLink(iface, up, abi.LinkType(kind), int(mtu))
 		},
+		"blob": func(d *Driver, _ int, a guest.Args) (any, error) {
+			// blob(off, n): the blob's size and n bytes read from off.
+			off, err := a.At(0, "off").Int()
+			if err != nil {
+				return nil, err
+			}
+			n, err := a.At(1, "n").Int()
+			if err != nil {
+				return nil, err
+			}
+			b, err := d.env.Blob("fw")
+			if err != nil {
+				return nil, err
+			}
+			size, err := b.Size()
+			if err != nil {
+				return nil, err
+			}
+			p := make([]byte, n)
+			k, err := b.ReadAt(p, off)
+			if err != nil && !errors.Is(err, io.EOF) {
+				return nil, err
+			}
+			return abi.Tuple{size, p[:k]}, nil
+		},
 		"spi_keep": func(d *Driver, _ int, a guest.Args) (any, error) {
 			// One record with KEEP_CS, the last of its batch.
 			w, err := a.At(0, "data").Bytes()

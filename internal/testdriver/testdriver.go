@@ -5,7 +5,8 @@
 // NIC.Call(name, ...) and answer with what the host did.
 //
 // It declares class LAN with two interfaces ("eth0", "eth1") and optional
-// buses: spi (spi), pin (gpio), serial (uart), port (frame), mdio (mdio).
+// buses: spi (spi), pin (gpio), serial (uart), port (frame), mdio (mdio),
+// fw (blob).
 package testdriver
 
 import (
@@ -73,6 +74,7 @@ func (d *Driver) Describe() abi.Description {
 			{Name: "serial", Kind: "uart", Optional: true},
 			{Name: "port", Kind: "frame", Optional: true},
 			{Name: "mdio", Kind: "mdio", Optional: true},
+			{Name: "fw", Kind: "blob", Optional: true},
 		},
 		Features: []string{"phy_mode", "country"},
 	}

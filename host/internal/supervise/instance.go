@@ -58,8 +58,13 @@ func (s *Supervisor) handshake(first bool) error {
 			return fmt.Errorf("%w: %v", ErrBadModule, err)
 		}
 	}
+	if c, ok := s.inst.(interface{ CheckImports(uint32) error }); ok {
+		if err := c.CheckImports(v); err != nil {
+			return fmt.Errorf("%w: %v", ErrBadModule, err)
+		}
+	}
 	// A 1.0 plugin sees nothing of 1.1, even an export of that name.
-	s.batch = v&0xffff >= 1 && s.inst.CanBatch()
+	s.batch = v > abi.Version10 && s.inst.CanBatch()
 	if _, err := s.Control(abi.ExportDescribe, 0, []byte{}); err != nil {
 		return fmt.Errorf("describe: %w", err)
 	}
