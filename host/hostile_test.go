@@ -121,7 +121,7 @@ func TestHostile_RefusedAtLoad(t *testing.T) {
 		want   error
 		msg    string
 	}{
-		{"abiversion", host.ErrABIVersion, "the plugin speaks ABI 2.0, this host speaks 1.0"},
+		{"abiversion", host.ErrABIVersion, "the plugin speaks ABI 2.0, this host speaks " + abi.VersionString(abi.Version)},
 		{"noexport", host.ErrBadModule, "lacks required exports: nic_start, nic_active"},
 	}
 	for _, tt := range tests {
