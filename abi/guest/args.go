@@ -19,7 +19,7 @@ import (
 //	ns, err := a.At(0, "ns").Int()
 type Args struct {
 	Pos []any
-	KW  map[string]any
+	KW  map[string]any // nil or empty when the call has none
 }
 
 // Len is the number of arguments of both kinds.
@@ -29,7 +29,7 @@ func (a Args) Len() int { return len(a.Pos) + len(a.KW) }
 // missing (Arg.Given is false) when the caller passed fewer arguments.
 func (a Args) At(i int, name string) Arg {
 	if i < 0 || i >= len(a.Pos) {
-		return Arg{Name: name, missing: abi.TypeError("missing argument %d (%s)", i, name)}
+		return Arg{Name: name, index: i, positional: true}
 	}
 	return Arg{Name: name, Value: a.Pos[i], Given: true}
 }
@@ -39,7 +39,7 @@ func (a Args) At(i int, name string) Arg {
 func (a Args) Key(name string) Arg {
 	v, ok := a.KW[name]
 	if !ok {
-		return Arg{Name: name, missing: abi.TypeError("missing keyword argument %q", name)}
+		return Arg{Name: name, keyword: true}
 	}
 	return Arg{Name: name, Value: v, Given: true}
 }
@@ -83,7 +83,9 @@ type Arg struct {
 	Value any    // the decoded value; nil when missing
 	Given bool   // the caller passed it
 
-	missing error
+	index      int  // of a missing positional argument
+	positional bool // a missing positional argument, looked up by At
+	keyword    bool // a missing keyword argument, looked up by Key
 }
 
 // Or returns the argument itself if the caller passed it, else an argument
@@ -95,10 +97,14 @@ func (v Arg) Or(def any) Arg {
 	return Arg{Name: v.Name, Value: def, Given: true}
 }
 
-// err is the error of a missing argument.
+// err is the error of a missing argument, made only when it is needed:
+// an optional argument's Or costs nothing.
 func (v Arg) err() error {
-	if v.missing != nil {
-		return v.missing
+	switch {
+	case v.keyword:
+		return abi.TypeError("missing keyword argument %q", v.Name)
+	case v.positional:
+		return abi.TypeError("missing argument %d (%s)", v.index, v.Name)
 	}
 	return abi.TypeError("missing argument %s", v.Name)
 }

@@ -2,6 +2,7 @@ package guest
 
 import (
 	"io"
+	"math"
 
 	"github.com/nichost/nichost/abi"
 )
@@ -127,3 +128,45 @@ func (m MDIO) Read(phy, reg int) (uint16, error) {
 func (m MDIO) Write(phy, reg int, v uint16) error {
 	return check("mdio_write", m.imp.MDIOWrite(m.h, int32(phy), int32(reg), int32(v)))
 }
+
+// Blob is a granted blob: read-only bytes the operator supplies, such as a
+// Wi-Fi chip's firmware (since ABI 1.1). It is an io.ReaderAt.
+type Blob struct {
+	h   uint32
+	imp abi.Imports
+}
+
+// Size is the blob's length in bytes.
+func (b Blob) Size() (int64, error) {
+	n := b.imp.BlobSize(b.h)
+	if n < 0 {
+		return 0, errnoError("blob_size", int32(max(n, math.MinInt32)))
+	}
+	return n, nil
+}
+
+// ReadAt reads len(p) bytes from offset off, in blob_read calls of at most
+// abi.MaxBlobRead bytes, with io.ReaderAt's semantics: fewer bytes come
+// with an error, io.EOF when the blob ends first.
+func (b Blob) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, abi.OSError(abi.EINVAL, "blob_read: negative offset %d", off)
+	}
+	n := 0
+	for n < len(p) {
+		chunk := p[n:min(len(p), n+abi.MaxBlobRead)]
+		rc := b.imp.BlobRead(b.h, off+int64(n), chunk)
+		switch {
+		case rc < 0:
+			return n, errnoError("blob_read", rc)
+		case rc == 0:
+			return n, io.EOF
+		case int(rc) > len(chunk):
+			return n, abi.OSError(abi.EIO, "blob_read: the host returned %d bytes for %d", rc, len(chunk))
+		}
+		n += int(rc)
+	}
+	return n, nil
+}
+
+var _ io.ReaderAt = Blob{}

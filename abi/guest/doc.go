@@ -16,13 +16,23 @@
 // Connector and Scanner out.
 //
 // Arguments reach the driver as Args; Args.At, Args.Key and Args.Takes
-// decode and check them with MicroPython's TypeError texts.
+// decode and check them with MicroPython's TypeError texts. The SDK
+// encodes and decodes values with its own small codec for ABI.md's value
+// model, byte for byte what the host's writes, so a plugin does not carry a
+// general CBOR library.
+//
+// Frames move in batches where the host offers it (ABI 1.1): the host
+// hands a driver several frames at once (BatchTransmitter, or one Transmit
+// per frame for a driver without it), and the frames a driver delivers
+// with Env.Deliver during one export reach the core in one host call when
+// the export ends. Env.Blob reads large operator-supplied data such as
+// firmware.
 //
 // Built with
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o drv.wasm .
 //
-// the package provides every export of ABI v1 (see abi/ABI.md) and reaches
+// the package provides every export of ABI 1.1 (see abi/ABI.md) and reaches
 // the host through the "nic" imports. Built natively, nothing is exported;
 // instead the host drives the same Driver through NewModule with its own
 // Imports, which is how nichost benchmarks a driver as WASM against the same

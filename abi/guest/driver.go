@@ -81,6 +81,22 @@ type Caller interface {
 	Call(iface int, name string, args Args) (any, error)
 }
 
+// BatchTransmitter is implemented by drivers that send several frames in
+// one call (a W5500 driver writes them into its TX buffer and issues one
+// SEND per frame without reading status in between). The host offers up to
+// abi.MaxTxBatch frames at once when it queued several. Without it, the SDK
+// serves a batch with one Transmit per frame, stopping at the first error.
+type BatchTransmitter interface {
+	// TransmitBatch sends frames on iface in order and returns how many it
+	// took. n < len(frames) with a nil error or ErrBusy: the device is busy
+	// (frames[n:] wait; with n == 0 the host offers them again after the
+	// next Poll). A non-nil error other than ErrBusy refuses frames[n] (the
+	// host drops and counts it; with n > 0 the host first offers frames[n:]
+	// again, and the driver refuses frames[n] again as the first). The
+	// frames are only valid during the call.
+	TransmitBatch(iface int, frames [][]byte) (int, error)
+}
+
 // ErrBusy is returned by Transmit when the device has no room for the frame
 // now.
 var ErrBusy = errors.New("guest: transmitter busy")

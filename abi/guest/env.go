@@ -2,6 +2,7 @@ package guest
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nichost/nichost/abi"
@@ -12,6 +13,15 @@ import (
 type Env struct {
 	imp  abi.Imports
 	info abi.StartInfo
+	rx   []rxBatch // per interface; nil when the host lacks rx_batch
+}
+
+func newEnv(imp abi.Imports, info abi.StartInfo) *Env {
+	e := &Env{imp: imp, info: info}
+	if slices.Contains(info.Features, abi.FeatureRxBatch) {
+		e.rx = make([]rxBatch, len(info.Interfaces))
+	}
+	return e
 }
 
 // Info is what the host passed to nic_start.
@@ -75,6 +85,13 @@ func (e *Env) MDIO(name string) (MDIO, error) {
 	return MDIO{h: h, imp: e.imp}, err
 }
 
+// Blob returns the granted blob of that name (since ABI 1.1: the host
+// lists abi.FeatureBlob).
+func (e *Env) Blob(name string) (Blob, error) {
+	h, err := e.handle(name)
+	return Blob{h: h, imp: e.imp}, err
+}
+
 // Now is the host's monotonic clock.
 func (e *Env) Now() time.Duration { return time.Duration(e.imp.Now()) }
 
@@ -94,12 +111,6 @@ func (e *Env) WakeAfter(d time.Duration) {
 	e.imp.WakeAt(e.imp.Now() + int64(d))
 }
 
-// Deliver hands a received frame on iface to the network core. The frame is
-// copied; the driver keeps its buffer.
-func (e *Env) Deliver(iface int, frame []byte) error {
-	return check("rx_push", e.imp.RxPush(int32(iface), frame))
-}
-
 // SetLink tells the core the link state of iface: up or down, its type
 // (abi.LinkEthernet or abi.LinkIP) and MTU (0 keeps the default).
 func (e *Env) SetLink(iface int, up bool, kind abi.LinkType, mtu int) error {
@@ -113,7 +124,7 @@ func (e *Env) SetLink(iface int, up bool, kind abi.LinkType, mtu int) error {
 // Report tells the core what the driver negotiated (PPP: "addr4",
 // "peer4", "dns"), as ABI.md lists.
 func (e *Env) Report(iface int, m map[string]any) error {
-	b, err := abi.Marshal(m)
+	b, err := encodeValue(m)
 	if err != nil {
 		return err
 	}

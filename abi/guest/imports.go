@@ -6,4 +6,7 @@ import "github.com/nichost/nichost/abi"
 // wasip1 build (wasm.go), the host's own implementation when it runs a
 // driver natively, or a fake host in a driver's unit tests
 // (abi/guest/guesttest).
-var _ abi.Exports = (*Module)(nil)
+var (
+	_ abi.Exports         = (*Module)(nil)
+	_ abi.TransmitBatcher = (*Module)(nil)
+)

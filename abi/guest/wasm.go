@@ -71,6 +71,16 @@ func nicTransmit(iface, length int32) int32 {
 	return m.Transmit(iface, buf[:length])
 }
 
+//go:wasmexport nic_transmit_batch
+func nicTransmitBatch(iface, count, length int32) int32 {
+	m := must()
+	buf := m.TxBuffer()
+	if length < 0 || int(length) > len(buf) {
+		return m.raise(abi.ValueError("nic_transmit_batch: length %d outside the %d-byte transmit buffer", length, len(buf)))
+	}
+	return m.TransmitBatch(iface, count, buf[:length])
+}
+
 //go:wasmimport nic args
 func hostArgs(ptr unsafe.Pointer, capacity uint32) int32
 
@@ -97,6 +107,9 @@ func hostTxBuffer(ptr unsafe.Pointer, capacity uint32) int32
 
 //go:wasmimport nic rx_push
 func hostRxPush(iface int32, ptr unsafe.Pointer, length uint32) int32
+
+//go:wasmimport nic rx_push_batch
+func hostRxPushBatch(iface int32, ptr unsafe.Pointer, length uint32) int32
 
 //go:wasmimport nic link
 func hostLink(iface, up, kind, mtu int32) int32
@@ -137,6 +150,12 @@ func hostMDIORead(h uint32, phy, reg int32) int32
 //go:wasmimport nic mdio_write
 func hostMDIOWrite(h uint32, phy, reg, val int32) int32
 
+//go:wasmimport nic blob_size
+func hostBlobSize(h uint32) int64
+
+//go:wasmimport nic blob_read
+func hostBlobRead(h uint32, off int64, ptr unsafe.Pointer, length uint32) int32
+
 // ptr returns the address of b's first byte (nil for an empty slice, which
 // the host accepts with a zero length).
 func ptr(b []byte) unsafe.Pointer {
@@ -163,6 +182,9 @@ func (wasmImports) WakeAt(ns int64) int32     { return hostWakeAt(ns) }
 func (wasmImports) TxBuffer(buf []byte) int32 { return hostTxBuffer(ptr(buf), uint32(len(buf))) }
 func (wasmImports) RxPush(iface int32, frame []byte) int32 {
 	return hostRxPush(iface, ptr(frame), uint32(len(frame)))
+}
+func (wasmImports) RxPushBatch(iface int32, records []byte) int32 {
+	return hostRxPushBatch(iface, ptr(records), uint32(len(records)))
 }
 func (wasmImports) Link(iface, up, kind, mtu int32) int32 { return hostLink(iface, up, kind, mtu) }
 func (wasmImports) Report(iface int32, b []byte) int32 {
@@ -219,4 +241,8 @@ func (wasmImports) FrameWrite(h uint32, p []byte) int32 {
 func (wasmImports) MDIORead(h uint32, phy, reg int32) int32 { return hostMDIORead(h, phy, reg) }
 func (wasmImports) MDIOWrite(h uint32, phy, reg, val int32) int32 {
 	return hostMDIOWrite(h, phy, reg, val)
+}
+func (wasmImports) BlobSize(h uint32) int64 { return hostBlobSize(h) }
+func (wasmImports) BlobRead(h uint32, off int64, p []byte) int32 {
+	return hostBlobRead(h, off, ptr(p), uint32(len(p)))
 }

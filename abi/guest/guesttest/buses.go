@@ -1,8 +1,10 @@
 package guesttest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/spi"
@@ -20,6 +22,7 @@ type grant struct {
 	uart  bus.UART
 	frame bus.FramePort
 	mdio  bus.MDIO
+	blob  bus.Blob
 
 	// GPIO edges, counted when the host looks (collect): a watched line's
 	// queued edges are taken with WaitForEdge(0), which sim.Pin answers
@@ -49,6 +52,11 @@ func newGrant(need abi.BusNeed, v any, notify func(abi.Event)) (*grant, error) {
 		}
 	case abi.BusMDIO:
 		g.mdio, ok = v.(bus.MDIO)
+	case abi.BusBlob:
+		if b, isBytes := v.([]byte); isBytes {
+			v = bytes.NewReader(b)
+		}
+		g.blob, ok = v.(bus.Blob)
 	}
 	if !ok {
 		return nil, fmt.Errorf("guesttest: bus %q is declared %s, and Options.Buses gives a %T, which does not implement that bus's contract", need.Name, need.Kind, v)
@@ -104,6 +112,7 @@ func (h *imports) busErrno(g *grant, err error) int32 {
 // SPITransact implements abi.Imports with the host's checks; a record with
 // no write buffer clocks out zeros.
 func (h *imports) SPITransact(handle uint32, ops []abi.SPIOp) int32 {
+	h.calls[abi.ImportSPITransact]++
 	g := h.grant(handle, abi.BusSPI)
 	if g == nil {
 		return -abi.EBADF
@@ -127,6 +136,7 @@ func (h *imports) SPITransact(handle uint32, ops []abi.SPIOp) int32 {
 
 // GPIORead implements abi.Imports.
 func (h *imports) GPIORead(handle uint32) int32 {
+	h.calls[abi.ImportGPIORead]++
 	g := h.grant(handle, abi.BusGPIO)
 	if g == nil {
 		return -abi.EBADF
@@ -139,6 +149,7 @@ func (h *imports) GPIORead(handle uint32) int32 {
 
 // GPIOWrite implements abi.Imports: the line becomes an output.
 func (h *imports) GPIOWrite(handle uint32, level int32) int32 {
+	h.calls[abi.ImportGPIOWrite]++
 	g := h.grant(handle, abi.BusGPIO)
 	if g == nil {
 		return -abi.EBADF
@@ -156,6 +167,7 @@ func (h *imports) GPIOWrite(handle uint32, level int32) int32 {
 // GPIOWatch implements abi.Imports: the line becomes an input and its
 // edge count restarts at 0.
 func (h *imports) GPIOWatch(handle uint32, edge int32) int32 {
+	h.calls[abi.ImportGPIOWatch]++
 	g := h.grant(handle, abi.BusGPIO)
 	if g == nil {
 		return -abi.EBADF
@@ -173,6 +185,7 @@ func (h *imports) GPIOWatch(handle uint32, edge int32) int32 {
 
 // GPIOEdges implements abi.Imports.
 func (h *imports) GPIOEdges(handle uint32) int32 {
+	h.calls[abi.ImportGPIOEdges]++
 	g := h.grant(handle, abi.BusGPIO)
 	if g == nil {
 		return -abi.EBADF
@@ -185,6 +198,7 @@ func (h *imports) GPIOEdges(handle uint32) int32 {
 
 // UARTRead implements abi.Imports.
 func (h *imports) UARTRead(handle uint32, p []byte) int32 {
+	h.calls[abi.ImportUARTRead]++
 	g := h.grant(handle, abi.BusUART)
 	if g == nil {
 		return -abi.EBADF
@@ -199,6 +213,7 @@ func (h *imports) UARTRead(handle uint32, p []byte) int32 {
 // UARTWrite implements abi.Imports: it takes at most Options.UARTWriteMax
 // bytes when that is set, as a host near the call's deadline would.
 func (h *imports) UARTWrite(handle uint32, p []byte) int32 {
+	h.calls[abi.ImportUARTWrite]++
 	g := h.grant(handle, abi.BusUART)
 	if g == nil {
 		return -abi.EBADF
@@ -216,6 +231,7 @@ func (h *imports) UARTWrite(handle uint32, p []byte) int32 {
 // FrameRead implements abi.Imports: a frame longer than p is dropped
 // (-EMSGSIZE).
 func (h *imports) FrameRead(handle uint32, p []byte) int32 {
+	h.calls[abi.ImportFrameRead]++
 	g := h.grant(handle, abi.BusFrame)
 	if g == nil {
 		return -abi.EBADF
@@ -229,6 +245,7 @@ func (h *imports) FrameRead(handle uint32, p []byte) int32 {
 
 // FrameWrite implements abi.Imports.
 func (h *imports) FrameWrite(handle uint32, p []byte) int32 {
+	h.calls[abi.ImportFrameWrite]++
 	g := h.grant(handle, abi.BusFrame)
 	if g == nil {
 		return -abi.EBADF
@@ -241,6 +258,7 @@ func (h *imports) FrameWrite(handle uint32, p []byte) int32 {
 
 // MDIORead implements abi.Imports.
 func (h *imports) MDIORead(handle uint32, phy, reg int32) int32 {
+	h.calls[abi.ImportMDIORead]++
 	g := h.grant(handle, abi.BusMDIO)
 	if g == nil {
 		return -abi.EBADF
@@ -258,6 +276,7 @@ func (h *imports) MDIORead(handle uint32, phy, reg int32) int32 {
 // MDIOWrite implements abi.Imports: -EPERM when the bus refuses with
 // bus.ErrReadOnly.
 func (h *imports) MDIOWrite(handle uint32, phy, reg, val int32) int32 {
+	h.calls[abi.ImportMDIOWrite]++
 	g := h.grant(handle, abi.BusMDIO)
 	if g == nil {
 		return -abi.EBADF
@@ -269,4 +288,41 @@ func (h *imports) MDIOWrite(handle uint32, phy, reg, val int32) int32 {
 		return h.busErrno(g, err)
 	}
 	return 0
+}
+
+// BlobSize implements abi.Imports.
+func (h *imports) BlobSize(handle uint32) int64 {
+	h.calls[abi.ImportBlobSize]++
+	if !h.offers(abi.FeatureBlob, abi.ImportBlobSize) {
+		return -abi.ENOTSUP
+	}
+	g := h.grant(handle, abi.BusBlob)
+	if g == nil {
+		return -abi.EBADF
+	}
+	return g.blob.Size()
+}
+
+// BlobRead implements abi.Imports: 0 at or past the blob's end.
+func (h *imports) BlobRead(handle uint32, off int64, p []byte) int32 {
+	h.calls[abi.ImportBlobRead]++
+	if !h.offers(abi.FeatureBlob, abi.ImportBlobRead) {
+		return -abi.ENOTSUP
+	}
+	g := h.grant(handle, abi.BusBlob)
+	switch {
+	case g == nil:
+		return -abi.EBADF
+	case off < 0:
+		return -abi.EINVAL
+	case len(p) > abi.MaxBlobRead:
+		return -abi.E2BIG
+	case off >= g.blob.Size():
+		return 0
+	}
+	n, err := g.blob.ReadAt(p, off)
+	if err != nil && !errors.Is(err, io.EOF) && n == 0 {
+		return h.busErrno(g, err)
+	}
+	return int32(n)
 }

@@ -2,6 +2,7 @@ package guesttest
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/abi/guest"
@@ -158,4 +159,49 @@ func (h *Host) TransmitOn(iface int, frame []byte) error {
 		return h.raisedErr(abi.ExportTransmit)
 	}
 	return fmt.Errorf("guesttest: %s: %w: it returned %d; it returns 0, 1 or -1", abi.ExportTransmit, ErrViolation, rc)
+}
+
+// TransmitBatch offers frames to interface 0 in one nic_transmit_batch
+// call; see TransmitBatchOn.
+func (h *Host) TransmitBatch(frames ...[]byte) (int, error) { return h.TransmitBatchOn(0, frames...) }
+
+// TransmitBatchOn offers frames (1 to abi.MaxTxBatch, 1 to abi.MaxFrame
+// bytes each) to interface iface as a host offering abi.FeatureTxBatch
+// does: written as records into the transmit buffer, then one
+// nic_transmit_batch call. It returns how many frames the driver took (a
+// host offers the rest again at once); (0, guest.ErrBusy) when it answered
+// busy (a host offers them all again after the next poll); (0, err) with
+// the error it raised refusing frames[0] (a host drops that frame and
+// offers the rest again). The test re-offers frames itself.
+func (h *Host) TransmitBatchOn(iface int, frames ...[]byte) (int, error) {
+	const export = abi.ExportTransmitBatch
+	if !slices.Contains(h.features, abi.FeatureTxBatch) {
+		return 0, fmt.Errorf("guesttest: %s: Options.WithoutFeatures leaves out %s, so the host would not call it", export, abi.FeatureTxBatch)
+	}
+	if len(frames) == 0 || len(frames) > abi.MaxTxBatch {
+		return 0, fmt.Errorf("guesttest: %s: %d frames; a host offers 1 to %d", export, len(frames), abi.MaxTxBatch)
+	}
+	buf := h.txbuf[:0:len(h.txbuf)]
+	for i, f := range frames {
+		if len(f) == 0 || len(f) > abi.MaxFrame {
+			return 0, fmt.Errorf("guesttest: %s: frame %d has %d bytes; a host offers 1 to %d", export, i, len(f), abi.MaxFrame)
+		}
+		if len(buf)+abi.FrameRecordHeader+len(f) > len(h.txbuf) {
+			return 0, fmt.Errorf("guesttest: %s: frames[:%d] do not fit the %d-byte transmit buffer with their record headers", export, i+1, len(h.txbuf))
+		}
+		buf = abi.AppendFrame(buf, f)
+	}
+	h.begin(nil)
+	rc := h.mod.TransmitBatch(int32(iface), int32(len(frames)), buf)
+	switch {
+	case h.bad != nil:
+		return 0, fmt.Errorf("guesttest: %s: %w: %v", export, ErrViolation, h.bad)
+	case rc == abi.StatusError:
+		return 0, h.raisedErr(export)
+	case rc == 0:
+		return 0, guest.ErrBusy
+	case rc > 0 && int(rc) <= len(frames):
+		return int(rc), nil
+	}
+	return 0, fmt.Errorf("guesttest: %s: %w: it returned %d for %d frames; it returns 0 to %d or -1", export, ErrViolation, rc, len(frames), len(frames))
 }

@@ -22,8 +22,9 @@ type Options struct {
 	// gpio.PinIO for "gpio" (sim.NewPin), bus.UART for "uart" (an end of
 	// sim.NewUARTPair), bus.FramePort for "frame" (a port of a
 	// sim.Segment), bus.MDIO for "mdio" (sim.NewMDIO). The test keeps the
-	// device's side. Handles are numbered from 1 in the description's
-	// order of buses.
+	// device's side. A "blob" is a bus.Blob or the blob's bytes as a
+	// []byte. Handles are numbered from 1 in the description's order of
+	// buses.
 	Buses map[string]any
 	// MACs are the interfaces' addresses by index, 6 bytes each; an
 	// interface without one gets 02:00:00:00:00:<index+1>.
@@ -45,6 +46,12 @@ type Options struct {
 	// UARTWriteMax is the most bytes one uart_write takes (0: all), to
 	// make the short writes a host makes near a call's deadline.
 	UARTWriteMax int
+	// WithoutFeatures are host features (abi.FeatureTxBatch,
+	// abi.FeatureRxBatch, abi.FeatureBlob) left out of the start info, as
+	// a host that does not offer them; the start info lists the others of
+	// abi.HostFeatures. A driver's call of an import of a feature left out
+	// is an ABI violation (a real host would have refused the module).
+	WithoutFeatures []string
 }
 
 // Host is a fake host running one driver instance. Make it with New (or
@@ -67,6 +74,8 @@ type Host struct {
 	bad     error // an ABI violation seen during the call
 
 	txbuf    []byte // registered with tx_buffer: the guest's, kept for its life
+	features []string
+	calls    map[string]int // host calls by import name
 	grants   []*grant
 	handles  map[string]uint32
 	notified atomic.Uint32 // events announced by bus notifications
@@ -103,7 +112,7 @@ func New(t testing.TB, d guest.Driver, o Options) *Host {
 func Start(d guest.Driver, o Options) (*Host, error) { return start(d, o, nil) }
 
 func start(d guest.Driver, o Options, logf func(string, ...any)) (*Host, error) {
-	h := &Host{opts: o, clock: o.Clock, logf: logf, wake: -1, handles: map[string]uint32{}}
+	h := &Host{opts: o, clock: o.Clock, logf: logf, wake: -1, handles: map[string]uint32{}, calls: map[string]int{}}
 	if h.clock == nil {
 		h.clock = new(Clock)
 	}
@@ -181,9 +190,20 @@ func (h *Host) grant() ([]byte, error) {
 		h.grants = append(h.grants, g)
 		h.handles[need.Name] = uint32(len(h.grants))
 	}
+	for _, f := range h.opts.WithoutFeatures {
+		if !slices.Contains(abi.HostFeatures(), f) {
+			return nil, fmt.Errorf("guesttest: Options.WithoutFeatures names %q, which is not a host feature (they are %v)", f, abi.HostFeatures())
+		}
+	}
+	for _, f := range abi.HostFeatures() {
+		if !slices.Contains(h.opts.WithoutFeatures, f) {
+			h.features = append(h.features, f)
+		}
+	}
 	info := abi.StartInfo{
 		Buses: h.handles, Options: h.opts.Options, PhyMode: h.opts.PhyMode,
 		Hostname: cmp.Or(h.opts.Hostname, "guesttest"), Country: cmp.Or(h.opts.Country, "XX"),
+		Features: h.features,
 	}
 	for i, name := range h.desc.Interfaces {
 		mac := []byte{0x02, 0, 0, 0, 0, byte(i + 1)}
@@ -221,6 +241,10 @@ func (h *Host) Handle(bus string) (uint32, bool) {
 	v, ok := h.handles[bus]
 	return v, ok
 }
+
+// HostCalls is how many times the driver called host function name (an
+// abi.Import* name such as abi.ImportRxPushBatch) since the Host started.
+func (h *Host) HostCalls(name string) int { return h.calls[name] }
 
 // Imports is the host side as the driver's Module sees it, for a test of
 // code that makes host calls itself. Its calls are recorded like the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/nichost/nichost/abi"
@@ -24,6 +25,7 @@ func (h *imports) violate(format string, a ...any) {
 
 // Args implements abi.Imports.
 func (h *imports) Args(dst []byte) int32 {
+	h.calls[abi.ImportArgs]++
 	if len(dst) >= len(h.args) {
 		copy(dst, h.args)
 	}
@@ -32,6 +34,7 @@ func (h *imports) Args(dst []byte) int32 {
 
 // Reply implements abi.Imports.
 func (h *imports) Reply(b []byte) int32 {
+	h.calls[abi.ImportReply]++
 	if len(b) > abi.MaxMessage {
 		h.violate("reply of %d bytes exceeds the %d-byte limit", len(b), abi.MaxMessage)
 		return -abi.E2BIG
@@ -44,6 +47,7 @@ func (h *imports) Reply(b []byte) int32 {
 // Raise implements abi.Imports: the message is cut at 1024 bytes and the
 // errno dropped for kinds other than OSError, as the host does.
 func (h *imports) Raise(kind, errno int32, msg []byte) int32 {
+	h.calls[abi.ImportRaise]++
 	e, ok := abi.Raised(kind, errno, msg)
 	if !ok {
 		h.violate("raise with unknown error kind %d", kind)
@@ -55,6 +59,7 @@ func (h *imports) Raise(kind, errno int32, msg []byte) int32 {
 
 // Log implements abi.Imports. Lines are kept (Logs) with no rate limit.
 func (h *imports) Log(level int32, msg []byte) int32 {
+	h.calls[abi.ImportLog]++
 	l := LogLine{Level: int(level), Msg: abi.Text(msg)}
 	h.logs = append(h.logs, l)
 	if h.logf != nil {
@@ -64,12 +69,16 @@ func (h *imports) Log(level int32, msg []byte) int32 {
 }
 
 // Now implements abi.Imports.
-func (h *imports) Now() int64 { return int64(h.clock.Now()) }
+func (h *imports) Now() int64 {
+	h.calls[abi.ImportNow]++
+	return int64(h.clock.Now())
+}
 
 // Sleep implements abi.Imports: it moves the clock forward by ns at once.
 // Past the call's deadline (Options.Deadline) it moves it to the deadline
 // and returns -ETIMEDOUT.
 func (h *imports) Sleep(ns int64) int32 {
+	h.calls[abi.ImportSleep]++
 	if ns < 0 || ns > abi.MaxSleepNanos {
 		return -abi.EINVAL
 	}
@@ -87,6 +96,7 @@ func (h *imports) Sleep(ns int64) int32 {
 // WakeAt implements abi.Imports: the request replaces any earlier one; a
 // negative time cancels it.
 func (h *imports) WakeAt(ns int64) int32 {
+	h.calls[abi.ImportWakeAt]++
 	h.wake = time.Duration(max(ns, -1))
 	return 0
 }
@@ -95,15 +105,17 @@ func (h *imports) WakeAt(ns int64) int32 {
 // call, the transmit buffer is the guest's for the instance's life: the
 // host keeps it and writes frames there for nic_transmit.
 func (h *imports) TxBuffer(buf []byte) int32 {
-	if len(buf) < 1514 {
+	h.calls[abi.ImportTxBuffer]++
+	if len(buf) < abi.MinTxBuffer {
 		return -abi.EINVAL
 	}
-	h.txbuf = buf
+	h.txbuf = buf[:min(len(buf), abi.MaxTxBuffer)]
 	return 0
 }
 
 // RxPush implements abi.Imports: the frame is kept (Frames).
 func (h *imports) RxPush(iface int32, frame []byte) int32 {
+	h.calls[abi.ImportRxPush]++
 	if iface < 0 || int(iface) >= len(h.frames) {
 		return -abi.ENODEV
 	}
@@ -114,8 +126,41 @@ func (h *imports) RxPush(iface int32, frame []byte) int32 {
 	return 0
 }
 
+// RxPushBatch implements abi.Imports: the batch is checked whole, then its
+// frames are kept (Frames) as rx_push keeps them.
+func (h *imports) RxPushBatch(iface int32, records []byte) int32 {
+	h.calls[abi.ImportRxPushBatch]++
+	if !h.offers(abi.FeatureRxBatch, abi.ImportRxPushBatch) {
+		return -abi.ENOTSUP
+	}
+	if iface < 0 || int(iface) >= len(h.frames) {
+		return -abi.ENODEV
+	}
+	n, err := abi.ForEachFrame(records, abi.MaxRxBatch, func(frame []byte) {
+		h.frames[iface] = append(h.frames[iface], bytes.Clone(frame))
+	})
+	if err != nil {
+		if h.logf != nil {
+			h.logf("guesttest: %s: %v", abi.ImportRxPushBatch, err)
+		}
+		return -abi.EINVAL
+	}
+	return int32(n)
+}
+
+// offers reports whether the host offers feature; the call of an import
+// of a feature it does not offer is a violation.
+func (h *imports) offers(feature, call string) bool {
+	if slices.Contains(h.features, feature) {
+		return true
+	}
+	h.violate("%s: the host does not offer %s (Options.WithoutFeatures), so a module importing it would not load", call, feature)
+	return false
+}
+
 // Link implements abi.Imports: the state is kept (Link, Links).
 func (h *imports) Link(iface, up, kind, mtu int32) int32 {
+	h.calls[abi.ImportLink]++
 	if iface < 0 || int(iface) >= len(h.links) {
 		return -abi.ENODEV
 	}
@@ -130,6 +175,7 @@ func (h *imports) Link(iface, up, kind, mtu int32) int32 {
 // Report implements abi.Imports: the keys are merged into the interface's
 // report (Reported).
 func (h *imports) Report(iface int32, b []byte) int32 {
+	h.calls[abi.ImportReport]++
 	if iface < 0 || int(iface) >= len(h.reports) {
 		return -abi.ENODEV
 	}

@@ -25,7 +25,8 @@ type LogLine struct {
 func (l LogLine) String() string { return slog.Level(l.Level).String() + " " + l.Msg }
 
 // Frames are the frames the driver handed to the core on iface with
-// rx_push, oldest first; nil for an interface the driver does not have.
+// rx_push or rx_push_batch, oldest first; nil for an interface the driver
+// does not have.
 func (h *Host) Frames(iface int) [][]byte {
 	if iface < 0 || iface >= len(h.frames) {
 		return nil
