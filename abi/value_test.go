@@ -183,3 +183,22 @@ func TestUnmarshalInto_NamesUnknownKey(t *testing.T) {
 		}
 	}
 }
+
+func TestUnmarshal_ShapeErrorsNameThePath(t *testing.T) {
+	for _, tt := range []struct {
+		msg  []byte
+		want string
+	}{
+		{[]byte{0xa1, 0x61, 'a', 0x82, 0x01, 0xf7}, "value.a[1] is undefined"},
+		{[]byte{0x81, 0xe0}, "value[0] is the CBOR simple value 0"},
+		{[]byte{0xa1, 0xf6, 0x01}, "is a map key of CBOR major type 7"},
+		{[]byte{0xd9, 0xd9, 0xf7, 0x01}, "has CBOR tag 55799"},
+		{[]byte{0xd9, 0x80, 0x66, 0x01}, "the tuple tag around CBOR major type 0"},
+		{[]byte{0x9f, 0xff}, "indefinite length"},
+	} {
+		_, err := Unmarshal(tt.msg)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Unmarshal(%x) = %v, want an error containing %q", tt.msg, err, tt.want)
+		}
+	}
+}

@@ -3,11 +3,7 @@
 // status() returns a status code the ABI does not have.
 package main
 
-import (
-	"unsafe"
-
-	"github.com/nichost/nichost/abi"
-)
+import "unsafe"
 
 //go:wasmimport nic reply
 func reply(ptr unsafe.Pointer, n uint32) int32
@@ -23,13 +19,21 @@ func send(b []byte) int32 {
 }
 
 //go:wasmexport nic_abi_version
-func abiVersion() int32 { return abi.Version }
+func abiVersion() int32 { return 0x00010001 }
+
+// description is {"abi": 0x00010001, "name": "garbage", "class": "LAN",
+// "interfaces": ["eth"]} in CBOR, written by hand as a driver in another
+// language would.
+var description = []byte{
+	0xa4,
+	0x63, 'a', 'b', 'i', 0x1a, 0x00, 0x01, 0x00, 0x01,
+	0x64, 'n', 'a', 'm', 'e', 0x67, 'g', 'a', 'r', 'b', 'a', 'g', 'e',
+	0x65, 'c', 'l', 'a', 's', 's', 0x63, 'L', 'A', 'N',
+	0x6a, 'i', 'n', 't', 'e', 'r', 'f', 'a', 'c', 'e', 's', 0x81, 0x63, 'e', 't', 'h',
+}
 
 //go:wasmexport nic_describe
-func describe() int32 {
-	b, _ := abi.MarshalStruct(abi.Description{ABI: abi.Version, Class: abi.ClassLAN, Name: "garbage", Interfaces: []string{"eth"}})
-	return send(b)
-}
+func describe() int32 { return send(description) }
 
 //go:wasmexport nic_start
 func start() int32 { return txBuffer(unsafe.Pointer(&txbuf[0]), uint32(len(txbuf))) }

@@ -1,0 +1,153 @@
+package abi
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// checkShape walks an encoded message and refuses what ABI.md §3 rules out
+// but the CBOR library would take: simple values other than false, true and
+// null (undefined included), tags other than the tuple tag around an array,
+// map keys that are not plain text strings, containers nested deeper than
+// MaxDepth, and indefinite lengths. Lengths, UTF-8, duplicate keys, integer
+// range and trailing bytes are left to the decoder. The walk allocates
+// nothing unless it fails.
+func checkShape(b []byte) error {
+	s := shape{b: b}
+	if err := s.item(0, false); err != nil {
+		return fmt.Errorf("%w: %s %s", ErrEncoding, s.where(), err)
+	}
+	return nil
+}
+
+type shape struct {
+	b    []byte
+	off  int
+	path []string // filled only on the way out of a failure
+}
+
+func (s *shape) where() string {
+	if len(s.path) == 0 {
+		return "value"
+	}
+	var sb strings.Builder
+	sb.WriteString("value")
+	for i := len(s.path) - 1; i >= 0; i-- {
+		sb.WriteString(s.path[i])
+	}
+	return sb.String()
+}
+
+// head reads an item's initial byte and argument.
+func (s *shape) head() (major byte, info byte, arg uint64, err error) {
+	if s.off >= len(s.b) {
+		return 0, 0, 0, fmt.Errorf("is cut short (message ends at byte %d)", s.off)
+	}
+	ib := s.b[s.off]
+	s.off++
+	major, info = ib>>5, ib&0x1f
+	switch {
+	case info < 24:
+		return major, info, uint64(info), nil
+	case info <= 27:
+		n := 1 << (info - 24)
+		if len(s.b)-s.off < n {
+			return 0, 0, 0, fmt.Errorf("is cut short (message ends at byte %d)", len(s.b))
+		}
+		switch n {
+		case 1:
+			arg = uint64(s.b[s.off])
+		case 2:
+			arg = uint64(binary.BigEndian.Uint16(s.b[s.off:]))
+		case 4:
+			arg = uint64(binary.BigEndian.Uint32(s.b[s.off:]))
+		default:
+			arg = binary.BigEndian.Uint64(s.b[s.off:])
+		}
+		s.off += n
+		return major, info, arg, nil
+	case info == 31:
+		return 0, 0, 0, fmt.Errorf("has an indefinite length (lengths must be definite)")
+	}
+	return 0, 0, 0, fmt.Errorf("has a reserved additional-information value %d", info)
+}
+
+// item checks one item at depth containers deep; key says it is a map key.
+func (s *shape) item(depth int, key bool) error {
+	major, info, arg, err := s.head()
+	if err != nil {
+		return err
+	}
+	if key && major != 3 {
+		return fmt.Errorf("is a map key of CBOR major type %d: keys are text strings", major)
+	}
+	switch major {
+	case 0, 1:
+		return nil
+	case 2, 3:
+		if arg > uint64(len(s.b)-s.off) {
+			return fmt.Errorf("is cut short (a %d-byte string with %d bytes left)", arg, len(s.b)-s.off)
+		}
+		s.off += int(arg)
+		return nil
+	case 4, 5:
+		if depth == MaxDepth {
+			return fmt.Errorf("nests deeper than %d", MaxDepth)
+		}
+		n := arg
+		if major == 5 {
+			n *= 2
+		}
+		if n > uint64(len(s.b)-s.off) { // each item takes a byte at least
+			return fmt.Errorf("is cut short (%d items with %d bytes left)", n, len(s.b)-s.off)
+		}
+		lastKey := 0 // offset of the key of the value being read
+		for i := uint64(0); i < n; i++ {
+			isKey := major == 5 && i%2 == 0
+			at := s.off
+			if err := s.item(depth+1, isKey); err != nil {
+				switch {
+				case major == 4:
+					s.path = append(s.path, "["+strconv.FormatUint(i, 10)+"]")
+				case !isKey:
+					s.path = append(s.path, "."+s.keyText(lastKey))
+				}
+				return err
+			}
+			if isKey {
+				lastKey = at
+			}
+		}
+		return nil
+	case 6:
+		if arg != TagTuple {
+			return fmt.Errorf("has CBOR tag %d: the only tag is %d (tuple)", arg, TagTuple)
+		}
+		if s.off < len(s.b) && s.b[s.off]>>5 != 4 {
+			return fmt.Errorf("has the tuple tag around CBOR major type %d: it tags arrays only", s.b[s.off]>>5)
+		}
+		return s.item(depth, false)
+	}
+	// Major type 7: false, true, null and floats.
+	switch info {
+	case 20, 21, 22, 25, 26, 27:
+		return nil
+	case 23:
+		return fmt.Errorf("is undefined (0xf7): the values are None, bool, int, float, str, bytes, list, tuple and dict")
+	}
+	return fmt.Errorf("is the CBOR simple value %d: only false, true and null are values", arg)
+}
+
+// keyText is the text of the (well-formed, text) key at off, for paths.
+func (s *shape) keyText(off int) string {
+	save := s.off
+	defer func() { s.off = save }()
+	s.off = off
+	_, _, n, err := s.head()
+	if err != nil || n > uint64(len(s.b)-s.off) {
+		return "?"
+	}
+	return string(s.b[s.off : s.off+int(n)])
+}
