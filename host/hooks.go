@@ -3,6 +3,7 @@ package host
 import (
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/nichost/nichost/abi"
@@ -76,6 +77,9 @@ func (h *hooks) Deny(call, why string) {
 		h.log.Warn("host call refused (EPERM)", "call", call, "why", why)
 	}
 }
+
+// OutputDropped implements hostcall.Owner.
+func (h *hooks) OutputDropped() *atomic.Uint64 { return &h.stats.outputDropped }
 
 // Check implements supervise.Hooks: every description is checked against
 // the config and the grants; the first one makes the NICs.

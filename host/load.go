@@ -18,6 +18,7 @@ import (
 	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/internal/engine"
 	"github.com/nichost/nichost/host/internal/grant"
+	"github.com/nichost/nichost/host/internal/hostcall"
 	"github.com/nichost/nichost/host/internal/supervise"
 )
 
@@ -96,7 +97,11 @@ func (h *Host) prepare(ctx context.Context, name, source string, limits config.L
 	log := h.log.With("plugin", name)
 	return supervise.Module{
 		NewInstance: func(ctx context.Context, imp abi.Imports) (engine.Instance, error) {
-			return mod.Instantiate(ctx, imp, func(line string) { log.Debug("plugin output", "line", line) })
+			out := engine.Output{Log: func(line string) { log.Debug("plugin output", "line", line) }}
+			if s, ok := imp.(*hostcall.Session); ok { // stdout and stderr share the log import's limit
+				out.Allow, out.Dropped = s.AllowLog, s.OutputDropped()
+			}
+			return mod.InstantiateWith(ctx, imp, out)
 		},
 		Release: func() {
 			ctx := context.Background()

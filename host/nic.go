@@ -86,7 +86,10 @@ func newNIC(p *Plugin, index int, iface, name string, mac net.HardwareAddr, kind
 		cn.StartDHCPByDefault()
 	}
 	n.core, n.link = cn, cn
-	n.rx = rxqueue.New(n.toLink)
+	if p.rxBudget == nil { // the first NIC: all of the plugin's share it
+		p.rxBudget = rxqueue.NewBudget(int64(p.limits.MemoryLimit) / 8)
+	}
+	n.rx = rxqueue.New(n.toLink, p.rxBudget)
 	return n, nil
 }
 

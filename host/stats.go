@@ -18,6 +18,9 @@ type PluginStats struct {
 	// not do what it asked: report on an Ethernet link, a link type its
 	// class does not have.
 	Denied uint64
+	// OutputDropped counts lines of the plugin's stdout and stderr that
+	// were not logged: they share the log import's rate limit.
+	OutputDropped uint64
 	// Busy is the time spent inside the plugin's calls, host calls they
 	// made included: its CPU time as far as the host measures it.
 	Busy time.Duration
@@ -29,14 +32,14 @@ type PluginStats struct {
 }
 
 type pluginStats struct {
-	calls, polls, faults, spiCalls, spiBytes, badHandles, denied atomic.Uint64
+	calls, polls, faults, spiCalls, spiBytes, badHandles, denied, outputDropped atomic.Uint64
 }
 
 func (s *pluginStats) snapshot() PluginStats {
 	return PluginStats{
 		Calls: s.calls.Load(), Polls: s.polls.Load(), Faults: s.faults.Load(),
 		SPICalls: s.spiCalls.Load(), SPIBytes: s.spiBytes.Load(), BadHandles: s.badHandles.Load(),
-		Denied: s.denied.Load(),
+		Denied: s.denied.Load(), OutputDropped: s.outputDropped.Load(),
 	}
 }
 

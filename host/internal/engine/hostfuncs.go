@@ -140,7 +140,7 @@ func spiTransact(w *Wasm, mod api.Module, s []uint64) int64 {
 	if !ok {
 		return -abi.EFAULT
 	}
-	var ops [abi.SPIMaxOps]abi.SPIOp
+	ops := &w.spiOps // escapes through the Imports interface: keep one per instance
 	for i := range n {
 		r := recs[i*abi.SPIOpSize:]
 		op := &ops[i]
@@ -152,7 +152,9 @@ func spiTransact(w *Wasm, mod api.Module, s []uint64) int64 {
 		}
 		op.KeepCS = le32(r[abi.SPIOpFlags:])&abi.SPIFlagKeepCS != 0
 	}
-	return int64(w.imp.SPITransact(h, ops[:n]))
+	rc := w.imp.SPITransact(h, ops[:n])
+	clear(ops[:n]) // drop the views of guest memory
+	return int64(rc)
 }
 
 func u32(v uint64) uint32 { return uint32(v) }

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -59,9 +58,9 @@ func NewRuntime(ctx context.Context, cache *Cache, memLimit uint64) (*Runtime, e
 		WithCloseOnContextDone(true).
 		WithCompilationCache(cache.c)
 	r := &Runtime{rt: wazero.NewRuntimeWithConfig(ctx, cfg)}
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r.rt); err != nil {
+	if err := instantiateWASI(ctx, r.rt); err != nil {
 		r.rt.Close(ctx)
-		return nil, fmt.Errorf("engine: WASI: %w", err)
+		return nil, err
 	}
 	if err := r.instantiateHostModule(ctx); err != nil {
 		r.rt.Close(ctx)
@@ -77,6 +76,9 @@ func (r *Runtime) Close(ctx context.Context) error { return r.rt.Close(ctx) }
 type Module struct {
 	r  *Runtime
 	cm wazero.CompiledModule
+
+	outLimit lineLimit     // when Output.Allow is nil (wasi.go)
+	dropped  atomic.Uint64 // when Output.Dropped is nil
 }
 
 // ErrNotPlugin is wrapped when a module lacks nic_abi_version.
@@ -139,7 +141,9 @@ func (m *Module) CheckExports() error {
 	for _, f := range abi.ExportFuncs() {
 		def, ok := exports[f.Name]
 		if !ok {
-			missing = append(missing, f.Name)
+			if f.Required() {
+				missing = append(missing, f.Name)
+			}
 			continue
 		}
 		if got := signature(def); got != f.Sig {
@@ -154,6 +158,25 @@ func (m *Module) CheckExports() error {
 	}
 	return nil
 }
+
+// CheckImports checks that a plugin declaring ABI version v imports
+// nothing added after v: a 1.0 plugin cannot use what it does not know of.
+func (m *Module) CheckImports(v uint32) error {
+	since := map[string]uint32{}
+	for _, f := range abi.ImportFuncs() {
+		since[f.Name] = f.Since
+	}
+	for _, def := range m.cm.ImportedFunctions() {
+		mod, name, _ := def.Import()
+		if s := since[name]; mod == abi.ImportModule && s > v {
+			return fmt.Errorf("engine: the plugin declares ABI %s but imports %s.%s, which ABI %s added", abi.VersionString(v), mod, name, abi.VersionString(s))
+		}
+	}
+	return nil
+}
+
+// CheckImports checks the instance's module's imports against version v.
+func (w *Wasm) CheckImports(v uint32) error { return w.m.CheckImports(v) }
 
 func signature(def api.FunctionDefinition) abi.Signature {
 	names := func(ts []api.ValueType) string {
@@ -181,30 +204,39 @@ type Wasm struct {
 	imp      Imports
 	fns      map[string]api.Function
 	stderr   *tail
+	budget   callBudget // what the running call may take from WASI (wasi.go)
 	txPtr    uint32
 	txCap    uint32
 	violated error
 	stack    [4]uint64
+	spiOps   [abi.SPIMaxOps]abi.SPIOp // spi_transact's records as slices, reused
 }
 
 var _ Instance = (*Wasm)(nil)
 
-// Instantiate starts an instance: it runs the module's start functions
-// (_initialize for Go reactor modules) under ctx's deadline. The guest's
-// stdout and stderr go to log (each line), and the last lines of stderr are
-// kept to explain a fault.
+// Instantiate is InstantiateWith(ctx, imp, Output{Log: log}).
 func (m *Module) Instantiate(ctx context.Context, imp Imports, log func(line string)) (*Wasm, error) {
-	w := &Wasm{m: m, r: m.r, imp: imp, fns: map[string]api.Function{}, stderr: newTail(log)}
+	return m.InstantiateWith(ctx, imp, Output{Log: log})
+}
+
+// InstantiateWith starts an instance: it runs the module's start functions
+// (_initialize for Go reactor modules) under ctx's deadline. The guest's
+// stdout and stderr lines go to out (see Output and wasi.go for their
+// bounds), and the last lines are kept to explain a fault.
+func (m *Module) InstantiateWith(ctx context.Context, imp Imports, out Output) (*Wasm, error) {
+	w := &Wasm{m: m, r: m.r, imp: imp, fns: map[string]api.Function{}, stderr: newTail(m.logFunc(out))}
+	sink := outputSink{b: &w.budget, t: w.stderr}
 	name := fmt.Sprintf("plugin-%d", m.r.seq.Add(1))
 	cfg := wazero.NewModuleConfig().
 		WithName(name).
 		WithStartFunctions("_initialize").
-		WithStdout(w.stderr).
-		WithStderr(w.stderr).
+		WithStdout(sink).
+		WithStderr(sink).
 		WithSysWalltime().
 		WithSysNanotime().
-		WithRandSource(rand.Reader)
+		WithRandSource(randSource{b: &w.budget})
 	m.r.cur = w
+	w.budget.begin(ctx)
 	mod, err := m.r.rt.InstantiateModule(ctx, m.cm, cfg)
 	if err != nil {
 		return nil, w.classify("_initialize", err)
@@ -228,9 +260,14 @@ func (w *Wasm) invoke(ctx context.Context, export string, params ...uint64) (int
 	}
 	copy(w.stack[:], params)
 	w.r.cur = w
+	w.budget.begin(ctx)
+	t0 := callStart(fn)
 	err := fn.CallWithStack(ctx, w.stack[:])
 	if err != nil {
 		return 0, w.classify(export, err)
+	}
+	if keepsBigStack(fn, t0) { // a fresh function drops the grown stack (stack.go)
+		w.fns[export] = w.mod.ExportedFunction(export)
 	}
 	if v := w.violated; v != nil {
 		return 0, &Fault{Kind: FaultViolation, Export: export, Detail: v.Error(), Err: v}
@@ -275,16 +312,35 @@ var (
 
 // Transmit implements Instance.
 func (w *Wasm) Transmit(ctx context.Context, iface int32, frame []byte) (int32, error) {
-	if w.txCap == 0 {
-		return 0, ErrNoTxBuffer
-	}
-	if uint32(len(frame)) > w.txCap {
-		return 0, fmt.Errorf("%w: %d > %d bytes", ErrFrameTooLong, len(frame), w.txCap)
-	}
-	if w.mod == nil || !w.mod.Memory().Write(w.txPtr, frame) {
-		return 0, &Fault{Kind: FaultViolation, Export: abi.ExportTransmit, Detail: "transmit buffer no longer inside guest memory"}
+	if err := w.fillTx(abi.ExportTransmit, frame); err != nil {
+		return 0, err
 	}
 	return w.invoke(ctx, abi.ExportTransmit, api.EncodeI32(iface), api.EncodeU32(uint32(len(frame))))
+}
+
+// CanBatch implements Instance.
+func (w *Wasm) CanBatch() bool { return w.fns[abi.ExportTransmitBatch] != nil }
+
+// TransmitBatch implements Instance.
+func (w *Wasm) TransmitBatch(ctx context.Context, iface, count int32, records []byte) (int32, error) {
+	if err := w.fillTx(abi.ExportTransmitBatch, records); err != nil {
+		return 0, err
+	}
+	return w.invoke(ctx, abi.ExportTransmitBatch, api.EncodeI32(iface), api.EncodeI32(count), api.EncodeU32(uint32(len(records))))
+}
+
+// fillTx writes b at the start of the guest's transmit buffer.
+func (w *Wasm) fillTx(export string, b []byte) error {
+	if w.txCap == 0 {
+		return ErrNoTxBuffer
+	}
+	if uint32(len(b)) > w.txCap {
+		return fmt.Errorf("%w: %d > %d bytes", ErrFrameTooLong, len(b), w.txCap)
+	}
+	if w.mod == nil || !w.mod.Memory().Write(w.txPtr, b) {
+		return &Fault{Kind: FaultViolation, Export: export, Detail: "transmit buffer no longer inside guest memory"}
+	}
+	return nil
 }
 
 // Close implements Instance.

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"periph.io/x/conn/v3/spi"
@@ -47,6 +48,9 @@ type Owner interface {
 	// Deny counts and logs a host call refused with -EPERM because the
 	// plugin may not do what it asked (call names the import).
 	Deny(call, why string)
+	// OutputDropped counts the lines of the guest's stdout and stderr that
+	// the log's rate limit dropped.
+	OutputDropped() *atomic.Uint64
 }
 
 // NIC is the host's side of one interface, for the calls that carry an
@@ -93,6 +97,14 @@ func (s *Session) Begin(ctx context.Context, args []byte) {
 	s.ctx, s.args = ctx, args
 	s.reply, s.replied, s.raised, s.bad = s.reply[:0], false, nil, nil
 }
+
+// AllowLog reports whether one more line of the plugin's may be logged now:
+// the rate limit of the log import, which the guest's stdout and stderr
+// share.
+func (s *Session) AllowLog() bool { return s.o.AllowLog() }
+
+// OutputDropped is the owner's count of output lines the rate limit dropped.
+func (s *Session) OutputDropped() *atomic.Uint64 { return s.o.OutputDropped() }
 
 // Result is what the call passed to reply, if it did.
 func (s *Session) Result() (b []byte, ok bool) { return s.reply, s.replied }

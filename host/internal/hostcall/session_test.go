@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,10 +21,11 @@ import (
 
 // owner is a plugin with one NIC and the grants given to it.
 type owner struct {
-	grants map[uint32]*grant.Grant
-	nic    *nic
-	link   abi.LinkType
-	denied []string
+	grants  map[uint32]*grant.Grant
+	nic     *nic
+	link    abi.LinkType
+	denied  []string
+	dropped atomic.Uint64
 }
 
 func (o *owner) Grant(h uint32, k bus.Kind) *grant.Grant {
@@ -38,15 +40,16 @@ func (o *owner) NIC(iface int32) NIC {
 	}
 	return nil
 }
-func (o *owner) Notify(abi.Event)         {}
-func (o *owner) WakeAt(int64)             {}
-func (o *owner) Logger() *slog.Logger     { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-func (o *owner) AllowLog() bool           { return true }
-func (o *owner) CountSPI(int)             {}
-func (o *owner) LinkType() abi.LinkType   { return o.link }
-func (o *owner) Deny(call, why string)    { o.denied = append(o.denied, call) }
-func (n *nic) SetLink(st core.LinkState)  { n.links = append(n.links, st) }
-func (n *nic) Report(info map[string]any) { n.reports = append(n.reports, info) }
+func (o *owner) Notify(abi.Event)              {}
+func (o *owner) WakeAt(int64)                  {}
+func (o *owner) Logger() *slog.Logger          { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func (o *owner) AllowLog() bool                { return true }
+func (o *owner) CountSPI(int)                  {}
+func (o *owner) LinkType() abi.LinkType        { return o.link }
+func (o *owner) Deny(call, why string)         { o.denied = append(o.denied, call) }
+func (o *owner) OutputDropped() *atomic.Uint64 { return &o.dropped }
+func (n *nic) SetLink(st core.LinkState)       { n.links = append(n.links, st) }
+func (n *nic) Report(info map[string]any)      { n.reports = append(n.reports, info) }
 
 // nic is an interface whose receive queue holds room frames.
 type nic struct {

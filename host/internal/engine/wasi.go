@@ -1,0 +1,227 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+)
+
+// WASI as a plugin sees it: no files (only stdin, which is empty, and
+// stdout/stderr), no sockets, no args or environment, clocks that read the
+// host's, poll_oneoff and sched_yield that return at once (wazero's
+// default nanosleep and osyield do nothing). What remains that could keep
+// the host busy or make it hold memory is bounded here:
+//
+//   - stdout and stderr together take at most maxOutputPerCall bytes per
+//     call into the instance, and nothing once the call's deadline has
+//     passed; each write counts at least one byte, so a flood of empty
+//     writes ends too. Beyond that a write fails (the guest sees EIO) and
+//     wazero's fd_write stops at once, so the guest's code runs again and
+//     the deadline interrupt lands.
+//   - random_get gives at most maxRandomPerCall bytes per call, then EIO.
+//   - fd_read, fd_write, fd_pread and fd_pwrite take at most iovMax iovecs
+//     (POSIX's IOV_MAX; more is EINVAL, as writev(2) answers): wazero walks
+//     every iovec, and a skipped empty one costs no write.
+//   - poll_oneoff takes at most maxSubscriptions subscriptions (more is
+//     EINVAL): wazero allocates per subscription.
+//
+// Lines the guest writes are logged through a rate limit (Output.Allow);
+// all of them pass through the tail that explains a fault.
+
+// Output is where an instance's stdout and stderr lines go.
+type Output struct {
+	// Log is called with each line (cut to 1 KiB) that Allow lets through.
+	Log func(line string)
+	// Allow is the rate limit on logged lines; the host passes the one its
+	// log import uses. Nil: a limit of the module's own, burst 50 lines,
+	// 20 lines a second (the host's log limit).
+	Allow func() bool
+	// Dropped counts the lines Allow refused. Nil: the module counts them
+	// (Module.DroppedLines).
+	Dropped *atomic.Uint64
+}
+
+const (
+	maxOutputPerCall = 64 << 10 // bytes of stdout+stderr per call
+	maxRandomPerCall = 64 << 10 // bytes of random_get per call
+	iovMax           = 1024     // iovecs per fd_read/fd_write/fd_pread/fd_pwrite
+	maxSubscriptions = 1024     // subscriptions per poll_oneoff
+
+	outputBurst = 50 // lines; the host's log limit (host/stats.go)
+	outputRate  = 20 // lines a second
+)
+
+// WASI errno values (wasi_snapshot_preview1's errno enum).
+const (
+	wasiEINVAL = 28
+)
+
+// errOutputFull and errNoRandom fail a write or read beyond the call's
+// budget; wazero turns them into EIO for the guest.
+var (
+	errOutputFull = errors.New("engine: the plugin's output for this call is used up (64 KiB, or the deadline passed)")
+	errNoRandom   = errors.New("engine: the plugin's random bytes for this call are used up (64 KiB, or the deadline passed)")
+)
+
+// callBudget is what the running call may still take from WASI. The engine
+// resets it at the start of every call into the instance (begin); the
+// writers and the random source run inside that call, on its goroutine.
+type callBudget struct {
+	ctx  context.Context
+	out  int
+	rand int
+}
+
+func (b *callBudget) begin(ctx context.Context) {
+	b.ctx, b.out, b.rand = ctx, maxOutputPerCall, maxRandomPerCall
+}
+
+func (b *callBudget) expired() bool { return b.ctx != nil && b.ctx.Err() != nil }
+
+// outputSink is the guest's stdout and stderr: the call's byte budget in
+// front of the tail.
+type outputSink struct {
+	b *callBudget
+	t *tail
+}
+
+func (s outputSink) Write(p []byte) (int, error) {
+	if s.b.out <= 0 || s.b.expired() {
+		s.b.out = 0
+		return 0, errOutputFull
+	}
+	n := min(len(p), s.b.out)
+	s.b.out -= max(n, 1) // an empty write costs too: a list of them ends
+	s.t.Write(p[:n])
+	if n < len(p) {
+		return n, errOutputFull
+	}
+	return n, nil
+}
+
+// randSource is the guest's random_get.
+type randSource struct{ b *callBudget }
+
+func (r randSource) Read(p []byte) (int, error) {
+	if r.b.rand <= 0 || r.b.expired() {
+		r.b.rand = 0
+		return 0, errNoRandom
+	}
+	n := min(len(p), r.b.rand)
+	r.b.rand -= max(n, 1)
+	rand.Read(p[:n]) // never fails
+	return n, nil
+}
+
+// logFunc applies out's rate limit to its Log; m keeps the limit and the
+// count when out has none.
+func (m *Module) logFunc(out Output) func(string) {
+	allow, dropped := out.Allow, out.Dropped
+	if allow == nil {
+		allow = func() bool { return m.outLimit.allow(time.Now()) }
+	}
+	if dropped == nil {
+		dropped = &m.dropped
+	}
+	log := out.Log
+	return func(line string) {
+		if !allow() {
+			dropped.Add(1)
+			return
+		}
+		if log != nil {
+			log(line)
+		}
+	}
+}
+
+// DroppedLines is how many lines of stdout/stderr the rate limit dropped
+// in the module's instances that had no Output.Dropped of their own.
+func (m *Module) DroppedLines() uint64 { return m.dropped.Load() }
+
+// lineLimit is a token bucket of outputBurst lines refilled at outputRate.
+type lineLimit struct {
+	mu     sync.Mutex
+	tokens float64
+	last   time.Time
+}
+
+func (l *lineLimit) allow(now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.last.IsZero() {
+		l.tokens = outputBurst
+	} else {
+		l.tokens = min(outputBurst, l.tokens+now.Sub(l.last).Seconds()*outputRate)
+	}
+	l.last = now
+	if l.tokens < 1 {
+		return false
+	}
+	l.tokens--
+	return true
+}
+
+// instantiateWASI defines module wasi_snapshot_preview1 in rt: wazero's,
+// with the iovec and subscription counts bounded.
+func instantiateWASI(ctx context.Context, rt wazero.Runtime) error {
+	b := rt.NewHostModuleBuilder(wasi_snapshot_preview1.ModuleName)
+	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(b)
+	// Compiling the builder as it is gives wazero's Go functions, which the
+	// bounded versions call.
+	orig, err := b.Compile(ctx)
+	if err != nil {
+		return fmt.Errorf("engine: WASI: %w", err)
+	}
+	defer orig.Close(ctx)
+	defs := orig.ExportedFunctions()
+	bound := func(name string, arg, most int) error {
+		def, ok := defs[name]
+		if !ok {
+			return fmt.Errorf("engine: WASI has no %s", name)
+		}
+		fn, ok := def.GoFunction().(api.GoModuleFunction)
+		if !ok {
+			return fmt.Errorf("engine: WASI's %s is a %T", name, def.GoFunction())
+		}
+		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+			if uint32(stack[arg]) > uint32(most) {
+				stack[0] = wasiEINVAL
+				return
+			}
+			fn.Call(ctx, mod, stack)
+		}), def.ParamTypes(), def.ResultTypes()).
+			WithParameterNames(def.ParamNames()...).
+			WithResultNames(def.ResultNames()...).
+			Export(name)
+		return nil
+	}
+	for _, f := range []struct {
+		name      string
+		arg, most int
+	}{
+		// (fd, iovs, iovs_len, ...)
+		{"fd_read", 2, iovMax},
+		{"fd_write", 2, iovMax},
+		{"fd_pread", 2, iovMax},
+		{"fd_pwrite", 2, iovMax},
+		// (in, out, nsubscriptions, result.nevents)
+		{"poll_oneoff", 2, maxSubscriptions},
+	} {
+		if err := bound(f.name, f.arg, f.most); err != nil {
+			return err
+		}
+	}
+	if _, err := b.Instantiate(ctx); err != nil {
+		return fmt.Errorf("engine: WASI: %w", err)
+	}
+	return nil
+}
