@@ -18,4 +18,9 @@ type Device struct {
 	SetLink func(up bool)
 	// Close releases the device (nil: nothing to release).
 	Close func()
+	// Misuse returns what the simulated hardware recorded as misuse so
+	// far, oldest first: each error names the rule of the part's datasheet
+	// the driver broke. The conformance suite fails the check during which
+	// new misuse appears. nil: the device records none.
+	Misuse func() []error
 }

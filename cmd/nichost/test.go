@@ -27,15 +27,16 @@ root. Simulators: ` + devices.List(),
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "conformance suite for %s on the %s simulator\n", s.Class, sim)
-			results, err := conformance.Run(cmd.Context(), conformance.Config{Source: args[0], Class: s.Class, Device: s.Conformance},
+			plog := newPluginLog(conformance.PluginName)
+			results, err := conformance.Run(cmd.Context(), conformance.Config{Source: args[0], Class: s.Class, Device: s.Conformance, Logger: plog.Logger()},
 				func(r conformance.Result) {
 					switch {
 					case r.Skipped != "":
 						fmt.Fprintf(out, "SKIP  %s: %s\n", r.Name, r.Skipped)
 					case r.Err != nil:
-						fmt.Fprintf(out, "FAIL  %s (%v): %v\n", r.Name, r.Duration.Round(time.Millisecond), r.Err)
+						fmt.Fprintf(out, "FAIL  %s (%v, ABI.md %s): %v\n", r.Name, r.Duration.Round(time.Millisecond), r.Section, r.Err)
 					default:
-						fmt.Fprintf(out, "PASS  %s (%v)\n", r.Name, r.Duration.Round(time.Millisecond))
+						fmt.Fprintf(out, "PASS  %s (%v, ABI.md %s)\n", r.Name, r.Duration.Round(time.Millisecond), r.Section)
 					}
 				})
 			if err != nil {
@@ -49,6 +50,7 @@ root. Simulators: ` + devices.List(),
 			}
 			fmt.Fprintf(out, "%d passed, %d failed\n", len(results)-failed, failed)
 			if failed > 0 {
+				plog.show(out)
 				return fmt.Errorf("test: %d of %d checks failed", failed, len(results))
 			}
 			return nil

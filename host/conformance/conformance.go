@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nichost/nichost/host"
@@ -33,9 +34,16 @@ type Config struct {
 	Logger  *slog.Logger
 }
 
+// PluginName is the name the suite loads the plugin under: the host's log
+// lines for it carry the attribute plugin=PluginName.
+const PluginName = "dut"
+
 // Result is the outcome of one check.
 type Result struct {
-	Name     string
+	Name string
+	// Section is the heading of abi/ABI.md whose rule the check tests,
+	// e.g. "8.2 WIZNET5K".
+	Section  string
 	Err      error // nil: passed
 	Skipped  string
 	Duration time.Duration
@@ -51,7 +59,10 @@ type env struct {
 	nic    *host.NIC
 }
 
-// Run runs the suite for cfg.Class, calling report after each check.
+// Run runs the suite for cfg.Class, calling report after each check. A
+// check during which the device recorded misuse fails with a MisuseError,
+// whatever else it saw: a driver that breaks the part's datasheet does not
+// pass on a simulator that forgives it.
 func Run(ctx context.Context, cfg Config, report func(Result)) ([]Result, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 20 * time.Second
@@ -85,9 +96,10 @@ func Run(ctx context.Context, cfg Config, report func(Result)) ([]Result, error)
 	defer h.Close()
 	e := &env{cfg: cfg, lan: lan, dev: dev, h: h}
 	var results []Result
+	seen := 0 // misuse already blamed on a check
 	for _, c := range checks {
 		start := time.Now()
-		r := Result{Name: c.name}
+		r := Result{Name: c.name, Section: c.section}
 		if e.nic == nil && c.name != loadCheck {
 			r.Skipped = "the plugin did not load"
 		} else {
@@ -97,6 +109,11 @@ func Run(ctx context.Context, cfg Config, report func(Result)) ([]Result, error)
 			}
 			r.Err = c.run(cctx, e)
 			cancel()
+			if m := e.misuse(&seen); m != nil && r.Err == nil {
+				r.Err = m
+			} else if m != nil {
+				r.Err = fmt.Errorf("%w; and %w", r.Err, m)
+			}
 		}
 		r.Duration = time.Since(start)
 		results = append(results, r)
@@ -118,3 +135,48 @@ func Failed(rs []Result) bool {
 }
 
 var errTimeout = errors.New("timed out")
+
+// MisuseError fails a check during which the simulated device recorded
+// misuse (simnet.Device.Misuse): the driver broke a rule of the part's
+// datasheet, which each error names, even if what the check looked at
+// came out right.
+type MisuseError struct {
+	Misuse []error
+}
+
+// maxMisuseShown is how many of a check's misuse errors its FAIL line
+// quotes.
+const maxMisuseShown = 3
+
+func (m *MisuseError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the driver misused the simulated device (%d time(s)): ", len(m.Misuse))
+	for i, err := range m.Misuse[:min(len(m.Misuse), maxMisuseShown)] {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(err.Error())
+	}
+	if n := len(m.Misuse) - maxMisuseShown; n > 0 {
+		fmt.Fprintf(&b, "; and %d more", n)
+	}
+	return b.String()
+}
+
+// Unwrap returns the misuse errors.
+func (m *MisuseError) Unwrap() []error { return m.Misuse }
+
+// misuse returns the device's misuse recorded since *seen (nil: none) and
+// moves *seen past it.
+func (e *env) misuse(seen *int) error {
+	if e.dev.Misuse == nil {
+		return nil
+	}
+	all := e.dev.Misuse()
+	if len(all) <= *seen {
+		return nil
+	}
+	m := &MisuseError{Misuse: all[*seen:]}
+	*seen = len(all)
+	return m
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/nichost/nichost/host/hosttest"
 	"github.com/nichost/nichost/host/native"
 	"github.com/nichost/nichost/plugins/lan/driver"
+	"github.com/nichost/nichost/plugins/lan/landev"
 	"github.com/nichost/nichost/plugins/lan/phy"
 )
 
@@ -36,13 +37,14 @@ type rigConfig struct {
 // rig is the LAN plugin on a simulated segment and MDIO bus.
 type rig struct {
 	*hosttest.Rig
-	phy  *phy.PHY
-	mdio *sim.MDIO
-	wire *sim.FramePort // the peer's port on the segment
-	port *sim.FramePort // the plugin's port
-	nic  *host.NIC
-	link *hosttest.Link
-	rc   rigConfig
+	phy   *phy.PHY
+	watch *landev.Watcher // the PHY as the bus sees it: records misuse
+	mdio  *sim.MDIO
+	wire  *sim.FramePort // the peer's port on the segment
+	port  *sim.FramePort // the plugin's port
+	nic   *host.NIC
+	link  *hosttest.Link
+	rc    rigConfig
 }
 
 // newHost builds the host and its buses without loading the plugin.
@@ -57,7 +59,8 @@ func newHost(t *testing.T, rc rigConfig) *rig {
 		r.mdio.Attach(rc.phyAddr, rc.dev)
 	case !rc.noPHY:
 		r.phy = phy.New(phy.Options{Addr: rc.phyAddr, ResetTime: testResetTime, AutoNegTime: rc.anTime})
-		r.mdio.Attach(rc.phyAddr, r.phy)
+		r.watch = landev.Watch(r.phy)
+		r.mdio.Attach(rc.phyAddr, r.watch)
 	}
 	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1})
 	r.port = seg.Attach("plugin")
@@ -71,6 +74,14 @@ func newHost(t *testing.T, rc rigConfig) *rig {
 				"port": {Kind: "frame", Sim: "wire0"},
 				"mdio": {Kind: "mdio", Sim: "mdio0"},
 			},
+		},
+		AfterClose: func(t testing.TB) {
+			if r.watch == nil {
+				return
+			}
+			for _, err := range r.watch.Errors() {
+				t.Errorf("PHY: %v", err)
+			}
 		},
 	}
 	if rc.native {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,27 +16,43 @@ import (
 	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/hosttest"
-	"github.com/nichost/nichost/host/native"
-	"github.com/nichost/nichost/plugins/wiznet/driver"
+	"github.com/nichost/nichost/internal/wait"
 	"github.com/nichost/nichost/plugins/wiznet/w5500"
 )
 
 // benchNIC is the WIZNET5K driver on an unpaced simulated W5500 whose wire
 // goes to peer, with a Link counting what the driver delivers.
 type benchNIC struct {
-	nic  *host.NIC
-	spi  *sim.SPI
-	peer *sim.FramePort
-	rx   atomic.Int64
+	nic   *host.NIC
+	plug  *host.Plugin
+	chip  *w5500.Chip
+	spi   *sim.SPI
+	peer  *sim.FramePort
+	calls *callCount // nil for the WASM build: the host counts spi_transact only
+	rx    atomic.Int64
+	rxed  chan struct{} // a frame was delivered
+	txed  chan struct{} // the peer has a frame
 }
 
-type countLink struct{ n *atomic.Int64 }
+type countLink struct{ n *benchNIC }
 
-func (l countLink) DeliverFrame([]byte) error { l.n.Add(1); return nil }
-func (countLink) LinkChanged(host.LinkState)  {}
-func (countLink) Reported(map[string]any)     {}
+func (l countLink) DeliverFrame([]byte) error {
+	l.n.rx.Add(1)
+	select {
+	case l.n.rxed <- struct{}{}:
+	default:
+	}
+	return nil
+}
+func (countLink) LinkChanged(host.LinkState) {}
+func (countLink) Reported(map[string]any)    {}
 
-func newBenchNIC(b *testing.B, nativeBuild bool) *benchNIC {
+// benchCPUShare is the plugin's limits.cpu_share in the benchmarks: the
+// most the host allows (64 cores), so that the host never throttles the
+// driver and the figures measure it, not the limit.
+const benchCPUShare = 64
+
+func newBenchNIC(b *testing.B, native bool) *benchNIC {
 	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1, QueueLen: 4096})
 	chip := w5500.New(w5500.Options{Strict: true, Unpaced: true})
 	b.Cleanup(chip.Close)
@@ -50,84 +67,174 @@ func newBenchNIC(b *testing.B, nativeBuild bool) *benchNIC {
 	}
 	b.Cleanup(func() { h.Close() })
 	cfg := config.PluginConfig{Name: "w", Source: ".", Class: "WIZNET5K", Buses: map[string]config.BusGrant{
-		"spi": {Kind: "spi", Sim: "spi"}, "int": {Kind: "gpio", Sim: "int"}, "rst": {Kind: "gpio", Sim: "rst"}}}
-	var p *host.Plugin
-	if nativeBuild {
+		"spi": {Kind: "spi", Sim: "spi"}, "int": {Kind: "gpio", Sim: "int"}, "rst": {Kind: "gpio", Sim: "rst"}},
+		Limits: config.Limits{CPUShare: benchCPUShare}}
+	n := &benchNIC{chip: chip, spi: spi, rxed: make(chan struct{}, 1), txed: make(chan struct{}, 1)}
+	if native {
 		cfg.Name = "n"
-		p, err = native.Load(context.Background(), h, cfg, driver.New)
+		n.calls = &callCount{}
+		n.plug, err = h.LoadNative(context.Background(), cfg, countedWIZNET(n.calls))
 	} else {
-		p, _, err = h.Load(context.Background(), cfg)
+		n.plug, _, err = h.Load(context.Background(), cfg)
 	}
 	if err != nil {
 		b.Fatal(err)
 	}
-	n := &benchNIC{nic: p.NICs()[0], spi: spi, peer: seg.Attach("peer")}
-	hosttest.Attach(n.nic, countLink{&n.rx})
+	n.nic = n.plug.NICs()[0]
+	n.peer = seg.Attach("peer")
+	n.peer.Notify(func() {
+		select {
+		case n.txed <- struct{}{}:
+		default:
+		}
+	})
+	hosttest.Attach(n.nic, countLink{n})
 	ctx := context.Background()
 	if err := n.nic.SetActive(ctx, true); err != nil {
 		b.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for ok, _ := n.nic.IsConnected(ctx); !ok; ok, _ = n.nic.IsConnected(ctx) {
-		if time.Now().After(deadline) {
-			b.Fatal("no link")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	for _, err := range chip.Errors() {
-		b.Fatalf("chip misuse: %v", err)
-	}
+	wait.For(b, "the link", func() bool { ok, _ := n.nic.IsConnected(ctx); return ok })
+	n.checkChip(b)
 	return n
 }
 
-// rxFrames has the peer send n frames of size bytes and waits until the
-// driver delivered them all; it returns the elapsed time.
+// checkChip fails the benchmark if the driver misused the chip or frames
+// were dropped: a fast driver that breaks the datasheet measures nothing.
+func (n *benchNIC) checkChip(b *testing.B) {
+	for _, err := range n.chip.Errors() {
+		b.Fatalf("chip misuse: %v", err)
+	}
+	if d := n.chip.Stats().RxDropped; d > 0 {
+		b.Fatalf("the chip dropped %d received frames: the window overran its buffer", d)
+	}
+}
+
+// rxWindow is how many frames the peer keeps in flight towards the chip:
+// they fit its 16 KiB RX buffer, so that the benchmark measures the
+// driver draining it rather than frames the chip drops.
+func rxWindow(size int) int { return 12 * 1024 / (size + 2) }
+
+// rxFrames has the peer send count frames of size bytes, keeping at most
+// rxWindow of them ahead of the driver, and returns the time until the
+// driver delivered the last one.
 func (n *benchNIC) rxFrames(b *testing.B, count, size int) time.Duration {
 	f := bytes.Repeat([]byte{0x5a}, size)
 	copy(f, n.nic.MAC())
-	want := n.rx.Load() + int64(count)
+	base := n.rx.Load()
+	win := int64(rxWindow(size))
 	start := time.Now()
-	for range count {
-		for n.peer.WriteFrame(f) != nil {
-			time.Sleep(10 * time.Microsecond)
+	for sent := int64(0); n.rx.Load()-base < int64(count); {
+		for sent < int64(count) && sent-(n.rx.Load()-base) < win {
+			if n.peer.WriteFrame(f) != nil {
+				break
+			}
+			sent++
 		}
-	}
-	for n.rx.Load() < want {
-		if time.Since(start) > 30*time.Second {
-			b.Fatalf("delivered %d of %d frames", n.rx.Load()-(want-int64(count)), count)
-		}
-		time.Sleep(20 * time.Microsecond)
+		n.await(b, n.rxed, "delivered frames")
 	}
 	return time.Since(start)
 }
 
-// txFrames queues n frames for the driver and waits until the peer has
-// them all.
+// txFrames queues count frames for the driver, keeping the host's transmit
+// queue fed, and returns the time until the peer has them all.
 func (n *benchNIC) txFrames(b *testing.B, count, size int) time.Duration {
+	const inFlight = 256 // within the host's transmit queue
 	f := bytes.Repeat([]byte{0xa5}, size)
 	copy(f, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	buf := make([]byte, 2048)
 	start := time.Now()
-	got := 0
-	for sent := 0; got < count; {
-		for sent < count && sent-got < 64 && hosttest.Transmit(n.nic, f) == nil {
+	for sent, got := 0, 0; got < count; {
+		for sent < count && sent-got < inFlight && hosttest.Transmit(n.nic, f) == nil {
 			sent++
 		}
-		if k, _ := n.peer.ReadFrame(buf); k > 0 {
+		k := 0
+		for ; got < count; k++ {
+			if m, _ := n.peer.ReadFrame(buf); m == 0 {
+				break
+			}
 			got++
-			continue
 		}
-		if time.Since(start) > 30*time.Second {
-			b.Fatalf("the peer got %d of %d frames", got, count)
+		if k == 0 {
+			n.await(b, n.txed, "frames at the peer")
 		}
-		time.Sleep(5 * time.Microsecond)
 	}
 	return time.Since(start)
 }
 
-// BenchmarkFrames measures frames per second through the simulated W5500
-// with the driver as WASM and natively (same code, same simulator, same
-// run), their ratio, and SPI transactions and bus bytes per frame.
+// await waits for progress on ch; a benchmark that makes none for 10 s
+// fails.
+func (n *benchNIC) await(b *testing.B, ch <-chan struct{}, what string) {
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		b.Fatalf("no progress for 10 s waiting for %s", what)
+	}
+}
+
+// benchTraffic is what one measurement moved.
+type benchTraffic struct {
+	frames       int
+	el           time.Duration
+	transactions uint64        // SPI transactions (chip-select frames)
+	spiCalls     uint64        // spi_transact host calls (the host's count)
+	polls        uint64        // nic_poll export calls (the host's count)
+	cpu          time.Duration // the process's CPU time (user and system): all of the host, driver and simulator
+	calls        snapshot
+}
+
+func (n *benchNIC) measure(b *testing.B, dir string, frames, size int) benchTraffic {
+	s0, p0 := n.spi.Stats(), n.plug.Stats()
+	var c0 snapshot
+	if n.calls != nil {
+		c0 = n.calls.snapshot()
+	}
+	cpu0 := cpuTime()
+	var el time.Duration
+	if dir == "rx" {
+		el = n.rxFrames(b, frames, size)
+	} else {
+		el = n.txFrames(b, frames, size)
+	}
+	s1, p1 := n.spi.Stats(), n.plug.Stats()
+	t := benchTraffic{frames: frames, el: el, transactions: s1.Transactions - s0.Transactions, spiCalls: p1.SPICalls - p0.SPICalls, polls: p1.Polls - p0.Polls, cpu: cpuTime() - cpu0}
+	if n.calls != nil {
+		t.calls = n.calls.snapshot().sub(c0)
+	}
+	n.checkChip(b)
+	return t
+}
+
+func (t benchTraffic) per(v uint64) float64 { return float64(v) / float64(t.frames) }
+
+// cpuTime is the CPU time the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkFrames measures, in one run and for each direction, frames per
+// second through the simulated W5500 with the driver as WASM and natively
+// (same driver, same simulator, same host), their ratio, and per frame:
+// SPI transactions (chip-select frames, counted by the simulated bus),
+// spi_transact host calls and nic_poll export calls (counted by the host
+// for both builds), and every host call and export call (counted on the
+// native build, whose ABI calls are Go interfaces: host-calls counts
+// spi_transact, rx_push, rx_push_batch, now, wake_at, gpio_* and the rest;
+// exports counts nic_poll, nic_transmit(_batch) and control calls). The
+// WASM build runs the same code and makes the same calls for the same
+// traffic. cpu-us/frame is the process's CPU time per frame (host,
+// driver, simulator and benchmark together): on a busy machine it moves
+// less than frames/s, which also counts waiting for a CPU.
+//
+// The plugins run with limits.cpu_share at its maximum (benchCPUShare), so
+// the host's CPU throttle never holds them back: the figures measure the
+// driver and the sandbox crossing, not the limit. The chip is unpaced (no
+// 100 Mb/s wire), and the peer keeps the chip's RX buffer from
+// overflowing; a benchmark where the chip records misuse or drops a frame
+// fails.
 //
 //	go test -run '^$' -bench Frames ./plugins/wiznet/
 func BenchmarkFrames(b *testing.B) {
@@ -135,36 +242,63 @@ func BenchmarkFrames(b *testing.B) {
 	wasm, native := newBenchNIC(b, false), newBenchNIC(b, true)
 	for _, dir := range []string{"rx", "tx"} {
 		b.Run(dir, func(b *testing.B) {
-			rate := map[string]float64{}
-			for _, e := range []struct {
-				name string
-				n    *benchNIC
-			}{{"native", native}, {"wasm", wasm}} {
-				// Small batches: the chip's buffer holds about ten frames, and a
-				// flood would measure drops rather than the driver.
-				const batch = 8
-				before := e.n.spi.Stats()
-				var el time.Duration
-				frames := 0
-				for range b.N {
-					for range 25 {
-						if dir == "rx" {
-							el += e.n.rxFrames(b, batch, size)
-						} else {
-							el += e.n.txFrames(b, batch, size)
-						}
-						frames += batch
-					}
-				}
-				after := e.n.spi.Stats()
-				rate[e.name] = float64(frames) / el.Seconds()
-				b.ReportMetric(rate[e.name], e.name+"-frames/s")
-				if e.name == "wasm" {
-					b.ReportMetric(float64(after.Transactions-before.Transactions)/float64(frames), "spi-transactions/frame")
-					b.ReportMetric(float64(after.Bytes-before.Bytes)/float64(frames)-size, "spi-bytes/frame-over-payload")
+			var nt, wt benchTraffic
+			for range b.N {
+				const frames = 200
+				n := native.measure(b, dir, frames, size)
+				w := wasm.measure(b, dir, frames, size)
+				nt.frames, nt.el = nt.frames+n.frames, nt.el+n.el
+				wt.frames, wt.el = wt.frames+w.frames, wt.el+w.el
+				nt.transactions, wt.transactions = nt.transactions+n.transactions, wt.transactions+w.transactions
+				nt.spiCalls, wt.spiCalls = nt.spiCalls+n.spiCalls, wt.spiCalls+w.spiCalls
+				nt.polls, wt.polls = nt.polls+n.polls, wt.polls+w.polls
+				nt.cpu, wt.cpu = nt.cpu+n.cpu, wt.cpu+w.cpu
+				nt.calls = addSnap(nt.calls, n.calls)
+			}
+			nr, wr := float64(nt.frames)/nt.el.Seconds(), float64(wt.frames)/wt.el.Seconds()
+			b.ReportMetric(nr, "native-frames/s")
+			b.ReportMetric(wr, "wasm-frames/s")
+			b.ReportMetric(nr/wr, "native/wasm")
+			ncpu, wcpu := nt.cpu.Seconds()*1e6/float64(nt.frames), wt.cpu.Seconds()*1e6/float64(wt.frames)
+			b.ReportMetric(ncpu, "native-cpu-us/frame")
+			b.ReportMetric(wcpu, "wasm-cpu-us/frame")
+			b.ReportMetric(wt.per(wt.transactions), "spi-transactions/frame")
+			b.ReportMetric(wt.per(wt.spiCalls), "wasm-spi_transact/frame")
+			b.ReportMetric(wt.per(wt.polls), "wasm-polls/frame")
+			b.ReportMetric(nt.per(nt.calls.imports()), "host-calls/frame")
+			b.ReportMetric(nt.per(nt.calls.spi), "spi_transact/frame")
+			b.ReportMetric(nt.per(nt.calls.rxPush+nt.calls.rxBatch), "rx_push/frame")
+			b.ReportMetric(nt.per(nt.calls.exports()), "exports/frame")
+			b.ReportMetric(0, "ns/op") // b.N rounds of 200 frames each way: ns/op means nothing
+		})
+	}
+}
+
+func addSnap(a, b snapshot) snapshot {
+	return snapshot{
+		a.spi + b.spi, a.rxPush + b.rxPush, a.rxBatch + b.rxBatch, a.now + b.now, a.wakeAt + b.wakeAt, a.gpio + b.gpio, a.other + b.other,
+		a.polls + b.polls, a.transmits + b.transmits, a.controls + b.controls,
+	}
+}
+
+// BenchmarkIsConnected measures isconnected() through the host as WASM and
+// natively: the control call's whole path (the host's call into the
+// plugin with its deadline, the driver's PHYCFGR read over spi_transact,
+// the result's encoding on both sides). ns/op is the cost of one call.
+func BenchmarkIsConnected(b *testing.B) {
+	for _, e := range []struct {
+		name   string
+		native bool
+	}{{"native", true}, {"wasm", false}} {
+		b.Run(e.name, func(b *testing.B) {
+			n := newBenchNIC(b, e.native)
+			ctx := context.Background()
+			b.ResetTimer()
+			for range b.N {
+				if ok, err := n.nic.IsConnected(ctx); !ok || err != nil {
+					b.Fatalf("isconnected() = %v, %v", ok, err)
 				}
 			}
-			b.ReportMetric(rate["native"]/rate["wasm"], "native/wasm")
 		})
 	}
 }

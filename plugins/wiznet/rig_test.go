@@ -12,8 +12,6 @@ import (
 	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/hosttest"
-	"github.com/nichost/nichost/host/native"
-	"github.com/nichost/nichost/plugins/wiznet/driver"
 	"github.com/nichost/nichost/plugins/wiznet/w5500"
 )
 
@@ -43,6 +41,9 @@ type rig struct {
 	nic  *host.NIC
 	link *hosttest.Link
 	rc   rigConfig
+	// calls counts every host and export call of the native build (nil
+	// for WASM, where the host counts spi_transact calls only).
+	calls *callCount
 }
 
 // newHost builds the chip, the buses and the host without loading the
@@ -87,7 +88,8 @@ func newHost(t *testing.T, rc rigConfig) *rig {
 		},
 	}
 	if rc.native {
-		cfg.Native = native.Exports(driver.New)
+		r.calls = &callCount{}
+		cfg.Native = countedWIZNET(r.calls)
 	}
 	r.Rig = hosttest.NewHost(t, cfg)
 	r.link = r.Link
@@ -175,19 +177,38 @@ func seqOf(f []byte) int { return int(f[14])<<8 | int(f[15]) }
 // readPeer waits for the next frame at the peer's port.
 func (r *rig) readPeer(t *testing.T) []byte { t.Helper(); return hosttest.ReadFrame(t, r.peer) }
 
-// traffic counts the SPI bus and the plugin's host calls.
+// traffic counts the SPI bus and the plugin's calls.
 type traffic struct {
-	transactions, bytes, calls uint64
+	transactions, bytes, spiCalls uint64
+	calls                         snapshot // native build only
 }
 
 func (r *rig) traffic() traffic {
 	s, p := r.spi.Stats(), r.plug.Stats()
-	return traffic{s.Transactions, s.Bytes, p.SPICalls}
+	t := traffic{transactions: s.Transactions, bytes: s.Bytes, spiCalls: p.SPICalls}
+	if r.calls != nil {
+		t.calls = r.calls.snapshot()
+	}
+	return t
 }
 
-// perFrame divides the traffic since before by n frames.
-func (r *rig) perFrame(before traffic, n int) (tr, by, calls float64) {
+// perFrame is the traffic since before divided by n frames.
+type perFrame struct {
+	transactions, bytes, spiCalls float64
+	imports, exports              float64 // every host call and export call (native build only)
+	rxPush                        float64 // rx_push and rx_push_batch calls (native build only)
+}
+
+func (r *rig) perFrame(before traffic, n int) perFrame {
 	now := r.traffic()
 	f := float64(n)
-	return float64(now.transactions-before.transactions) / f, float64(now.bytes-before.bytes) / f, float64(now.calls-before.calls) / f
+	c := now.calls.sub(before.calls)
+	return perFrame{
+		transactions: float64(now.transactions-before.transactions) / f,
+		bytes:        float64(now.bytes-before.bytes) / f,
+		spiCalls:     float64(now.spiCalls-before.spiCalls) / f,
+		imports:      float64(c.imports()) / f,
+		exports:      float64(c.exports()) / f,
+		rxPush:       float64(c.rxPush+c.rxBatch) / f,
+	}
 }

@@ -358,9 +358,13 @@ func (p *partialDev) Transfer(w, r []byte) {
 		}
 	}
 	p.n += len(w)
-	// The driver's status read: socket 0 from Sn_TX_RD (0x22) to Sn_RX_WR.
+	// The driver's status read: socket 0 from Sn_TX_RD (0x22) to Sn_RX_WR,
+	// with its header in the same packet or the one before.
 	isStatus := p.hdr == [3]byte{0x00, 0x22, 0x01 << 3}
-	if !isStatus || start != 3 || len(r) < 10 || p.hits > 0 {
+	if start <= 3 && len(r) >= 3-start {
+		r = r[3-start:]
+	}
+	if !isStatus || start > 3 || len(r) < 10 || p.hits > 0 {
 		return
 	}
 	rsr := uint16(r[4])<<8 | uint16(r[5])

@@ -28,7 +28,9 @@ type Options struct {
 	AutoNeg time.Duration
 }
 
-// Model is one simulated device.
+// Model is one simulated device. Each one's simulator records the
+// driver's misuse of the part (simnet.Device.Misuse), which the
+// conformance suite turns into FAIL lines.
 type Model struct {
 	Name  string // what --sim takes ("lan8720")
 	Class string // the driver class it serves (abi.ClassLAN)

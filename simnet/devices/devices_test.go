@@ -83,6 +83,14 @@ func TestModel_New(t *testing.T) {
 				if len(d.Buses) == 0 || d.SetLink == nil {
 					t.Fatalf("device %+v has no buses or no cable", d)
 				}
+				// Its simulator reports misuse, for the suite to fail
+				// a driver on; a fresh device has none.
+				if d.Misuse == nil {
+					t.Fatal("the device reports no misuse (Device.Misuse is nil)")
+				}
+				if errs := d.Misuse(); len(errs) != 0 {
+					t.Fatalf("a fresh device recorded misuse: %v", errs)
+				}
 				for role, g := range d.Buses {
 					if _, ok := d.Sims[g.Sim]; !ok || !strings.HasPrefix(g.Sim, name+"-") {
 						t.Errorf("grant %s names %q, not one of the device's buses %v", role, g.Sim, d.Sims)

@@ -106,8 +106,9 @@ type Driver struct {
 // no Connector or Scanner, so the SDK answers connect(), disconnect() and
 // scan() with "not supported by LAN".
 var (
-	_ guest.Driver = (*Driver)(nil)
-	_ guest.Caller = (*Driver)(nil)
+	_ guest.Driver           = (*Driver)(nil)
+	_ guest.Caller           = (*Driver)(nil)
+	_ guest.BatchTransmitter = (*Driver)(nil)
 )
 
 // New returns a driver for one plugin instance.

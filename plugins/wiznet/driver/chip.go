@@ -167,7 +167,7 @@ func (d *Driver) recover(now time.Duration) error {
 func (d *Driver) fail(err error) error {
 	d.broken = true
 	d.more = true
-	d.arm(d.env.Now())
+	d.rearm()
 	return err
 }
 

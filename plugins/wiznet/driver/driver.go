@@ -5,8 +5,12 @@
 // natively (host.LoadNative with New).
 //
 // The driver batches its SPI traffic: every host call carries several
-// chip-select frames (spi_transact records with KeepCS), a received frame
-// costs two host calls and a sent frame one. It is driven by the chip's
+// chip-select frames (spi_transact records with KeepCS). It takes frames to
+// send in batches (guest.BatchTransmitter): the data of all that fit goes
+// in one SPI transaction, and each frame then costs one host call (its
+// TX_WR, its SEND and the look that shows it done); a lone received frame
+// costs two host calls and a burst three for all the frames the chip
+// holds, handed to the core with one rx_push_batch. It is driven by the chip's
 // INTn line when the operator grants one ("int"), with a slow timer poll
 // as a safety net, and by a timer poll otherwise. See plugins/wiznet/README.md
 // for the chip facts, register sequences, status codes and options.
@@ -79,20 +83,36 @@ type Driver struct {
 	emitted bool   // the current batch carries that commit
 	rxBuf   []byte
 	tx      txState
-	blocked bool // Transmit answered busy: the host waits for a poll
+	look    sendLook  // the records of a busy transmitter's host call
+	blocked bool      // TransmitBatch answered busy: the host waits for a poll
+	one     [1][]byte // Transmit's batch of one
+
+	blindSend bool // deliberate misuse (NewMisusing): SENDs without looking
 }
 
 // A WIZNET5K interface is always connected: the driver has regs() (Caller) but
 // no Connector or Scanner, so the SDK answers connect(), disconnect() and
 // scan() with "not supported by WIZNET5K".
 var (
-	_ guest.Driver = (*Driver)(nil)
-	_ guest.Caller = (*Driver)(nil)
+	_ guest.Driver           = (*Driver)(nil)
+	_ guest.Caller           = (*Driver)(nil)
+	_ guest.BatchTransmitter = (*Driver)(nil)
 )
 
 // New returns a driver for one plugin instance.
 func New() guest.Driver {
 	return &Driver{wakeReq: -1}
+}
+
+// NewMisusing returns a driver that misuses the chip on purpose, for the
+// test plugin that shows `nichost test` failing a driver that breaks a
+// datasheet rule (plugins/wiznet/testdata/misuse). It writes the TX_WR and
+// SEND of every staged frame in one host call without looking in between
+// (and SENDs a lone frame twice), so it issues a SEND before it has seen
+// the previous one complete: wrong on a real chip, where the first frame
+// is still on the wire.
+func NewMisusing() guest.Driver {
+	return &Driver{wakeReq: -1, blindSend: true}
 }
 
 // Describe implements guest.Driver.
@@ -117,6 +137,7 @@ func (d *Driver) Start(env *guest.Env) error {
 		return err
 	}
 	d.b = newBatch(spi)
+	d.look.init()
 	d.mac = env.MAC(0)
 	d.rxBuf = make([]byte, bufSize)
 	d.hasRst, d.hasIRQ = env.Granted("rst"), env.Granted("int")
@@ -212,7 +233,7 @@ func (d *Driver) deactivate() error {
 	d.b.write(bsbCommon, regSIMR, 0)
 	d.b.write(bsbS0Reg, snCR, cmdCLOSE)
 	d.b.write(bsbS0Reg, snIR, irAll)
-	if dropped := len(d.tx.ends); dropped > 0 {
+	if dropped := d.tx.staged(); dropped > 0 {
 		d.event("active(False): %d queued frames dropped", dropped)
 	}
 	d.tx = txState{}
@@ -284,10 +305,10 @@ func (d *Driver) setLink(phy byte) {
 		// next poll reopens socket 0.
 		d.stuck = true
 		d.more = true
-		d.arm(d.env.Now())
+		d.rearm()
 	}
-	if !up && len(d.tx.ends) > 0 {
-		d.event("link down: %d queued frames dropped", len(d.tx.ends))
+	if !up && d.tx.staged() > 0 {
+		d.event("link down: %d queued frames dropped", d.tx.staged())
 		d.tx.dropStaged()
 	}
 	d.reportLink()
@@ -317,24 +338,55 @@ func (d *Driver) Poll(events abi.Event) error {
 	if !d.active || (events == abi.EventTx && !d.blocked) {
 		return nil
 	}
-	now := d.env.Now()
+	at := instant{env: d.env} // the clock is read when needed: a host call
 	d.more = false
-	if d.retryAt != 0 && now >= d.retryAt {
+	if d.retryAt != 0 && at.now() >= d.retryAt {
 		d.retryAt = 0
 	}
 	var err error
 	if d.broken {
 		if d.retryAt != 0 { // the last recovery failed: wait
-			d.arm(now)
+			d.arm(at.now())
 			return nil
 		}
-		err = d.recover(now)
+		err = d.recover(at.now())
 	}
 	if !d.broken {
-		err = d.service(now, events&(abi.EventTimer|abi.EventStart) != 0 && now >= d.linkDue)
+		err = d.service(&at, events&(abi.EventTimer|abi.EventStart) != 0 && at.now() >= d.linkDue)
 	}
-	d.arm(now)
+	if !d.armed() {
+		d.arm(at.now())
+	}
 	return err
+}
+
+// instant is the host's clock read at most once, when first needed.
+type instant struct {
+	env *guest.Env
+	t   time.Duration
+	ok  bool
+}
+
+func (i *instant) now() time.Duration {
+	if !i.ok {
+		i.t, i.ok = i.env.Now(), true
+	}
+	return i.t
+}
+
+// armed reports whether the timer poll already requested will do: one is
+// pending (asked for at most pollEvery after an earlier moment, so no
+// later than one asked for now) and nothing calls for an earlier one.
+// Then arm need not read the clock.
+func (d *Driver) armed() bool {
+	return d.wakeReq >= 0 && d.retryAt == 0 && !d.tx.busy && !d.more && !d.broken && !d.blocked
+}
+
+// rearm is arm for callers that have not read the clock.
+func (d *Driver) rearm() {
+	if d.active && !d.armed() {
+		d.arm(d.env.Now())
+	}
 }
 
 // arm asks the host for the next timer poll, unless an earlier one is
@@ -348,8 +400,11 @@ func (d *Driver) arm(now time.Duration) {
 		next = min(next, d.retryAt)
 	}
 	if d.tx.busy {
+		if d.tx.since == unknownTime {
+			d.tx.since = now
+		}
 		next = min(next, d.tx.since+txTimeout)
-		if len(d.tx.ends) > 0 || d.blocked {
+		if d.tx.staged() > 0 || d.blocked {
 			next = min(next, now+txPoll)
 		}
 	}

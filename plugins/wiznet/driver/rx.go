@@ -1,8 +1,6 @@
 package driver
 
 import (
-	"time"
-
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/abi/guest"
 )
@@ -27,7 +25,7 @@ const badStatusLimit = 4
 // host calls for the frame. If it holds more, the second call reads all of
 // RX_RSR at once, the complete records go to the core, and the RX_RD write
 // and RECV ride at the head of the next round, which looks again.
-func (d *Driver) service(now time.Duration, checkLink bool) error {
+func (d *Driver) service(at *instant, checkLink bool) error {
 	for round := 0; ; round++ {
 		if round == maxRounds {
 			d.more = true
@@ -55,7 +53,7 @@ func (d *Driver) service(now time.Duration, checkLink bool) error {
 		}
 		if checkLink {
 			checkLink = false
-			d.linkDue = now + d.linkEvery
+			d.linkDue = at.now() + d.linkEvery
 			d.setLink(phy[0])
 		}
 		if !ok {
@@ -79,7 +77,7 @@ func (d *Driver) service(now time.Duration, checkLink bool) error {
 		if h > rsr {
 			// The chip shows part of a record (seen under load on real
 			// parts): wait for the rest.
-			d.retryAt = now + partialRetry
+			d.retryAt = at.now() + partialRetry
 			break
 		}
 		d.begin()
@@ -114,7 +112,7 @@ func (d *Driver) service(now time.Duration, checkLink bool) error {
 			return d.fail(err)
 		}
 	}
-	return d.serviceTX(now)
+	return d.serviceTX(at)
 }
 
 // validRecord reports whether h can be a MACRAW record header: 2 length

@@ -12,8 +12,10 @@ const arenaSize = 1024
 
 // batch collects W5500 SPI frames (one chip-select assertion each) for a
 // single spi_transact host call. A frame is a record holding the 3-byte
-// header (offset, control byte) and its data, or, for long data that is
-// not copied, a header record with KeepCS followed by a data record.
+// header (offset, control byte) and its data (a register write), a
+// full-duplex record whose first 3 bytes in are the header's MISO (a
+// register read), or, for long data that is not copied, a header record
+// with KeepCS followed by data records.
 //
 // Use: begin, add frames, run; slices returned by read are filled by run
 // and stay valid until the next begin.
@@ -86,12 +88,30 @@ func (b *batch) writeFrom(block byte, addr uint16, data []byte) {
 	b.ops = append(b.ops, abi.SPIOp{W: p, KeepCS: true}, abi.SPIOp{W: data})
 }
 
+// writeFrames adds one frame writing the frames one after the other from
+// addr, without copying them: a header record and one record per frame,
+// joined by KeepCS. They must stay unchanged until run.
+func (b *batch) writeFrames(block byte, addr uint16, frames [][]byte) {
+	b.room(1 + len(frames))
+	p := b.alloc(3)
+	header(p, block, addr, true)
+	b.ops = append(b.ops, abi.SPIOp{W: p, KeepCS: true})
+	for i, f := range frames {
+		b.ops = append(b.ops, abi.SPIOp{W: f, KeepCS: i < len(frames)-1})
+	}
+}
+
 // read adds a frame reading n bytes at addr; the returned slice is filled
-// by run.
+// by run. The frame is one full-duplex record: the header and n zeros go
+// out while the header's 3 MISO bytes and the data come in (one record
+// instead of two: less for the guest to encode and the host to check).
 func (b *batch) read(block byte, addr uint16, n int) []byte {
-	r := b.alloc(n)
-	b.readInto(block, addr, r)
-	return r
+	b.room(1)
+	w := b.alloc(3 + n)
+	header(w, block, addr, false)
+	r := b.alloc(3 + n)
+	b.ops = append(b.ops, abi.SPIOp{W: w, R: r})
+	return r[3:]
 }
 
 // readInto adds a frame reading len(dst) bytes at addr into dst.
@@ -125,8 +145,14 @@ func (b *batch) flush() error {
 	if len(b.ops) == 0 {
 		return nil
 	}
-	err := b.spi.Transact(b.ops)
-	b.calls++
+	err := b.transact(b.ops)
 	b.ops = b.ops[:0]
-	return wrap("SPI transaction", err)
+	return err
+}
+
+// transact makes one host call with ops (the batch's, or a caller's
+// prebuilt records).
+func (b *batch) transact(ops []abi.SPIOp) error {
+	b.calls++
+	return wrap("SPI transaction", b.spi.Transact(ops))
 }

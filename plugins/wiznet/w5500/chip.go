@@ -193,9 +193,10 @@ func (c *Chip) TearNextCounterRead() {
 	c.tearArmed = true
 }
 
-// misuse logs a misuse and, in strict mode, records it. Caller holds mu.
-func (c *Chip) misuse(format string, args ...any) {
-	err := fmt.Errorf("w5500: "+format, args...)
+// misuse logs a misuse and, in strict mode, records it; the message ends
+// with the rule broken, in parentheses (rules.go). Caller holds mu.
+func (c *Chip) misuse(rule, format string, args ...any) {
+	err := fmt.Errorf("w5500: "+format+" ("+rule+")", args...)
 	c.log.Warn("misuse", "err", err)
 	if !c.opts.Strict {
 		return
@@ -229,7 +230,7 @@ func (c *Chip) rstChanged(l gpio.Level) {
 	}
 	c.inReset = false
 	if d := now.Sub(c.resetStart); d < resetPulse {
-		c.misuse("RSTn: low for %v, shorter than the %v the datasheet requires (Trc)", d, resetPulse)
+		c.misuse(ruleReset, "RSTn: low for %v, shorter than the %v the datasheet requires (Trc)", d, resetPulse)
 	}
 	c.resetRegisters()
 	c.pllLockAt = now.Add(pllLock)

@@ -34,7 +34,7 @@ func (c *Chip) writeCommon(off uint16, v byte) {
 	case off == regPHYCFGR:
 		c.writePHYCFGR(v)
 	case off == regSIR, off == regVERSIONR, off >= regUIPR && off < regUPORTR+2:
-		c.misuseOnce(commonReg(off), "write of 0x%02X to read-only %s ignored", v, commonName(off))
+		c.misuseOnce(commonReg(off), ruleReadOnly, "write of 0x%02X to read-only %s ignored", v, commonName(off))
 	case reservedCommon(off):
 		c.logReserved(commonReg(off), commonName(off), v)
 	default:
@@ -71,7 +71,7 @@ func (c *Chip) writeMR(v byte) {
 // read-only; writes to them are ignored (drivers write back what they read).
 func (c *Chip) writePHYCFGR(v byte) {
 	if v&phyOPMD != 0 && (v&phyOPMDC)>>opmdcShift == opmdcUnused {
-		c.misuse("%s: OPMDC 101 is an unused mode (value 0x%02X)", commonName(regPHYCFGR), v)
+		c.misuse(rulePHYCFGR, "%s: OPMDC 101 is an unused mode (value 0x%02X)", commonName(regPHYCFGR), v)
 	}
 	c.common[regPHYCFGR] = v & phyStored
 	switch {
@@ -97,8 +97,8 @@ func (c *Chip) logReserved(key, name string, v byte) {
 
 // misuseOnce reports a misuse once per SPI frame for the given key, so a
 // burst over a multi-byte register gives one error.
-func (c *Chip) misuseOnce(key, format string, args ...any) {
+func (c *Chip) misuseOnce(key, rule, format string, args ...any) {
 	if c.fr.once(key) {
-		c.misuse(format, args...)
+		c.misuse(rule, format, args...)
 	}
 }

@@ -7,7 +7,8 @@
 // driver drives) and a cable (Attach to a bus.FramePort such as a port of a
 // sim.Segment or a TAP; SetLink plugs and unplugs it). It is strict: every
 // misuse is logged and, with Options.Strict, recorded for Errors, naming
-// the register and what was wrong; behaviour does not depend on Strict.
+// the register, what was wrong and, in parentheses at the end, the
+// datasheet rule broken (rules.go); behaviour does not depend on Strict.
 //
 // # Modelled
 //
@@ -73,7 +74,12 @@
 // with no protocol or with an unknown one, and MACRAW on sockets 1-7 (the
 // status stays CLOSED); an unknown command, or LISTEN, CONNECT, DISCON,
 // SEND_MAC or SEND_KEEP (which MACRAW does not have); SEND or RECV on a
-// closed socket; SEND of a frame shorter than 14 or longer than 1514 bytes
+// closed socket; a SEND before the host has seen the previous one complete
+// (by reading Sn_IR with SEND_OK set, Sn_TX_RD or Sn_TX_FSR since it): the
+// model completes a SEND at once, but on a real chip Sn_CR reads 0 while
+// the frame is still going out, and the datasheet says to check Sn_IR
+// before relying on a command's completion (the model sends it anyway);
+// SEND of a frame shorter than 14 or longer than 1514 bytes
 // (not transmitted, but the command completes) or of more bytes than the
 // buffer holds; RECV with Sn_RX_RD beyond Sn_RX_WR (ignored). Writes to
 // reserved addresses are accepted, ignored and logged, not misuse.

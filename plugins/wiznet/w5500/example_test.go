@@ -28,5 +28,5 @@ func Example() {
 	// Output:
 	// header 01 02 03, VERSIONR 0x04
 	// RTR 0x07D0
-	// [w5500: write of 0x05 to read-only VERSIONR (common 0x0039) ignored]
+	// [w5500: write of 0x05 to read-only VERSIONR (common 0x0039) ignored (datasheet §4: the register is read-only ([R]))]
 }

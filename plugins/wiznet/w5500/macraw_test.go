@@ -272,7 +272,7 @@ func TestChip_CommandMisuse(t *testing.T) {
 		{"CONNECT on a closed socket", 2, protoTCP, false, cmdCONNECT, "not simulated: nichost uses MACRAW", srClosed},
 		{"SEND on a closed socket", 0, protoMACRAW, false, cmdSEND, "SEND on a socket in status 0x00", srClosed},
 		{"RECV on a closed socket", 0, protoMACRAW, false, cmdRECV, "RECV on a socket in status 0x00", srClosed},
-		{"OPEN TCP", 1, protoTCP, false, cmdOPEN, "S1_CR (socket 1 0x0001): OPEN with Sn_MR=0x01 (TCP/UDP): not simulated: nichost uses MACRAW", srClosed},
+		{"OPEN TCP", 1, protoTCP, false, cmdOPEN, "S1_CR (socket 1 0x0001): OPEN with Sn_MR=0x01 (TCP/UDP); status stays CLOSED (not simulated: nichost uses MACRAW)", srClosed},
 		{"OPEN UDP on socket 0", 0, protoUDP, false, cmdOPEN, "not simulated: nichost uses MACRAW", srClosed},
 		{"OPEN MACRAW on socket 1", 1, protoMACRAW, false, cmdOPEN, "MACRAW is available on socket 0 only", srClosed},
 		{"OPEN with no protocol", 0, protoClosed, false, cmdOPEN, "no protocol set", srClosed},
@@ -338,4 +338,51 @@ func TestChip_RECVBeyondWR(t *testing.T) {
 		t.Errorf("RSR = %d after a good RECV", rsr)
 	}
 	checkErrors(t, c)
+}
+
+// A SEND is misuse until the host has seen the previous one complete: the
+// model finishes a SEND at once, but a real chip is still sending, so a
+// driver must look (Sn_IR.SEND_OK, Sn_TX_RD or Sn_TX_FSR) before the next.
+func TestChip_SendBeforeCompletionSeen(t *testing.T) {
+	f := ethFrame(bcast, macA, 0x88B5, 100)
+	for _, tc := range []struct {
+		name string
+		look func(c *Chip)
+		want []string
+	}{
+		{"no look", func(*Chip) {}, []string{"SEND while the previous SEND has not been seen to complete"}},
+		{"Sn_TX_RD", func(c *Chip) { rd16(c, sreg(0), snTXRD) }, nil},
+		{"Sn_TX_FSR", func(c *Chip) { rd16(c, sreg(0), snTXFSR) }, nil},
+		{"Sn_IR with SEND_OK", func(c *Chip) { rd8(c, sreg(0), snIR) }, nil},
+		{"Sn_IR with SEND_OK masked", func(c *Chip) { wr(c, sreg(0), snIMR, sirRecv); wr(c, sreg(0), snIR, 0x1F); rd8(c, sreg(0), snIR) },
+			[]string{"SEND while the previous SEND has not been seen to complete"}},
+		{"CLOSE and OPEN", func(c *Chip) { command(t, c, 0, cmdCLOSE); command(t, c, 0, cmdOPEN) }, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _ := newChip(t)
+			openMACRAW(t, c, macA, 0)
+			wr(c, stx(0), 0, f...)
+			wr16(c, sreg(0), snTXWR, uint16(len(f)))
+			command(t, c, 0, cmdSEND)
+			tc.look(c)
+			ptr := rd16(c, sreg(0), snTXWR)
+			wr(c, stx(0), ptr, f...)
+			wr16(c, sreg(0), snTXWR, ptr+uint16(len(f)))
+			wr(c, sreg(0), snCR, cmdSEND)
+			checkErrors(t, c, tc.want...)
+			for _, err := range c.Errors() {
+				t.Errorf("later: %v", err)
+			}
+		})
+	}
+	// The message names the datasheet rule.
+	c, _ := newChip(t)
+	openMACRAW(t, c, macA, 0)
+	for range 2 {
+		ptr := rd16(c, sreg(0), snTXWR)
+		wr(c, stx(0), ptr, f...)
+		wr16(c, sreg(0), snTXWR, ptr+uint16(len(f)))
+		wr(c, sreg(0), snCR, cmdSEND)
+	}
+	checkErrors(t, c, "(datasheet §4.2, Sn_CR: a command is still being processed after Sn_CR reads 0; see SEND complete (Sn_IR.SEND_OK, or Sn_TX_RD = Sn_TX_WR) before the next SEND)")
 }

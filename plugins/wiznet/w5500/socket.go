@@ -11,6 +11,11 @@ type socket struct {
 	rxRD     uint16 // RX_RD as committed by the last RECV
 	rxWR     uint16 // Sn_RX_WR: end of the received data
 	txStuck  bool   // a SEND issued with the link down never completes
+	// sendUnseen: a SEND completed but the host has not looked since
+	// (Sn_IR with SEND_OK, Sn_TX_RD or Sn_TX_FSR). The model completes a
+	// SEND at once; a real chip is still sending, so the next SEND must
+	// wait for that look.
+	sendUnseen bool
 }
 
 // reset puts the socket in its reset state (closed).
@@ -27,6 +32,14 @@ func (s *socket) reset() {
 
 // rsr is Sn_RX_RSR: received bytes not yet committed by RECV.
 func (s *socket) rsr() uint16 { return s.rxWR - s.rxRD }
+
+// sawSend notes a read of Sn_TX_RD or Sn_TX_FSR: it shows a completed
+// SEND as completed (TX_RD = TX_WR), but not one that hangs.
+func (s *socket) sawSend() {
+	if !s.txStuck {
+		s.sendUnseen = false
+	}
+}
 
 // bufKiB is the socket's buffer size in KiB as the chip uses it: an invalid
 // setting counts as no buffer.
@@ -75,13 +88,22 @@ func (c *Chip) readSocket(n int, off uint16) byte {
 	switch off {
 	case snCR:
 		return 0 // every command is accepted at once
+	case snIR:
+		if s.regs[snIR]&sirSendOK != 0 {
+			s.sendUnseen = false
+		}
+		return s.regs[snIR]
 	case snTXFSR:
+		s.sawSend()
 		return byte(c.txFree(n) >> 8)
 	case snTXFSR + 1:
+		s.sawSend()
 		return byte(c.txFree(n))
 	case snTXRD:
+		s.sawSend()
 		return byte(s.txRD >> 8)
 	case snTXRD + 1:
+		s.sawSend()
 		return byte(s.txRD)
 	case snTXWR:
 		return byte(s.txWR >> 8)
@@ -122,7 +144,7 @@ func (c *Chip) writeSocket(n int, off uint16, v byte) {
 			c.updateINT(true)
 		}
 	case snSR, snTXFSR, snTXFSR + 1, snTXRD, snTXRD + 1, snRXRSR, snRXRSR + 1, snRXWR, snRXWR + 1:
-		c.misuseOnce(socketReg(n, off), "write of 0x%02X to read-only %s ignored", v, socketName(n, off))
+		c.misuseOnce(socketReg(n, off), ruleReadOnly, "write of 0x%02X to read-only %s ignored", v, socketName(n, off))
 	case snTXWR:
 		s.txWR = s.txWR&0x00FF | uint16(v)<<8
 	case snTXWR + 1:
@@ -148,12 +170,12 @@ func (c *Chip) writeSocket(n int, off uint16, v byte) {
 func (c *Chip) writeBufSize(n int, off uint16, v byte) {
 	s := &c.sockets[n]
 	if !validBufKiB(v) {
-		c.misuse("%s: invalid buffer size 0x%02X (allowed: 0, 1, 2, 4, 8, 16 KiB); the socket gets no buffer", socketName(n, off), v)
+		c.misuse(ruleBufSize, "%s: invalid buffer size 0x%02X (allowed: 0, 1, 2, 4, 8, 16 KiB); the socket gets no buffer", socketName(n, off), v)
 	}
 	if v != s.regs[off] {
 		for i := n; i < numSockets; i++ {
 			if c.sockets[i].regs[snSR] != srClosed {
-				c.misuse("%s: changing the size from %d to %d KiB moves the buffer of open socket %d", socketName(n, off), s.regs[off], v, i)
+				c.misuse(ruleBufMove, "%s: changing the size from %d to %d KiB moves the buffer of open socket %d", socketName(n, off), s.regs[off], v, i)
 				break
 			}
 		}
@@ -180,19 +202,19 @@ func (c *Chip) command(n int, cmd byte) {
 		c.open(n)
 	case cmdCLOSE:
 		s.regs[snSR] = srClosed
-		s.txStuck = false
+		s.txStuck, s.sendUnseen = false, false
 	case cmdSEND:
 		c.send(n)
 	case cmdRECV:
 		c.recv(n)
 	case cmdLISTEN, cmdCONNECT, cmdDISCON, cmdSENDMAC, cmdSENDKEEP:
 		if s.regs[snSR] == srMACRAW {
-			c.misuse("%s: command 0x%02X is not valid in MACRAW mode", name(), cmd)
+			c.misuse(ruleCommand, "%s: command 0x%02X is not valid in MACRAW mode", name(), cmd)
 		} else {
-			c.misuse("%s: command 0x%02X on a socket in status 0x%02X: not simulated: nichost uses MACRAW", name(), cmd, s.regs[snSR])
+			c.misuse(ruleNotSim, "%s: command 0x%02X on a socket in status 0x%02X", name(), cmd, s.regs[snSR])
 		}
 	default:
-		c.misuse("%s: unknown command 0x%02X", name(), cmd)
+		c.misuse(ruleCommand, "%s: unknown command 0x%02X", name(), cmd)
 	}
 }
 
@@ -203,31 +225,31 @@ func (c *Chip) open(n int) {
 	switch p := s.regs[snMR] & mrProto; p {
 	case protoMACRAW:
 		if n != 0 {
-			c.misuse("%s: OPEN with Sn_MR=0x%02X: MACRAW is available on socket 0 only; status stays CLOSED", name(), s.regs[snMR])
+			c.misuse(ruleMACRAW, "%s: OPEN with Sn_MR=0x%02X: MACRAW is available on socket 0 only; status stays CLOSED", name(), s.regs[snMR])
 			s.regs[snSR] = srClosed
 			return
 		}
 	case protoTCP, protoUDP:
-		c.misuse("%s: OPEN with Sn_MR=0x%02X (TCP/UDP): not simulated: nichost uses MACRAW; status stays CLOSED", name(), s.regs[snMR])
+		c.misuse(ruleNotSim, "%s: OPEN with Sn_MR=0x%02X (TCP/UDP); status stays CLOSED", name(), s.regs[snMR])
 		s.regs[snSR] = srClosed
 		return
 	case protoClosed:
-		c.misuse("%s: OPEN with Sn_MR=0x%02X: no protocol set; status stays CLOSED", name(), s.regs[snMR])
+		c.misuse(ruleCommand, "%s: OPEN with Sn_MR=0x%02X: no protocol set; status stays CLOSED", name(), s.regs[snMR])
 		return
 	default:
-		c.misuse("%s: OPEN with Sn_MR=0x%02X: protocol 0x%X does not exist on the W5500; status stays CLOSED", name(), s.regs[snMR], p)
+		c.misuse(ruleCommand, "%s: OPEN with Sn_MR=0x%02X: protocol 0x%X does not exist on the W5500; status stays CLOSED", name(), s.regs[snMR], p)
 		return
 	}
 	c.checkTotals(name)
 	if _, size := c.layout(0, false); size == 0 {
-		c.misuse("%s: OPEN: socket 0 has no RX buffer (S0_RXBUF_SIZE=%d)", name(), s.regs[snRXBUFSIZE])
+		c.misuse(ruleNoBuf, "%s: OPEN: socket 0 has no RX buffer (S0_RXBUF_SIZE=%d)", name(), s.regs[snRXBUFSIZE])
 	}
 	if _, size := c.layout(0, true); size == 0 {
-		c.misuse("%s: OPEN: socket 0 has no TX buffer (S0_TXBUF_SIZE=%d)", name(), s.regs[snTXBUFSIZE])
+		c.misuse(ruleNoBuf, "%s: OPEN: socket 0 has no TX buffer (S0_TXBUF_SIZE=%d)", name(), s.regs[snTXBUFSIZE])
 	}
 	s.regs[snSR] = srMACRAW
 	s.txRD, s.txWR, s.rxRDHost, s.rxRD, s.rxWR = 0, 0, 0, 0, 0
-	s.txStuck = false
+	s.txStuck, s.sendUnseen = false, false
 	c.log.Info("socket 0 open in MACRAW", "mr", s.regs[snMR])
 }
 
@@ -241,7 +263,7 @@ func (c *Chip) checkTotals(name func() string) {
 			total += bufKiB(sizes[i])
 		}
 		if total > memKiB {
-			c.misuse("%s: OPEN: Sn_%s total %d KiB exceeds %d KiB (sockets 0-7: %v); sockets past 16 KiB get no buffer",
+			c.misuse(ruleBufSize, "%s: OPEN: Sn_%s total %d KiB exceeds %d KiB (sockets 0-7: %v); sockets past 16 KiB get no buffer",
 				name(), socketNames[off], total, memKiB, sizes)
 		}
 	}
@@ -252,22 +274,26 @@ func (c *Chip) send(n int) {
 	s := &c.sockets[n]
 	name := func() string { return socketName(n, snCR) } // only for messages: formatting costs
 	if s.regs[snSR] != srMACRAW {
-		c.misuse("%s: SEND on a socket in status 0x%02X (not open)", name(), s.regs[snSR])
+		c.misuse(ruleOpen, "%s: SEND on a socket in status 0x%02X (not open)", name(), s.regs[snSR])
 		return
 	}
 	if s.txStuck {
-		c.misuse("%s: SEND while the previous SEND (issued with the link down) has not completed; ignored", name())
+		c.misuse(ruleSendDone, "%s: SEND while the previous SEND (issued with the link down) has not completed; ignored", name())
 		return
+	}
+	if s.sendUnseen {
+		c.misuse(ruleSendDone, "%s: SEND while the previous SEND has not been seen to complete (no read of Sn_IR with SEND_OK, Sn_TX_RD or Sn_TX_FSR since it; a real chip may still be sending it)", name())
 	}
 	base, size := c.layout(n, true)
 	ln := int(s.txWR - s.txRD)
 	if ln > size {
-		c.misuse("%s: SEND: Sn_TX_WR 0x%04X - Sn_TX_RD 0x%04X = %d bytes exceeds the %d-byte TX buffer; ignored", name(), s.txWR, s.txRD, ln, size)
+		c.misuse(ruleTxFree, "%s: SEND: Sn_TX_WR 0x%04X - Sn_TX_RD 0x%04X = %d bytes exceeds the %d-byte TX buffer; ignored", name(), s.txWR, s.txRD, ln, size)
 		return
 	}
 	if ln < minFrame || ln > maxFrame {
-		c.misuse("%s: SEND: a %d-byte frame (Sn_TX_RD 0x%04X, Sn_TX_WR 0x%04X) is outside %d..%d; not transmitted", name(), ln, s.txRD, s.txWR, minFrame, maxFrame)
+		c.misuse(ruleFrameLen, "%s: SEND: a %d-byte frame (Sn_TX_RD 0x%04X, Sn_TX_WR 0x%04X) is outside %d..%d; not transmitted", name(), ln, s.txRD, s.txWR, minFrame, maxFrame)
 		s.txRD = s.txWR
+		s.sendUnseen = true
 		c.raise(n, sirSendOK)
 		return
 	}
@@ -282,6 +308,7 @@ func (c *Chip) send(n int) {
 	c.stats.FramesOut++
 	c.log.Debug("frame out", "len", ln)
 	s.txRD = s.txWR
+	s.sendUnseen = true
 	c.raise(n, sirSendOK)
 }
 
@@ -290,11 +317,11 @@ func (c *Chip) recv(n int) {
 	s := &c.sockets[n]
 	name := func() string { return socketName(n, snCR) } // only for messages: formatting costs
 	if s.regs[snSR] != srMACRAW {
-		c.misuse("%s: RECV on a socket in status 0x%02X (not open)", name(), s.regs[snSR])
+		c.misuse(ruleOpen, "%s: RECV on a socket in status 0x%02X (not open)", name(), s.regs[snSR])
 		return
 	}
 	if adv := s.rxRDHost - s.rxRD; adv > s.rsr() {
-		c.misuse("%s: RECV: Sn_RX_RD 0x%04X is beyond Sn_RX_WR 0x%04X (last committed 0x%04X); ignored", name(), s.rxRDHost, s.rxWR, s.rxRD)
+		c.misuse(ruleRecv, "%s: RECV: Sn_RX_RD 0x%04X is beyond Sn_RX_WR 0x%04X (last committed 0x%04X); ignored", name(), s.rxRDHost, s.rxWR, s.rxRD)
 		return
 	}
 	s.rxRD = s.rxRDHost

@@ -52,7 +52,7 @@ func (c *Chip) Select() {
 		c.fr.dead = fmt.Sprintf("%v after RSTn was released, before the PLL locks (%v)", now.Sub(c.pllLockAt.Add(-pllLock)), pllLock)
 	}
 	if c.fr.dead != "" {
-		c.misuse("SPI access while %s: the chip does not answer (MISO reads 0x00, writes are lost)", c.fr.dead)
+		c.misuse(ruleReset, "SPI access while %s: the chip does not answer (MISO reads 0x00, writes are lost)", c.fr.dead)
 	}
 }
 
@@ -66,14 +66,14 @@ func (c *Chip) Deselect() {
 	switch {
 	case f.dead != "":
 	case f.n < len(f.hdr):
-		c.misuse("SPI frame of %d bytes ended inside the 3-byte header (offset, control)", f.n)
+		c.misuse(ruleFrame, "SPI frame of %d bytes ended inside the 3-byte header (offset, control)", f.n)
 	case f.data == 0:
-		c.misuse("SPI frame at %s ended without a data phase (N >= 1 data bytes required)", c.frameTarget())
+		c.misuse(ruleFrame, "SPI frame at %s ended without a data phase (N >= 1 data bytes required)", c.frameTarget())
 	case f.fixed > 0 && f.data < f.fixed:
-		c.misuse("FDM frame (OM=%02b, %d bytes) at %s ended after %d data bytes", f.hdr[2]&3, f.fixed, c.frameTarget(), f.data)
+		c.misuse(ruleFDM, "FDM frame (OM=%02b, %d bytes) at %s ended after %d data bytes", f.hdr[2]&3, f.fixed, c.frameTarget(), f.data)
 	}
 	if f.dead == "" && f.extra > 0 {
-		c.misuse("FDM frame (OM=%02b, %d bytes) at %s: %d bytes past the fixed length ignored (MISO 0x00)", f.hdr[2]&3, f.fixed, c.frameTarget(), f.extra)
+		c.misuse(ruleFDM, "FDM frame (OM=%02b, %d bytes) at %s: %d bytes past the fixed length ignored (MISO 0x00)", f.hdr[2]&3, f.fixed, c.frameTarget(), f.extra)
 	}
 	f.n = 0
 }
@@ -138,7 +138,7 @@ func (c *Chip) decode() {
 	f.kind, f.sock = decodeBSB(bsb)
 	if f.kind == blockReserved {
 		f.ignore = true
-		c.misuse("SPI frame selects reserved block 0x%02X (control byte 0x%02X, offset 0x%04X): reads 0x00, writes ignored", bsb, ctl, f.addr)
+		c.misuse(ruleBSB, "SPI frame selects reserved block 0x%02X (control byte 0x%02X, offset 0x%04X): reads 0x00, writes ignored", bsb, ctl, f.addr)
 	}
 }
 
@@ -203,7 +203,7 @@ func (c *Chip) buffer(w, r []byte) {
 		if tx {
 			reg = snTXBUFSIZE
 		}
-		c.misuseOnce("nobuf", "%s: the socket has no buffer (%s=%d, or the 16 KiB total is exceeded): reads 0x00, writes ignored",
+		c.misuseOnce("nobuf", ruleNoBuf, "%s: the socket has no buffer (%s=%d, or the 16 KiB total is exceeded): reads 0x00, writes ignored",
 			c.frameTarget(), socketReg(f.sock, reg), c.sockets[f.sock].regs[reg])
 		return
 	}

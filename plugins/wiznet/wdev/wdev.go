@@ -34,6 +34,7 @@ func New(port bus.FramePort, name string, irq bool) *Device {
 		Sims:    map[string]any{name + "-spi": spi, name + "-rst": chip.RST()},
 		SetLink: chip.SetLink,
 		Close:   chip.Close,
+		Misuse:  chip.Errors,
 	}}
 	if irq {
 		d.Buses["int"] = config.BusGrant{Kind: "gpio", Sim: name + "-int"}
