@@ -168,3 +168,26 @@ func instantiate(t testing.TB, m wasmMod, memLimit uint64, out Output) *Wasm {
 
 // abiVersion is a nic_abi_version function, which every plugin exports.
 var abiVersion = wasmFunc{sig: ":i", body: i32c(int32(abi.Version))}
+
+// A command module (exporting _start, as `go build` without
+// -buildmode=c-shared makes) is refused at compile with a message saying
+// how to build a reactor; one with _initialize too is a reactor.
+func TestCompile_RefusesCommandModules(t *testing.T) {
+	ctx := context.Background()
+	cache, _ := NewCache("")
+	defer cache.Close(ctx)
+	rt, err := NewRuntime(ctx, cache, 16<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	noop := wasmFunc{sig: ":", body: nil}
+	cmd := wasmMod{funcs: []wasmFunc{abiVersion, noop}, exports: map[string]int{abi.ExportABIVersion: 0, "_start": 1}, pages: 1}
+	if _, err := rt.Compile(ctx, cmd.bytes()); err == nil || !strings.Contains(err.Error(), "the module is a command (it exports _start): build a reactor (Go: -buildmode=c-shared") {
+		t.Fatalf("Compile(command) = %v, want the command-module refusal", err)
+	}
+	reactor := wasmMod{funcs: []wasmFunc{abiVersion, noop, noop}, exports: map[string]int{abi.ExportABIVersion: 0, "_start": 1, "_initialize": 2}, pages: 1}
+	if _, err := rt.Compile(ctx, reactor.bytes()); err != nil {
+		t.Fatalf("Compile(reactor with _start and _initialize) = %v", err)
+	}
+}

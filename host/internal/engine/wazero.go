@@ -109,6 +109,12 @@ func checkModule(cm wazero.CompiledModule) error {
 	if _, ok := cm.ExportedMemories()["memory"]; !ok {
 		return errors.New("engine: plugin does not export its memory as \"memory\"")
 	}
+	_, start := exports["_start"]
+	if _, init := exports["_initialize"]; start && !init {
+		// A command's exports may not run before _start, and the host
+		// never runs _start (it would run main and exit).
+		return errors.New("engine: the module is a command (it exports _start): build a reactor (Go: -buildmode=c-shared; clang: -mexec-model=reactor)")
+	}
 	want := map[string]abi.Signature{}
 	for _, f := range abi.ImportFuncs() {
 		want[f.Name] = f.Sig
