@@ -73,6 +73,18 @@ func Unmarshal(b []byte) (any, error) {
 	if len(b) > MaxMessage {
 		return nil, fmt.Errorf("%w: message of %d bytes exceeds the %d-byte limit", ErrEncoding, len(b), MaxMessage)
 	}
+	if len(b) == 1 { // the usual reply of a query: a bool, None or a small int
+		switch c := b[0]; {
+		case c == 0xf4, c == 0xf5:
+			return c == 0xf5, nil
+		case c == 0xf6:
+			return nil, nil
+		case c <= 0x17:
+			return int64(c), nil
+		case c >= 0x20 && c <= 0x37:
+			return -1 - int64(c-0x20), nil
+		}
+	}
 	if err := checkShape(b); err != nil {
 		return nil, err
 	}

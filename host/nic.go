@@ -185,14 +185,22 @@ func (n *NIC) call(ctx context.Context, op, export string, pos []any, kw map[str
 	if err != nil {
 		return nil, n.fail(op, err)
 	}
+	var args any = []any{pos, kw}
+	if len(pos) == 0 && len(kw) == 0 {
+		args = noArgs // most calls: isconnected(), status(), active()
+	}
 	return n.p.do(ctx, n.name+"."+op, func() (any, error) {
-		v, err := n.p.control(export, n.index, []any{pos, kw})
+		v, err := n.p.control(export, n.index, args)
 		if err == nil && after != nil {
 			after(v)
 		}
 		return v, err
 	})
 }
+
+// noArgs is [[], {}] encoded: the arguments of a call without any, which
+// need no encoding each time.
+var noArgs = []byte{0x82, 0x80, 0xa0}
 
 // open returns ErrClosed (as a *PluginError naming op) once the plugin is
 // closed.
