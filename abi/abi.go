@@ -16,6 +16,8 @@ const (
 	// Version10 is ABI 1.0, which a 1.1 host still runs: such a plugin
 	// sees none of 1.1's additions.
 	Version10 = 1 << 16
+	// Version11 is ABI 1.1, which added batched frames and blobs.
+	Version11 = 1<<16 | 1
 )
 
 // VersionString formats an encoded ABI version as "major.minor".
@@ -268,7 +270,7 @@ func ExportFuncs() []Func {
 		{ExportCall, "(i32) -> i32", 0},
 		{ExportPoll, "(i32) -> i32", 0},
 		{ExportTransmit, "(i32, i32) -> i32", 0},
-		{ExportTransmitBatch, "(i32, i32, i32) -> i32", Version},
+		{ExportTransmitBatch, "(i32, i32, i32) -> i32", Version11},
 	}
 }
 
@@ -285,7 +287,7 @@ func ImportFuncs() []Func {
 		{ImportWakeAt, "(i64) -> i32", 0},
 		{ImportTxBuffer, "(i32, i32) -> i32", 0},
 		{ImportRxPush, "(i32, i32, i32) -> i32", 0},
-		{ImportRxPushBatch, "(i32, i32, i32) -> i32", Version},
+		{ImportRxPushBatch, "(i32, i32, i32) -> i32", Version11},
 		{ImportLink, "(i32, i32, i32, i32) -> i32", 0},
 		{ImportReport, "(i32, i32, i32) -> i32", 0},
 		{ImportSPITransact, "(i32, i32, i32) -> i32", 0},
@@ -299,8 +301,8 @@ func ImportFuncs() []Func {
 		{ImportFrameWrite, "(i32, i32, i32) -> i32", 0},
 		{ImportMDIORead, "(i32, i32, i32) -> i32", 0},
 		{ImportMDIOWrite, "(i32, i32, i32, i32) -> i32", 0},
-		{ImportBlobSize, "(i32) -> i64", Version},
-		{ImportBlobRead, "(i32, i64, i32, i32) -> i32", Version},
+		{ImportBlobSize, "(i32) -> i64", Version11},
+		{ImportBlobRead, "(i32, i64, i32, i32) -> i32", Version11},
 	}
 }
 

@@ -80,7 +80,7 @@ func (d *Description) Validate() error {
 		if !slices.Contains(BusKinds(), b.Kind) {
 			return fmt.Errorf("abi: bus %q has unknown kind %q (want one of %v)", b.Name, b.Kind, BusKinds())
 		}
-		if b.Kind == BusBlob && d.ABI < Version10|1 {
+		if b.Kind == BusBlob && d.ABI < Version11 {
 			return fmt.Errorf("abi: bus %q is a blob, which needs ABI 1.1; the description declares %s", b.Name, VersionString(d.ABI))
 		}
 	}

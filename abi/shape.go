@@ -11,7 +11,8 @@ import (
 // but the CBOR library would take: simple values other than false, true and
 // null (undefined included), tags other than the tuple tag around an array,
 // map keys that are not plain text strings, containers nested deeper than
-// MaxDepth, and indefinite lengths. Lengths, UTF-8, duplicate keys, integer
+// MaxDepth or larger than their limits, and indefinite lengths, naming the
+// offending value's path. Lengths, UTF-8, duplicate keys, integer
 // range and trailing bytes are left to the decoder. The walk allocates
 // nothing unless it fails.
 func checkShape(b []byte) error {
@@ -21,6 +22,12 @@ func checkShape(b []byte) error {
 	}
 	return nil
 }
+
+// The limits of one list or tuple and of one dict (ABI.md §3).
+const (
+	maxItems = 4096
+	maxPairs = 1024
+)
 
 type shape struct {
 	b    []byte
@@ -95,6 +102,12 @@ func (s *shape) item(depth int, key bool) error {
 	case 4, 5:
 		if depth == MaxDepth {
 			return fmt.Errorf("nests deeper than %d", MaxDepth)
+		}
+		if major == 4 && arg > maxItems {
+			return fmt.Errorf("holds %d items, more than %d", arg, maxItems)
+		}
+		if major == 5 && arg > maxPairs {
+			return fmt.Errorf("holds %d pairs, more than %d", arg, maxPairs)
 		}
 		n := arg
 		if major == 5 {

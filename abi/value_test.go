@@ -195,6 +195,8 @@ func TestUnmarshal_ShapeErrorsNameThePath(t *testing.T) {
 		{[]byte{0xd9, 0xd9, 0xf7, 0x01}, "has CBOR tag 55799"},
 		{[]byte{0xd9, 0x80, 0x66, 0x01}, "the tuple tag around CBOR major type 0"},
 		{[]byte{0x9f, 0xff}, "indefinite length"},
+		{append([]byte{0xa1, 0x61, 'k', 0x99, 0x10, 0x01}, make([]byte, 4097)...), "value.k holds 4097 items, more than 4096"},
+		{[]byte{0x81, 0xbb, 0x80, 0, 0, 0, 0, 0, 0, 0}, "value[0] holds 9223372036854775808 pairs, more than 1024"},
 	} {
 		_, err := Unmarshal(tt.msg)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -20,7 +20,7 @@ var (
 	ErrNotGranted = errors.New("bus not granted")
 	// ErrUndeclaredBus is wrapped when the config grants a bus the plugin
 	// does not declare.
-	ErrUndeclaredBus = errors.New("bus not declared by the plugin")
+	ErrUndeclaredBus = errors.New("undeclared bus")
 	// ErrClassMismatch: the plugin declares another class than the config
 	// expects.
 	ErrClassMismatch = supervise.ErrClassMismatch

@@ -27,12 +27,12 @@ func TestHost_Grants(t *testing.T) {
 		}, nil, "buses.reset and buses.spi grant the same bus sim:spi0"},
 		{"undeclared grant", "needy", func(c *config.PluginConfig) {
 			c.Buses = map[string]config.BusGrant{"spi": {Kind: "spi", Sim: "spi0"}, "reset": {Kind: "gpio", Sim: "pin0"}, "irq": {Kind: "uart", Sim: "uart0"}}
-		}, host.ErrUndeclaredBus, `bus "irq" granted but the plugin does not declare it (it declares spi, reset)`},
+		}, host.ErrUndeclaredBus, `undeclared bus "irq": granted, but the plugin does not declare it (it declares spi, reset)`},
 		{"class mismatch", "full", func(c *config.PluginConfig) { c.Class = "WIZNET5K" }, host.ErrClassMismatch,
 			`the config expects WIZNET5K, the plugin "testdriver" is LAN`},
 		{"sim bus of another kind", "full", func(c *config.PluginConfig) {
 			c.Buses = map[string]config.BusGrant{"spi": {Kind: "spi", Sim: "pin0"}}
-		}, nil, `bus "spi": a *sim.Pin is not a spi bus`},
+		}, nil, `bus "spi" is granted as spi, but what it names is a GPIO line`},
 		{"unknown sim bus", "full", func(c *config.PluginConfig) {
 			c.Buses = map[string]config.BusGrant{"spi": {Kind: "spi", Sim: "nope"}}
 		}, nil, `no simulated bus named "nope"`},

@@ -33,7 +33,7 @@ type Options struct {
 	Progress func(msg string)
 	// Buses are simulated (or already opened) buses that grants name with
 	// sim: NAME: spi.Conn, gpio.PinIO, bus.UART, bus.FramePort or bus.MDIO
-	// values.
+	// values, and bus.Blob or []byte for blobs.
 	Buses map[string]any
 	// Limits are the defaults for plugins that do not set their own; zero
 	// fields take config.DefaultLimits.

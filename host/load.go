@@ -15,6 +15,7 @@ import (
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/core"
 	"github.com/nichost/nichost/host/build"
+	"github.com/nichost/nichost/host/bus"
 	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/internal/engine"
 	"github.com/nichost/nichost/host/internal/grant"
@@ -270,6 +271,9 @@ func (h *Host) reserve(cfg config.PluginConfig) error {
 	}
 	mine := map[string]string{}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Buses)) {
+		if cfg.Buses[name].Kind == string(bus.KindBlob) {
+			continue // read-only: two chips may share one firmware file
+		}
 		key := cfg.Buses[name].ClaimKey()
 		if owner, ok := h.claims[key]; ok {
 			return fmt.Errorf("buses.%s: %s is already granted to plugin %q", name, key, owner)

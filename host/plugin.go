@@ -39,6 +39,7 @@ type Plugin struct {
 	nics atomic.Pointer[[]*NIC]
 
 	logLimit  rateLimiter
+	warnLimit rateLimiter     // the host's warnings about the plugin, apart from the plugin's own lines
 	rxBudget  *rxqueue.Budget // frames waiting for the core, all NICs together (newNIC)
 	stats     pluginStats
 	closeOnce sync.Once
@@ -221,7 +222,7 @@ func (p *Plugin) checkDescription(d abi.Description) error {
 		for i, b := range d.Buses {
 			declared[i] = b.Name
 		}
-		return fmt.Errorf("%w: bus %s granted but the plugin does not declare it (it declares %s)", ErrUndeclaredBus, quoteList(extra), strings.Join(declared, ", "))
+		return fmt.Errorf("%w %s: granted, but the plugin does not declare it (it declares %s)", ErrUndeclaredBus, quoteList(extra), strings.Join(declared, ", "))
 	}
 	return nil
 }

@@ -259,6 +259,18 @@ func TestBlob_FileAndSim(t *testing.T) {
 			}
 		})
 	}
+	// Read-only, a blob may be granted to two plugins (two chips of one
+	// kind share their firmware file).
+	h2, err := host.New(host.Options{Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h2.Close()
+	for _, name := range []string{"a", "b"} {
+		if _, _, err := h2.Load(t.Context(), config.PluginConfig{Name: name, Source: plugin("full"), Buses: map[string]config.BusGrant{"fw": {Kind: "blob", File: path}}}); err != nil {
+			t.Fatalf("load %s with the shared blob: %v", name, err)
+		}
+	}
 	// A missing file fails the load, naming it.
 	h, err := host.New(host.Options{Logger: quiet()})
 	if err != nil {

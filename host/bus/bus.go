@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/nichost/nichost/abi"
 	"periph.io/x/conn/v3/gpio"
@@ -42,7 +43,11 @@ func ParseKind(s string) (Kind, error) {
 	if k := Kind(s); k.Valid() {
 		return k, nil
 	}
-	return "", fmt.Errorf("bus: unknown bus kind %q (known: %v)", s, Kinds())
+	known := make([]string, len(Kinds()))
+	for i, k := range Kinds() {
+		known[i] = string(k)
+	}
+	return "", fmt.Errorf("bus: unknown kind %q (known: %s)", s, strings.Join(known, ", "))
 }
 
 // SPI is periph's spi.Conn.

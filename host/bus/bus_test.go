@@ -27,7 +27,7 @@ func TestParseKind(t *testing.T) {
 			if (err != nil) != tt.wantErr || got != tt.want {
 				t.Fatalf("ParseKind(%q) = %q, %v", tt.in, got, err)
 			}
-			if err != nil && !strings.HasPrefix(err.Error(), "bus: unknown bus kind") {
+			if err != nil && !strings.HasPrefix(err.Error(), "bus: unknown kind") {
 				t.Fatalf("error %q lacks the package prefix", err)
 			}
 		})

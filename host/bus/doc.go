@@ -9,8 +9,9 @@
 // codes against five contracts, one per Kind:
 //
 //   - SPI is periph's spi.Conn. Tx is one CS-framed transfer; TxPackets is a
-//     batch in which KeepCS keeps CS asserted into the next packet (or, on the
-//     last packet, into the next call).
+//     batch in which KeepCS keeps CS asserted into the next packet. periph
+//     lets KeepCS on the last packet carry CS into the next call; the host
+//     clears it, so CS is released when every call returns.
 //   - GPIO is periph's gpio.PinIO. A negative WaitForEdge timeout waits
 //     without limit; Halt makes a pending WaitForEdge return false and keeps
 //     it returning false until the next In, which is how the host stops the

@@ -42,7 +42,7 @@ import (
 //	      eth:
 //	        mac: "02:00:00:00:00:01"
 //	        ipconfig: {addr4: 192.168.0.4/24, gw4: 192.168.0.1, dns: [192.168.0.1]}
-//	    options: {interrupt: true}
+//	    options: {poll_ms: 20}
 //	    limits: {call_timeout: 500ms}
 //
 // An interface's ipconfig: section holds the keyword arguments of
@@ -317,9 +317,11 @@ type Limits struct {
 	// (EVENT_TIMER) of the plugin, however early its wake_at asks. Default
 	// 250µs: at most 4000 timer polls a second.
 	MinPollInterval time.Duration `yaml:"min_poll_interval"`
-	// CPUShare is how much of one core the plugin may keep busy over each
-	// second (its calls' time, host calls included): past it, its polls and
-	// transmits wait for the next second. Default 0.5; at most 64.
+	// CPUShare is how much of one core the plugin may keep busy (its calls'
+	// time, host calls included): a credit refilled at CPUShare seconds a
+	// second, holding at most CPUShare seconds. Once the plugin's calls
+	// overdraw it, its polls and transmits wait until it is back to zero
+	// (callers' control calls are still served). Default 0.5; at most 64.
 	CPUShare float64 `yaml:"cpu_share"`
 }
 

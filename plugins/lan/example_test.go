@@ -33,7 +33,7 @@ func TestExampleManifest(t *testing.T) {
 	h, err := host.New(host.Options{
 		Logger:   slog.New(slog.NewTextHandler(log, nil)),
 		Hostname: cfg.Hostname,
-		Buses:    map[string]any{"lan-wire": seg.Attach("eth0"), "lan-mdio": mdio},
+		Buses:    map[string]any{"lan-port": seg.Attach("eth0"), "lan-mdio": mdio},
 	})
 	if err != nil {
 		t.Fatal(err)

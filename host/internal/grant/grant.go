@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -70,7 +73,7 @@ func New(name string, kind bus.Kind, obj any) (*Grant, error) {
 		return nil, fmt.Errorf("unknown bus kind %q", kind)
 	}
 	if !ok {
-		return nil, fmt.Errorf("bus %q: a %T is not a %s bus", name, obj, kind)
+		return nil, fmt.Errorf("bus %q is granted as %s, but what it names is %s", name, kind, describeBus(obj))
 	}
 	return g, nil
 }
@@ -172,7 +175,11 @@ func open(g config.BusGrant, name string, sims map[string]any) (any, func() erro
 	if g.Sim != "" {
 		obj, ok := sims[g.Sim]
 		if !ok {
-			return nil, nil, fmt.Errorf("buses.%s: no simulated bus named %q in this host", name, g.Sim)
+			have := "none"
+			if len(sims) > 0 {
+				have = strings.Join(slices.Sorted(maps.Keys(sims)), ", ")
+			}
+			return nil, nil, fmt.Errorf("buses.%s: no simulated bus named %q in this host (it has: %s)", name, g.Sim, have)
 		}
 		return obj, nil, nil
 	}
@@ -268,4 +275,23 @@ func (b *fileBlob) ReadAt(p []byte, off int64) (int, error) {
 		p = p[:rest]
 	}
 	return b.f.ReadAt(p, off)
+}
+
+// describeBus names the kind of a bus object for an error message.
+func describeBus(obj any) string {
+	switch obj.(type) {
+	case spi.Conn:
+		return "an SPI device"
+	case gpio.PinIO:
+		return "a GPIO line"
+	case bus.UART:
+		return "a UART"
+	case bus.FramePort:
+		return "a frame port"
+	case bus.MDIO:
+		return "an MDIO bus"
+	case bus.Blob, []byte:
+		return "a blob"
+	}
+	return fmt.Sprintf("a %T, which is no bus", obj)
 }

@@ -27,6 +27,7 @@ func (s *Supervisor) startInstance(first bool) error {
 	}
 	s.inst, s.sess = inst, sess
 	s.wakeAt = -1 // before nic_start, which may ask for a wake-up
+	s.txWarned = false
 	if err := s.handshake(first); err != nil {
 		s.discard()
 		return err
@@ -53,8 +54,8 @@ func (s *Supervisor) handshake(first bool) error {
 	if v>>16 != abi.VersionMajor || v&0xffff > abi.VersionMinor {
 		return fmt.Errorf("%w: the plugin speaks ABI %s, this host speaks %s", ErrABIVersion, abi.VersionString(v), abi.VersionString(abi.Version))
 	}
-	if c, ok := s.inst.(interface{ CheckExports() error }); ok {
-		if err := c.CheckExports(); err != nil {
+	if c, ok := s.inst.(interface{ CheckExports(uint32) error }); ok {
+		if err := c.CheckExports(v); err != nil {
 			return fmt.Errorf("%w: %v", ErrBadModule, err)
 		}
 	}

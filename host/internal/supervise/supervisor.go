@@ -126,18 +126,20 @@ type Supervisor struct {
 	state                atomic.Pointer[State]
 	calls, polls, faults atomic.Uint64
 	busyNs, throttled    atomic.Uint64
-	throttleEnd          atomic.Int64 // UnixNano until which polls and transmits wait; 0 none
+	throttleEnd          atomic.Int64 // ns since epoch until which polls and transmits wait; 0 none
 
 	// Owned by the plugin goroutine.
 	mod       Module
 	inst      engine.Instance
 	sess      *hostcall.Session
-	wakeAt    int64     // host monotonic ns of the requested poll; -1 none
-	lastTimer time.Time // when the last timer poll started
-	window    time.Time // start of the CPU-share window
-	winBusy   time.Duration
-	batch     bool   // the instance takes frames with nic_transmit_batch
-	txRecs    []byte // records of the batch being offered
+	wakeAt    int64         // host monotonic ns of the requested poll; -1 none
+	lastTimer time.Time     // when the last timer poll started
+	credit    time.Duration // CPU time the plugin may still use (a token bucket)
+	refilled  time.Time     // when credit was last topped up
+	batch     bool          // the instance takes frames with nic_transmit_batch
+	txRecs    []byte        // records of the batch being offered
+	txBatch   []txFrame     // its frames
+	txWarned  bool          // the missing transmit buffer was logged
 	txBusy    bool
 	backoff   time.Duration
 	restartAt time.Time
@@ -183,7 +185,7 @@ func (s *Supervisor) Stats() Stats {
 	return Stats{
 		Calls: s.calls.Load(), Polls: s.polls.Load(), Faults: s.faults.Load(),
 		Busy: time.Duration(s.busyNs.Load()), Throttled: s.throttled.Load(),
-		Throttling: time.Now().UnixNano() < s.throttleEnd.Load(),
+		Throttling: s.throttling(),
 	}
 }
 
@@ -277,13 +279,13 @@ func (s *Supervisor) run() {
 			if s.wakeAt >= 0 {
 				due = s.timerDue()
 			}
-			if end := s.throttleEnd.Load(); time.Now().UnixNano() < end {
-				// Over its CPU share: events and frames wait for the
-				// window's end; callers' control calls are still served.
+			if s.throttling() {
+				// Over its CPU share: events and frames wait until its
+				// credit is back; callers' control calls are still served.
+				// Wake at the end whatever else is due: the next pass sees
+				// what events and timers wait.
 				wake = nil
-				if t := time.Unix(0, end); due.IsZero() || due.Before(t) {
-					due = t
-				}
+				due = s.epoch.Add(time.Duration(s.throttleEnd.Load()))
 			}
 		} else {
 			due = s.restartAt
@@ -349,36 +351,47 @@ func (s *Supervisor) timerDue() time.Time {
 	return due
 }
 
-// cpuWindow is the span over which a plugin's CPU share is measured.
+// cpuWindow is the span over which a plugin's CPU share is measured: its
+// credit holds at most cpu_share of it, so a plugin idle for a while may
+// use that much at once.
 const cpuWindow = time.Second
 
-// account adds a call that started at t0 to the plugin's busy time, and
-// throttles the plugin until the end of the window if it used up its share
-// of it.
+// account charges a call that started at t0 to the plugin's busy time and
+// its CPU credit, which refills at cpu_share seconds a second up to
+// cpu_share × cpuWindow. A plugin whose credit runs out is throttled until
+// it is back to zero: a call of 2 s at a share of 0.5 costs 4 s of
+// waiting, so that long calls are held to the share as short ones are.
 func (s *Supervisor) account(t0 time.Time) {
 	now := time.Now()
 	d := now.Sub(t0)
 	s.busyNs.Add(uint64(d))
-	if now.Sub(s.window) >= cpuWindow {
-		s.window, s.winBusy = t0, 0
-	}
-	s.winBusy += d
 	share := s.limits.CPUShare
 	if share <= 0 {
 		return
 	}
-	if s.winBusy > time.Duration(share*float64(cpuWindow)) && now.UnixNano() >= s.throttleEnd.Load() {
-		end := s.window.Add(cpuWindow)
-		s.throttleEnd.Store(end.UnixNano())
-		s.throttled.Add(1)
-		if n := s.throttled.Load(); n == 1 || n%60 == 0 {
-			s.log.Warn("plugin used its CPU share; its polls and transmits wait", "share", share, "busy", s.winBusy.Round(time.Millisecond), "window", cpuWindow, "times", n)
-		}
+	full := time.Duration(share * float64(cpuWindow))
+	if s.refilled.IsZero() {
+		s.credit = full
+	} else {
+		s.credit = min(full, s.credit+time.Duration(share*float64(t0.Sub(s.refilled))))
+	}
+	s.refilled = t0
+	s.credit -= d
+	if s.credit >= 0 || s.throttling() {
+		return
+	}
+	wait := time.Duration(float64(-s.credit) / share)
+	s.throttleEnd.Store(int64(now.Add(wait).Sub(s.epoch)))
+	n := s.throttled.Add(1)
+	if n == 1 || n%60 == 0 {
+		s.log.Warn("plugin used its CPU share; its polls and transmits wait", "share", share, "wait", wait.Round(time.Millisecond), "times", n)
 	}
 }
 
 // throttling reports whether the plugin is over its CPU share now.
-func (s *Supervisor) throttling() bool { return time.Now().UnixNano() < s.throttleEnd.Load() }
+func (s *Supervisor) throttling() bool {
+	return int64(time.Since(s.epoch)) < s.throttleEnd.Load()
+}
 
 // Close stops the goroutine (if Go started it) and the instance, and
 // releases the module. The caller releases grants and NICs afterwards.

@@ -50,6 +50,7 @@ type batchInst struct {
 	sess            *hostcall.Session
 	script          []int32 // answers, in order; then all taken
 	offered         [][][]byte
+	single          []int // lengths of the frames offered to nic_transmit
 }
 
 func (b *batchInst) CanBatch() bool              { return true }
@@ -139,5 +140,49 @@ func TestSupervisor_TransmitBatch(t *testing.T) {
 				t.Errorf("%d frames still queued, want %d", len(s.txq), want)
 			}
 		})
+	}
+}
+
+func (b *batchInst) Transmit(_ context.Context, _ int32, frame []byte) (int32, error) {
+	b.single = append(b.single, len(frame))
+	return abi.StatusOK, nil
+}
+
+// A frame too big for a record goes through nic_transmit if it fits the
+// buffer, and is dropped alone (not with the frames behind it) if not.
+func TestSupervisor_TransmitBatchOddSizes(t *testing.T) {
+	h := &sentHooks{}
+	s := New("p", config.DefaultLimits, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now(), h, Module{})
+	s.sess = hostcall.New(h, time.Now())
+	s.sess.TxBuffer(make([]byte, 1515)) // a 1514-byte frame fits, its record does not
+	inst := &batchInst{sess: s.sess}
+	s.inst, s.batch = inst, true
+	for _, n := range []int{1514, 60, 1600, 60} {
+		if err := s.Enqueue(0, make([]byte, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.flushTx()
+	if fmt.Sprint(inst.single) != "[1514]" {
+		t.Errorf("frames through nic_transmit: %v, want [1514]", inst.single)
+	}
+	if fmt.Sprint(h.outcomes) != fmt.Sprint([]TxOutcome{TxSent, TxSent, TxTooLong, TxSent}) {
+		t.Errorf("outcomes %v", h.outcomes)
+	}
+}
+
+// A long call costs its time at the plugin's share: a 2 s call at 0.5 of
+// a core, with a full credit of 0.5 s, waits 3 s.
+func TestSupervisor_CPUShareHoldsLongCalls(t *testing.T) {
+	limits := config.DefaultLimits
+	limits.CPUShare = 0.5
+	s := New("p", limits, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now(), wrapOnly{}, Module{})
+	s.account(time.Now().Add(-2 * time.Second))
+	if !s.throttling() || s.throttled.Load() != 1 {
+		t.Fatalf("throttling %v, throttled %d after a 2 s call", s.throttling(), s.throttled.Load())
+	}
+	wait := time.Duration(s.throttleEnd.Load()) - time.Since(s.epoch)
+	if wait < 2500*time.Millisecond || wait > 3*time.Second {
+		t.Fatalf("throttled for %v, want about 3 s", wait)
 	}
 }

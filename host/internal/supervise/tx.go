@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -77,6 +78,20 @@ func (s *Supervisor) flushTx() {
 	}
 }
 
+// tooLong is the error of a frame of n bytes the transmit buffer of
+// capacity bytes cannot take. A plugin that registered no buffer is told
+// once in the log: every frame it is offered is dropped.
+func (s *Supervisor) tooLong(n, capacity int) error {
+	if capacity == 0 {
+		if !s.txWarned {
+			s.txWarned = true
+			s.log.Warn("the plugin registered no transmit buffer (tx_buffer in nic_start): every frame to send is dropped")
+		}
+		return engine.ErrNoTxBuffer
+	}
+	return fmt.Errorf("%w: %d bytes (and a %d-byte record header in a batch) > %d bytes", engine.ErrFrameTooLong, n, abi.FrameRecordHeader, capacity)
+}
+
 // offerOne offers the first queued frame to nic_transmit; false when there
 // is nothing more to do now.
 func (s *Supervisor) offerOne() bool {
@@ -108,6 +123,9 @@ func (s *Supervisor) offerOne() bool {
 	s.dequeue(1)
 	switch {
 	case err != nil:
+		if errors.Is(err, engine.ErrNoTxBuffer) {
+			err = s.tooLong(len(f.frame), 0)
+		}
 		s.hooks.Sent(f.iface, f.frame, TxTooLong, err)
 	case rc == abi.StatusOK:
 		s.hooks.Sent(f.iface, f.frame, TxSent, nil)
@@ -129,24 +147,30 @@ func (s *Supervisor) offerBatch() bool {
 		s.txMu.Unlock()
 		return false
 	}
-	iface := s.txq[0].iface
+	first := s.txq[0]
+	if n := len(first.frame); n > abi.MaxFrame || n+abi.FrameRecordHeader > capacity {
+		s.txMu.Unlock()
+		if n <= abi.MaxFrame && n <= capacity {
+			// It fits the buffer, not as a record (a buffer of 1514 to
+			// 1517 bytes): nic_transmit, which every plugin has, takes it.
+			return s.offerOne()
+		}
+		s.dequeue(1)
+		s.hooks.Sent(first.iface, first.frame, TxTooLong, s.tooLong(len(first.frame), capacity))
+		return true
+	}
+	iface := first.iface
 	recs := s.txRecs[:0]
-	var batch []txFrame
+	batch := s.txBatch[:0]
 	for _, f := range s.txq {
-		if f.iface != iface || len(batch) == abi.MaxTxBatch || len(recs)+abi.FrameRecordHeader+len(f.frame) > capacity {
+		if f.iface != iface || len(batch) == abi.MaxTxBatch || len(f.frame) > abi.MaxFrame || len(recs)+abi.FrameRecordHeader+len(f.frame) > capacity {
 			break
 		}
 		recs = abi.AppendFrame(recs, f.frame)
 		batch = append(batch, f)
 	}
 	s.txMu.Unlock()
-	s.txRecs = recs
-	if len(batch) == 0 { // the first frame alone does not fit
-		f := s.txq[0]
-		s.dequeue(1)
-		s.hooks.Sent(f.iface, f.frame, TxTooLong, fmt.Errorf("%w: %d bytes and a %d-byte record header > %d bytes", engine.ErrFrameTooLong, len(f.frame), abi.FrameRecordHeader, capacity))
-		return true
-	}
+	s.txRecs, s.txBatch = recs, batch
 
 	ctx, cancel := s.callCtx()
 	s.sess.Begin(ctx, nil)

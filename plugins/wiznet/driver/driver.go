@@ -2,7 +2,7 @@
 // Ethernet controller on SPI whose socket 0 runs in MACRAW mode, so that
 // raw Ethernet frames move between the wire and the host's network core.
 // plugins/wiznet builds it into a WASM plugin; the host can also run it
-// natively (host.LoadNative with New).
+// natively (native.Load with New, package host/native).
 //
 // The driver batches its SPI traffic: every host call carries several
 // chip-select frames (spi_transact records with KeepCS). It takes frames to

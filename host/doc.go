@@ -1,0 +1,26 @@
+// Package host runs network-interface drivers as sandboxed WebAssembly
+// plugins and gives each interface they serve the shape of MicroPython's
+// network.AbstractNIC.
+//
+// A Host holds the plugins, the buses the operator granted them, and the
+// TCP/IP core. Load builds a plugin from its Go source directory (or reads
+// a .wasm file), checks its ABI version, description and grants, and
+// starts it under supervision: every call into it runs on a goroutine of
+// its own, one at a time, under a deadline, within a memory limit and a
+// share of the CPU. A plugin that traps, loops, runs out of memory or
+// breaks the ABI (abi/ABI.md) is discarded and restarted with the state
+// callers asked for replayed; Reload swaps its module the same way. The
+// network core keeps each interface's addresses and connections across
+// both.
+//
+// Each interface is a *NIC with two faces: the MicroPython calls (Active,
+// SetActive, Connect, Status, Config, IPConfig, ... with string keys and
+// MicroPython's value types) and typed Go accessors (Addr4, Gateway4, DNS,
+// Addrs6, StatusCode). Sockets go through the core: Host.Dial, Listen,
+// ListenPacket and LookupHost, and the same on a NIC to bind traffic to
+// it, return the standard net types.
+//
+// Errors from a plugin are *PluginError, naming the plugin and the call;
+// match them with errors.Is against the Err* values, abi.ErrValue and
+// friends, or context.DeadlineExceeded.
+package host
