@@ -144,6 +144,12 @@ var (
 	// ErrFrameTooLong reports a frame larger than the buffer given to
 	// ReadFrame, or larger than MTU()+14 given to WriteFrame.
 	ErrFrameTooLong = errors.New("bus: frame too long")
+	// ErrFrameTooShort reports a frame shorter than the Ethernet header
+	// given to WriteFrame.
+	ErrFrameTooShort = errors.New("bus: frame too short")
+	// ErrFull reports a port that could not take a frame in time (its
+	// device's transmit queue stayed full); the frame was dropped.
+	ErrFull = errors.New("bus: port full")
 	// ErrClosed reports use of a bus after Close.
 	ErrClosed = errors.New("bus: closed")
 	// ErrReadOnly reports a write to an MDIO bus opened without AllowWrite.
@@ -176,7 +182,7 @@ func CheckMDIOAddr(phy, reg uint8) error {
 // MTU, as every FramePort implementation must.
 func CheckFrame(frame []byte, mtu int) error {
 	if len(frame) < EthernetHeaderLen {
-		return fmt.Errorf("bus: frame: %d bytes is shorter than the %d-byte Ethernet header", len(frame), EthernetHeaderLen)
+		return fmt.Errorf("%w: %d bytes is shorter than the %d-byte Ethernet header", ErrFrameTooShort, len(frame), EthernetHeaderLen)
 	}
 	if len(frame) > mtu+EthernetHeaderLen {
 		return fmt.Errorf("%w: %d-byte frame exceeds MTU %d + %d-byte header", ErrFrameTooLong, len(frame), mtu, EthernetHeaderLen)

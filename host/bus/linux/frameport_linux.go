@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/nichost/nichost/host/bus"
 	"github.com/nichost/nichost/host/bus/internal/queue"
@@ -35,6 +36,10 @@ type recvFunc func(fd int, buf []byte) ([]byte, error)
 // linkPort is what TAP and Packet share: a non-blocking descriptor in the
 // runtime's poller, a goroutine that reads frames from it into a bounded
 // queue, and the FramePort methods on that queue.
+// writeWait is how long WriteFrame waits for a device whose transmit queue
+// is full.
+const writeWait = 20 * time.Millisecond
+
 type linkPort struct {
 	what string // "tap" or "packet", for errors
 	name string // interface name
@@ -149,6 +154,9 @@ func (p *linkPort) writeFrame(frame []byte) error {
 	if err := bus.CheckFrame(frame, p.mtu); err != nil {
 		return err
 	}
+	// A host call must not outlast its deadline: a device whose transmit
+	// queue stays full drops the frame instead of holding the plugin.
+	p.f.SetWriteDeadline(time.Now().Add(writeWait))
 	var n int
 	var werr error
 	err := p.rc.Write(func(fd uintptr) bool {
@@ -171,6 +179,8 @@ func (p *linkPort) writeFrame(frame []byte) error {
 	switch {
 	case closed:
 		return bus.ErrClosed
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("%w: %s %s: the device took no frame for %v", bus.ErrFull, p.what, p.name, writeWait)
 	case err != nil:
 		return fmt.Errorf("bus: %s: %s: write: %w", p.what, p.name, err)
 	case n != len(frame):

@@ -141,6 +141,10 @@ func Errno(err error) int32 {
 		return -abi.EPERM
 	case errors.Is(err, bus.ErrFrameTooLong):
 		return -abi.EMSGSIZE
+	case errors.Is(err, bus.ErrFrameTooShort):
+		return -abi.EINVAL
+	case errors.Is(err, bus.ErrFull):
+		return -abi.ENOBUFS
 	default:
 		return -abi.EIO
 	}

@@ -359,8 +359,9 @@ const cpuWindow = time.Second
 // account charges a call that started at t0 to the plugin's busy time and
 // its CPU credit, which refills at cpu_share seconds a second up to
 // cpu_share × cpuWindow. A plugin whose credit runs out is throttled until
-// it is back to zero: a call of 2 s at a share of 0.5 costs 4 s of
-// waiting, so that long calls are held to the share as short ones are.
+// it is back to zero: a call of 2 s at a share of 0.5, from a full credit
+// of 0.5 s, waits 3 s, so that long calls are held to the share as short
+// ones are.
 func (s *Supervisor) account(t0 time.Time) {
 	now := time.Now()
 	d := now.Sub(t0)
