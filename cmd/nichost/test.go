@@ -42,16 +42,23 @@ root. Simulators: ` + devices.List(),
 			if err != nil {
 				return err
 			}
-			failed := 0
+			failed, skipped := 0, 0
 			for _, r := range results {
-				if r.Err != nil || r.Skipped != "" {
+				switch {
+				case r.Skipped != "":
+					skipped++
+				case r.Err != nil:
 					failed++
 				}
 			}
-			fmt.Fprintf(out, "%d passed, %d failed\n", len(results)-failed, failed)
-			if failed > 0 {
+			fmt.Fprintf(out, "%d passed, %d failed, %d skipped\n", len(results)-failed-skipped, failed, skipped)
+			switch {
+			case failed > 0:
 				plog.show(out)
 				return fmt.Errorf("test: %d of %d checks failed", failed, len(results))
+			case skipped > 0: // not passed either
+				plog.show(out)
+				return fmt.Errorf("test: %d of %d checks skipped", skipped, len(results))
 			}
 			return nil
 		},

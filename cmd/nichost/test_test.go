@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,7 +43,7 @@ func TestTestCommand_MisusingDriver(t *testing.T) {
 		}
 	}
 	// The plugin's log: the driver's own lines, after the summary.
-	_, log, ok := strings.Cut(out, " failed\n")
+	_, log, ok := strings.Cut(out, " skipped\n")
 	if !ok || !strings.Contains(log, "the plugin's log") || !strings.Contains(log, `msg="w5500: link up, 100 Mb/s full duplex" plugin=dut`) {
 		t.Fatalf("the plugin's log lines are not shown after the failure:\n%s", out)
 	}
@@ -69,5 +71,40 @@ func TestPluginLog(t *testing.T) {
 	newPluginLog("dut").show(&empty)
 	if empty.String() != "the plugin wrote no log lines\n" {
 		t.Fatalf("an empty log shows %q", empty.String())
+	}
+}
+
+// A plugin that does not load FAILs the load check, labelled with the
+// section of ABI.md its error breaks, and the summary counts the checks
+// that could not run as skipped, not failed.
+func TestTestCommand_LoadFails(t *testing.T) {
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	garbage := filepath.Join(t.TempDir(), "garbage.wasm")
+	if err := os.WriteFile(garbage, []byte("not a wasm module"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, source, section string
+	}{
+		{"not a module", garbage, "1. Shape of a plugin"},
+		{"ABI version", filepath.Join(root, "host", "testdata", "plugins", "hostile", "abiversion"), "6. Versioning"},
+		{"buses not granted", filepath.Join(root, "host", "testdata", "plugins", "needy"), "8.5 Bus names"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, err := run(t, "test", c.source, "--sim", "lan8720")
+			if err == nil || !strings.Contains(err.Error(), "1 of ") || !strings.Contains(err.Error(), "checks failed") {
+				t.Fatalf("err = %v; want 1 check failed\n%s", err, out)
+			}
+			if !strings.Contains(out, "\nFAIL  load (") || !strings.Contains(out, ", ABI.md "+c.section+"): ") {
+				t.Errorf("the load check's FAIL line does not name ABI.md %s:\n%s", c.section, out)
+			}
+			skipped := strings.Count(out, "\nSKIP  ")
+			if want := fmt.Sprintf("\n0 passed, 1 failed, %d skipped\n", skipped); skipped == 0 || !strings.Contains(out, want) {
+				t.Errorf("summary: want %q:\n%s", strings.TrimSpace(want), out)
+			}
+		})
 	}
 }

@@ -13,9 +13,13 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
+	"periph.io/x/conn/v3/spi"
+
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/bus"
 	"github.com/nichost/nichost/simnet"
 )
 
@@ -25,7 +29,10 @@ type Config struct {
 	Class  string // its class
 	// Device wires the plugin's simulated device to the suite's LAN (for
 	// example plugins/lan/landev.Conformance, or Model.Conformance of
-	// simnet/devices).
+	// simnet/devices). The suite hands the host the device's SPI and MDIO
+	// buses behind a gate of its own, which can hold the driver in a bus
+	// access while a check queues frames (see gate); the other buses go
+	// as they are.
 	Device func(lan *simnet.Router) (*simnet.Device, error)
 	// Timeout bounds each check that waits for the device (default 20 s);
 	// loading the plugin, which may build it, is bounded by Run's context
@@ -57,6 +64,9 @@ type env struct {
 	h      *host.Host
 	plugin *host.Plugin
 	nic    *host.NIC
+	// gate holds the plugin's goroutine in a bus access while a check
+	// queues frames (see gate).
+	gate *gate
 }
 
 // Run runs the suite for cfg.Class, calling report after each check. A
@@ -89,12 +99,13 @@ func Run(ctx context.Context, cfg Config, report func(Result)) ([]Result, error)
 	if dev.Close != nil {
 		defer dev.Close()
 	}
-	h, err := host.New(host.Options{Logger: cfg.Logger, Hostname: "conformance", Buses: dev.Sims})
+	g := &gate{}
+	h, err := host.New(host.Options{Logger: cfg.Logger, Hostname: "conformance", Buses: g.wrap(dev)})
 	if err != nil {
 		return nil, err
 	}
 	defer h.Close()
-	e := &env{cfg: cfg, lan: lan, dev: dev, h: h}
+	e := &env{cfg: cfg, lan: lan, dev: dev, h: h, gate: g}
 	var results []Result
 	seen := 0 // misuse already blamed on a check
 	for _, c := range checks {
@@ -109,6 +120,9 @@ func Run(ctx context.Context, cfg Config, report func(Result)) ([]Result, error)
 			}
 			r.Err = c.run(cctx, e)
 			cancel()
+			if r.Err != nil && c.name == loadCheck {
+				r.Section = loadSection(r.Err)
+			}
 			if m := e.misuse(&seen); m != nil && r.Err == nil {
 				r.Err = m
 			} else if m != nil {
@@ -179,4 +193,105 @@ func (e *env) misuse(seen *int) error {
 	m := &MisuseError{Misuse: all[*seen:]}
 	*seen = len(all)
 	return m
+}
+
+// gate can hold the plugin's goroutine inside the driver's next access to
+// an SPI or MDIO bus of the device, until the check that armed it releases
+// it. Every call into a plugin instance runs on that goroutine and the
+// host offers queued frames after each one, so frames queued while it is
+// held wait in the host's queue until it is released, and are then offered
+// as batches (nic_transmit_batch): the burst check uses this to offer
+// batches of many frames whatever the speed of the machine.
+type gate struct {
+	mu      sync.Mutex
+	held    chan struct{} // closed by the access that waits; nil: not armed
+	release chan struct{}
+}
+
+// wrap returns dev's simulated buses with every SPI and MDIO bus behind g.
+func (g *gate) wrap(dev *simnet.Device) map[string]any {
+	sims := make(map[string]any, len(dev.Sims))
+	for name, obj := range dev.Sims {
+		sims[name] = obj
+	}
+	for _, grant := range dev.Buses {
+		obj, ok := sims[grant.Sim]
+		if !ok {
+			continue
+		}
+		switch b := obj.(type) {
+		case *gatedSPI, *gatedMDIO: // granted twice
+		case spi.Conn:
+			if bus.Kind(grant.Kind) == bus.KindSPI {
+				sims[grant.Sim] = &gatedSPI{Conn: b, g: g}
+			}
+		case bus.MDIO:
+			if bus.Kind(grant.Kind) == bus.KindMDIO {
+				sims[grant.Sim] = &gatedMDIO{MDIO: b, g: g}
+			}
+		}
+	}
+	return sims
+}
+
+// arm makes the next bus access wait: held is closed once one does, and
+// release lets it go on (or disarms the gate if none came). Call release
+// in every case; calls after the first do nothing.
+func (g *gate) arm() (held <-chan struct{}, release func()) {
+	h, r := make(chan struct{}), make(chan struct{})
+	g.mu.Lock()
+	g.held, g.release = h, r
+	g.mu.Unlock()
+	return h, sync.OnceFunc(func() {
+		g.mu.Lock()
+		if g.held == h {
+			g.held, g.release = nil, nil
+		}
+		g.mu.Unlock()
+		close(r)
+	})
+}
+
+// pass is called before every bus access.
+func (g *gate) pass() {
+	g.mu.Lock()
+	h, r := g.held, g.release
+	g.held, g.release = nil, nil
+	g.mu.Unlock()
+	if h != nil {
+		close(h)
+		<-r
+	}
+}
+
+// gatedSPI is an SPI bus behind a gate.
+type gatedSPI struct {
+	spi.Conn
+	g *gate
+}
+
+func (s *gatedSPI) Tx(w, r []byte) error {
+	s.g.pass()
+	return s.Conn.Tx(w, r)
+}
+
+func (s *gatedSPI) TxPackets(p []spi.Packet) error {
+	s.g.pass()
+	return s.Conn.TxPackets(p)
+}
+
+// gatedMDIO is an MDIO bus behind a gate.
+type gatedMDIO struct {
+	bus.MDIO
+	g *gate
+}
+
+func (m *gatedMDIO) ReadReg(phy, reg uint8) (uint16, error) {
+	m.g.pass()
+	return m.MDIO.ReadReg(phy, reg)
+}
+
+func (m *gatedMDIO) WriteReg(phy, reg uint8, v uint16) error {
+	m.g.pass()
+	return m.MDIO.WriteReg(phy, reg, v)
 }

@@ -36,6 +36,7 @@ const (
 
 	bmcrReset     = 1 << 15 // soft reset; reads 1 until done
 	bmcrANEnable  = 1 << 12 // auto-negotiation on
+	bmcrPowerDown = 1 << 11 // power down: no link
 	bmcrANRestart = 1 << 9  // start a new negotiation; self-clearing
 
 	bmsrANComplete = 1 << 5
@@ -78,10 +79,37 @@ type driver struct {
 	mac  []byte
 	buf  []byte
 
-	phase   phase
-	due     time.Duration // host time of the next PHY step
-	resetAt time.Duration // when the running soft reset began
-	link    bool          // the link as last reported to the core
+	phase    phase
+	due      time.Duration // host time of the next PHY step
+	resetAt  time.Duration // when the running soft reset began
+	link     bool          // the link as last reported to the core
+	lowPower bool          // config(low_power=True): the PHY is powered down
+	trace    guest.Trace   // config(trace=...) flags
+}
+
+// The class's methods beyond guest.Driver: regs() (guest.Caller).
+var _ guest.Caller = (*driver)(nil)
+
+// regNames are the clause-22 registers regs() returns.
+var regNames = []string{"bmcr", "bmsr", "phyid1", "phyid2", "anar", "anlpar", "aner"}
+
+// Call answers call("regs"): the PHY's registers 0 to 6 by name.
+func (d *driver) Call(_ int, name string, a guest.Args) (any, error) {
+	if name != "regs" {
+		return nil, guest.NoMethod(abi.ClassLAN, name)
+	}
+	if err := a.Takes("regs", 0); err != nil {
+		return nil, err
+	}
+	out := map[string]any{}
+	for i, n := range regNames {
+		v, err := d.mdio.Read(phyAddr, i)
+		if err != nil {
+			return nil, err
+		}
+		out[n] = int64(v)
+	}
+	return out, nil
 }
 
 // newDriver returns the driver of one instance. A LAN interface is always
@@ -175,29 +203,80 @@ func (d *driver) readBMSR() (latched, now uint16, err error) {
 	return latched, now, nil
 }
 
-// ConfigGet answers config('mac'), the one parameter.
+// configParams are the config() parameters.
+const configParams = "mac, low_power, trace"
+
+// ConfigGet answers config('mac'), config('low_power') and config('trace').
 func (d *driver) ConfigGet(_ int, name string) (any, error) {
-	if name != "mac" {
-		return nil, abi.ValueError("unknown config parameter %q (LAN has: mac)", name)
+	switch name {
+	case "mac":
+		return slices.Clone(d.mac), nil
+	case "low_power":
+		return d.lowPower, nil
+	case "trace":
+		return int64(d.trace), nil
 	}
-	return slices.Clone(d.mac), nil
+	return nil, abi.ValueError("unknown config parameter %q (LAN has: %s)", name, configParams)
 }
 
 // ConfigSet checks every key before it applies any. The host has already
 // checked that a mac is 6 bytes and made it the interface's address.
 func (d *driver) ConfigSet(_ int, kv map[string]any) error {
-	var mac []byte
+	var (
+		mac      []byte
+		lowPower *bool
+		trace    *guest.Trace
+	)
 	for _, k := range abi.SortedKeys(kv) {
-		if k != "mac" {
-			return abi.ValueError("unknown config parameter %q (LAN has: mac)", k)
-		}
 		var err error
-		if mac, err = abi.MAC(k, kv[k]); err != nil {
+		switch k {
+		case "mac":
+			mac, err = abi.MAC(k, kv[k])
+		case "low_power":
+			var b bool
+			b, err = abi.Bool(k, kv[k])
+			lowPower = &b
+		case "trace":
+			var t guest.Trace
+			t, err = guest.ParseTrace(kv[k])
+			trace = &t
+		default:
+			err = abi.ValueError("unknown config parameter %q (LAN has: %s)", k, configParams)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if lowPower != nil && *lowPower != d.lowPower {
+		if err := d.setLowPower(*lowPower); err != nil {
 			return err
 		}
 	}
 	if mac != nil {
 		d.mac = mac
+	}
+	if trace != nil {
+		d.trace = *trace
+	}
+	return nil
+}
+
+// setLowPower powers the PHY down (no link) or up again, negotiating anew.
+func (d *driver) setLowPower(on bool) error {
+	if on {
+		if err := d.mdio.Write(phyAddr, regBMCR, bmcrPowerDown); err != nil {
+			return err
+		}
+		d.lowPower = true
+		return d.setLink(false)
+	}
+	if err := d.mdio.Write(phyAddr, regBMCR, bmcrANEnable|bmcrANRestart); err != nil {
+		return err
+	}
+	d.lowPower = false
+	d.due = d.env.Now()
+	if d.Active(0) {
+		d.env.WakeAfter(0)
 	}
 	return nil
 }
@@ -288,11 +367,12 @@ func (d *driver) receive() (more bool, err error) {
 	return true, nil
 }
 
-// Transmit sends a frame. Without a link the frame is lost, as on a wire
-// with no carrier.
+// Transmit sends a frame. Without a link it is refused with EAGAIN, which
+// the host counts as dropped (ABI.md §9): holding it with a busy answer
+// would keep it for a cable that may stay out for hours.
 func (d *driver) Transmit(_ int, frame []byte) error {
 	if !d.IsConnected(0) {
-		return nil
+		return abi.OSError(abi.EAGAIN, "extdriver: no link; frame dropped")
 	}
 	return d.port.Write(frame)
 }
