@@ -2,13 +2,11 @@ package abi
 
 import (
 	"bytes"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/nichost/nichost/internal/valuevectors"
 )
 
 // The value-encoding vectors of testdata/values (see its README.md), run
@@ -23,7 +21,11 @@ import (
 var hostDeviations = map[string]string{}
 
 func TestUnmarshal_Vectors(t *testing.T) {
-	for _, v := range readVectors(t, filepath.Join("testdata", "values")) {
+	vs, err := valuevectors.Read(filepath.Join("testdata", "values"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
 		t.Run(v.Name, func(t *testing.T) {
 			got, err := Unmarshal(v.Msg)
 			why, known := hostDeviations[v.Name]
@@ -61,116 +63,4 @@ func short(v any) string {
 		s = s[:100] + fmt.Sprintf("... (%d characters)", len(s))
 	}
 	return s
-}
-
-// A vector is one line of a testdata/values file.
-type vector struct {
-	File, Name string
-	OK         bool
-	Canon      []byte // for OK: what re-encoding the value gives
-	Path       string // for a refusal: the path its error names ("" to not check)
-	Msg        []byte
-}
-
-func (v vector) String() string { return v.File + ": " + v.Name }
-
-// readVectors reads every *.txt file of dir; the format is in its
-// README.md.
-func readVectors(t testing.TB, dir string) []vector {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(dir, "*.txt"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no vectors in %s: %v", dir, err)
-	}
-	var out []vector
-	seen := map[string]bool{}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, line := range strings.Split(string(data), "\n") {
-			fields := strings.Fields(line)
-			if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
-				continue
-			}
-			v, err := parseVector(fields)
-			if err == nil && seen[v.Name] {
-				err = fmt.Errorf("name %q used twice", v.Name)
-			}
-			if err != nil {
-				t.Fatalf("%s:%d: %v", f, i+1, err)
-			}
-			v.File = filepath.Base(f)
-			seen[v.Name] = true
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-func parseVector(fields []string) (vector, error) {
-	if len(fields) < 2 {
-		return vector{}, fmt.Errorf("want OUTCOME NAME HEX...")
-	}
-	v := vector{Name: fields[1]}
-	var err error
-	if v.Msg, err = expandHex(fields[2:]); err != nil {
-		return v, err
-	}
-	switch outcome := fields[0]; {
-	case outcome == "ok":
-		v.OK, v.Canon = true, v.Msg
-	case strings.HasPrefix(outcome, "ok="):
-		v.OK = true
-		v.Canon, err = expandHex(strings.Fields(outcome[3:]))
-	case outcome == "err":
-	case strings.HasPrefix(outcome, "err@"):
-		v.Path = outcome[4:]
-	default:
-		err = fmt.Errorf("outcome %q is not ok, ok=HEX, err or err@PATH", outcome)
-	}
-	return v, err
-}
-
-// expandHex concatenates tokens: hex digits, {N*HEX} or {keys:N}.
-func expandHex(tokens []string) ([]byte, error) {
-	var out []byte
-	for _, tok := range tokens {
-		if inner, ok := strings.CutPrefix(tok, "{"); ok {
-			inner, ok = strings.CutSuffix(inner, "}")
-			if !ok {
-				return nil, fmt.Errorf("token %q has no closing brace", tok)
-			}
-			if ns, ok := strings.CutPrefix(inner, "keys:"); ok {
-				n, err := strconv.Atoi(ns)
-				if err != nil {
-					return nil, fmt.Errorf("token %q: %v", tok, err)
-				}
-				for i := range n {
-					out = append(out, 0x65)
-					out = fmt.Appendf(out, "k%04x", i)
-					out = append(out, 0xf6)
-				}
-				continue
-			}
-			ns, h, ok := strings.Cut(inner, "*")
-			n, err := strconv.Atoi(ns)
-			if !ok || err != nil {
-				return nil, fmt.Errorf("token %q is not {N*HEX} or {keys:N}", tok)
-			}
-			b, err := hex.DecodeString(h)
-			if err != nil {
-				return nil, fmt.Errorf("token %q: %v", tok, err)
-			}
-			out = append(out, bytes.Repeat(b, n)...)
-			continue
-		}
-		b, err := hex.DecodeString(tok)
-		if err != nil {
-			return nil, fmt.Errorf("token %q: %v", tok, err)
-		}
-		out = append(out, b...)
-	}
-	return out, nil
 }
