@@ -29,7 +29,7 @@ func (h *hooks) Grant(handle uint32, k bus.Kind) *grant.Grant {
 		}
 	}
 	h.stats.badHandles.Add(1)
-	if h.warnLimit.allow(time.Now()) {
+	if h.warnLimit.Allow(time.Now()) {
 		h.log.Warn("plugin used a handle it was not granted", "handle", handle, "as", k)
 	}
 	return nil
@@ -54,7 +54,7 @@ func (h *hooks) WakeAt(ns int64) { h.sup.WakeAt(ns) }
 func (h *hooks) Logger() *slog.Logger { return h.log }
 
 // AllowLog implements hostcall.Owner.
-func (h *hooks) AllowLog() bool { return h.logLimit.allow(time.Now()) }
+func (h *hooks) AllowLog() bool { return h.logLimit.Allow(time.Now()) }
 
 // CountSPI implements hostcall.Owner.
 func (h *hooks) CountSPI(n int) {
@@ -73,7 +73,7 @@ func (h *hooks) LinkType() abi.LinkType {
 // Deny implements hostcall.Owner.
 func (h *hooks) Deny(call, why string) {
 	h.stats.denied.Add(1)
-	if h.warnLimit.allow(time.Now()) {
+	if h.warnLimit.Allow(time.Now()) {
 		h.log.Warn("host call refused (EPERM)", "call", call, "why", why)
 	}
 }
@@ -146,7 +146,7 @@ func (h *hooks) Sent(iface int, frame []byte, outcome supervise.TxOutcome, err e
 		n.stats.drop(dropTooLong)
 	case supervise.TxRefused:
 		n.stats.drop(dropDriverError)
-		if h.warnLimit.allow(time.Now()) {
+		if h.warnLimit.Allow(time.Now()) {
 			h.log.Warn("driver refused a frame", "nic", n.name, "err", err)
 		}
 	}

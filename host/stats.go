@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/nichost/nichost/internal/ratelimit"
 )
 
 // PluginStats are a plugin's counters since it was loaded.
@@ -89,31 +91,11 @@ func (s *nicStats) snapshot() NICStats {
 	return st
 }
 
-// rateLimiter allows a burst of events, refilled at a steady rate: it keeps
-// a plugin that logs in a loop from flooding the host's log.
-type rateLimiter struct {
-	mu     sync.Mutex
-	tokens float64
-	last   time.Time
-}
+// rateLimiter keeps a plugin that logs in a loop from flooding the host's
+// log.
+type rateLimiter = ratelimit.Lines
 
 const (
-	logBurst = 50
-	logRate  = 20 // per second
+	logBurst = ratelimit.Burst
+	logRate  = ratelimit.Rate // per second
 )
-
-func (r *rateLimiter) allow(now time.Time) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.last.IsZero() {
-		r.tokens = logBurst
-	} else {
-		r.tokens = min(logBurst, r.tokens+now.Sub(r.last).Seconds()*logRate)
-	}
-	r.last = now
-	if r.tokens < 1 {
-		return false
-	}
-	r.tokens--
-	return true
-}

@@ -5,10 +5,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/nichost/nichost/internal/ratelimit"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -55,8 +55,8 @@ const (
 	iovMax           = 1024     // iovecs per fd_read/fd_write/fd_pread/fd_pwrite
 	maxSubscriptions = 1024     // subscriptions per poll_oneoff
 
-	outputBurst = 50 // lines; the host's log limit (host/stats.go)
-	outputRate  = 20 // lines a second
+	outputBurst = ratelimit.Burst // lines; the host's log limit
+	outputRate  = ratelimit.Rate  // lines a second
 )
 
 // WASI errno values (wasi_snapshot_preview1's errno enum).
@@ -126,7 +126,7 @@ func (r randSource) Read(p []byte) (int, error) {
 func (m *Module) logFunc(out Output) func(string) {
 	allow, dropped := out.Allow, out.Dropped
 	if allow == nil {
-		allow = func() bool { return m.outLimit.allow(time.Now()) }
+		allow = func() bool { return m.outLimit.Allow(time.Now()) }
 	}
 	if dropped == nil {
 		dropped = &m.dropped
@@ -146,29 +146,6 @@ func (m *Module) logFunc(out Output) func(string) {
 // DroppedLines is how many lines of stdout/stderr the rate limit dropped
 // in the module's instances that had no Output.Dropped of their own.
 func (m *Module) DroppedLines() uint64 { return m.dropped.Load() }
-
-// lineLimit is a token bucket of outputBurst lines refilled at outputRate.
-type lineLimit struct {
-	mu     sync.Mutex
-	tokens float64
-	last   time.Time
-}
-
-func (l *lineLimit) allow(now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.last.IsZero() {
-		l.tokens = outputBurst
-	} else {
-		l.tokens = min(outputBurst, l.tokens+now.Sub(l.last).Seconds()*outputRate)
-	}
-	l.last = now
-	if l.tokens < 1 {
-		return false
-	}
-	l.tokens--
-	return true
-}
 
 // instantiateWASI defines module wasi_snapshot_preview1 in rt: wazero's,
 // with the iovec and subscription counts bounded.

@@ -14,6 +14,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/internal/ratelimit"
 )
 
 // Cache is wazero's compilation cache, shared by every runtime of a host.
@@ -77,8 +78,8 @@ type Module struct {
 	r  *Runtime
 	cm wazero.CompiledModule
 
-	outLimit lineLimit     // when Output.Allow is nil (wasi.go)
-	dropped  atomic.Uint64 // when Output.Dropped is nil
+	outLimit ratelimit.Lines // when Output.Allow is nil (wasi.go)
+	dropped  atomic.Uint64   // when Output.Dropped is nil
 }
 
 // ErrNotPlugin is wrapped when a module lacks nic_abi_version.
