@@ -59,12 +59,18 @@ func (t *txState) push(n int) {
 	t.ends = append(t.ends, t.stage)
 }
 
-// pop returns the end of the oldest staged frame and forgets it.
+// pop returns the end of the oldest staged frame and forgets it. The list
+// is compacted once half of it is spent, so that under traffic that never
+// lets it empty it stays as long as what is staged.
 func (t *txState) pop() uint16 {
 	end := t.ends[t.next]
 	t.next++
-	if t.next == len(t.ends) {
+	switch {
+	case t.next == len(t.ends):
 		t.ends, t.next = t.ends[:0], 0
+	case t.next > len(t.ends)/2:
+		t.ends = append(t.ends[:0], t.ends[t.next:]...)
+		t.next = 0
 	}
 	return end
 }
@@ -162,11 +168,13 @@ func (d *Driver) TransmitBatch(iface int, frames [][]byte) (int, error) {
 			}
 			break // the next call refuses it
 		}
-		if k == 0 && d.tx.busy && taken == 0 {
-			// The buffer is full behind an outstanding SEND: has it
-			// completed?
-			if err := d.lookTX(unknownTime, false); err != nil {
-				return 0, err
+		if k == 0 && taken == 0 {
+			// The buffer is full: behind an outstanding SEND (has it
+			// completed?), or of frames no SEND has taken yet.
+			if d.tx.busy {
+				if err := d.lookTX(unknownTime, false); err != nil {
+					return 0, err
+				}
 			}
 			if err := d.sendStaged(); err != nil { // what waited behind it
 				return 0, err
@@ -318,6 +326,12 @@ func (d *Driver) serviceTX(at *instant) error {
 		if err := d.lookTX(unknownTime, true); err != nil {
 			return err
 		}
+	}
+	if !d.tx.busy && d.tx.staged() > 0 {
+		// The rounds ran out with frames staged and nothing outstanding:
+		// no SEND_OK will come to wake us, so poll again at once.
+		d.more = true
+		d.rearm()
 	}
 	if d.tx.busy && d.tx.since == unknownTime {
 		d.tx.since = at.now()
