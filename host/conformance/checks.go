@@ -97,7 +97,11 @@ func ethernetSuite(class string) []check {
 	sec := classSections[class]
 	checks := []check{
 		{loadCheck, secShape, func(ctx context.Context, e *env) error {
-			p, _, err := e.h.Load(ctx, config.PluginConfig{Name: "dut", Source: e.cfg.Source, Class: class, Buses: e.dev.Buses, Options: e.dev.Options})
+			// The suite tests the driver, not the host's CPU share: a
+			// throttled plugin's frames would wait, and checks that count
+			// what the host offered it would blame the driver.
+			p, _, err := e.h.Load(ctx, config.PluginConfig{Name: PluginName, Source: e.cfg.Source, Class: class, Buses: e.dev.Buses, Options: e.dev.Options,
+				Limits: config.Limits{CPUShare: maxCPUShare}})
 			if err != nil {
 				return err
 			}

@@ -45,6 +45,10 @@ type Config struct {
 // lines for it carry the attribute plugin=PluginName.
 const PluginName = "dut"
 
+// maxCPUShare is the plugin's cpu_share under test: the most the host
+// allows, so that the host never throttles it.
+const maxCPUShare = 64
+
 // Result is the outcome of one check.
 type Result struct {
 	Name string
@@ -107,7 +111,7 @@ func Run(ctx context.Context, cfg Config, report func(Result)) ([]Result, error)
 	defer h.Close()
 	e := &env{cfg: cfg, lan: lan, dev: dev, h: h, gate: g}
 	var results []Result
-	seen := 0 // misuse already blamed on a check
+	var seen misuseSeen // misuse already blamed on a check
 	for _, c := range checks {
 		start := time.Now()
 		r := Result{Name: c.name, Section: c.section}
@@ -180,19 +184,37 @@ func (m *MisuseError) Error() string {
 // Unwrap returns the misuse errors.
 func (m *MisuseError) Unwrap() []error { return m.Misuse }
 
+// misuseSeen is how far the misuse a device recorded has been blamed: how
+// many errors, and the text of the last. A simulator keeps a bounded list
+// and then one line counting what it did not keep, which changes as more
+// misuse comes while the list's length does not.
+type misuseSeen struct {
+	n    int
+	last string
+}
+
 // misuse returns the device's misuse recorded since *seen (nil: none) and
 // moves *seen past it.
-func (e *env) misuse(seen *int) error {
+func (e *env) misuse(seen *misuseSeen) error {
 	if e.dev.Misuse == nil {
 		return nil
 	}
 	all := e.dev.Misuse()
-	if len(all) <= *seen {
+	if len(all) == 0 {
 		return nil
 	}
-	m := &MisuseError{Misuse: all[*seen:]}
-	*seen = len(all)
-	return m
+	last := all[len(all)-1].Error()
+	var fresh []error
+	switch {
+	case len(all) > seen.n:
+		fresh = all[seen.n:]
+	case len(all) == seen.n && last != seen.last:
+		fresh = all[len(all)-1:] // only the count of what was not kept moved
+	default:
+		return nil
+	}
+	*seen = misuseSeen{len(all), last}
+	return &MisuseError{Misuse: fresh}
 }
 
 // gate can hold the plugin's goroutine inside the driver's next access to

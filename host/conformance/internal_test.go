@@ -81,3 +81,33 @@ type nopSPI struct{}
 func (nopSPI) Select()              {}
 func (nopSPI) Deselect()            {}
 func (nopSPI) Transfer(w, r []byte) {}
+
+// Misuse past a simulator's bounded list still fails the check during
+// which it came: the list's length stays, its last line (the count of what
+// was not kept) moves.
+func TestMisuse_PastTheSimulatorsList(t *testing.T) {
+	var errs []error
+	e := &env{dev: &simnet.Device{Misuse: func() []error { return errs }}}
+	var seen misuseSeen
+	if e.misuse(&seen) != nil {
+		t.Fatal("misuse reported before any")
+	}
+	errs = []error{errors.New("a"), errors.New("b")}
+	if m := e.misuse(&seen); m == nil || len(m.(*MisuseError).Misuse) != 2 {
+		t.Fatalf("first misuse = %v", m)
+	}
+	if e.misuse(&seen) != nil {
+		t.Fatal("the same misuse reported twice")
+	}
+	errs = []error{errors.New("a"), errors.New("b"), errors.New("1 more errors not kept")}
+	if e.misuse(&seen) == nil {
+		t.Fatal("misuse past the list not reported")
+	}
+	errs[2] = errors.New("2 more errors not kept")
+	if m := e.misuse(&seen); m == nil || m.(*MisuseError).Misuse[0].Error() != "2 more errors not kept" {
+		t.Fatalf("more misuse past the list = %v", m)
+	}
+	if e.misuse(&seen) != nil {
+		t.Fatal("reported again with nothing new")
+	}
+}

@@ -54,11 +54,12 @@ type Watcher struct {
 	p    *phy.PHY
 	mu   sync.Mutex
 	errs []error
+	more int // misuse past maxErrors, counted
 }
 
 var _ sim.PHYRegisters = (*Watcher)(nil)
 
-// maxErrors bounds what a Watcher keeps.
+// maxErrors bounds what a Watcher keeps; later misuse is counted.
 const maxErrors = 100
 
 // Watch wraps p; attach the Watcher to the MDIO bus instead of p.
@@ -84,6 +85,8 @@ func (w *Watcher) record(format string, a ...any) {
 	defer w.mu.Unlock()
 	if len(w.errs) < maxErrors {
 		w.errs = append(w.errs, fmt.Errorf(format, a...))
+	} else {
+		w.more++
 	}
 }
 
@@ -91,5 +94,9 @@ func (w *Watcher) record(format string, a ...any) {
 func (w *Watcher) Errors() []error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return append([]error(nil), w.errs...)
+	errs := append([]error(nil), w.errs...)
+	if w.more > 0 {
+		errs = append(errs, fmt.Errorf("lan8720: %d more errors not kept", w.more))
+	}
+	return errs
 }
