@@ -26,9 +26,9 @@ type PluginStats struct {
 	// Busy is the time spent inside the plugin's calls, host calls they
 	// made included: its CPU time as far as the host measures it.
 	Busy time.Duration
-	// Throttled counts the seconds in which the plugin used up its CPU
-	// share (limits.cpu_share), so that its polls and transmits waited;
-	// Throttling is true while they wait.
+	// Throttled counts the times the plugin overdrew its CPU share
+	// (limits.cpu_share), so that its polls and transmits waited until its
+	// credit was back; Throttling is true while they wait.
 	Throttled  uint64
 	Throttling bool
 }

@@ -91,8 +91,8 @@ type Stats struct {
 	// Busy is the time spent inside the plugin's calls (host calls they
 	// made included): its CPU time as far as the host can tell.
 	Busy time.Duration
-	// Throttled counts the windows in which the plugin used up its CPU
-	// share and its polls and transmits had to wait; Throttling says it is
+	// Throttled counts the times the plugin overdrew its CPU credit, so
+	// that its polls and transmits had to wait; Throttling says it is
 	// waiting now.
 	Throttled  uint64
 	Throttling bool
