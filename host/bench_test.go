@@ -205,7 +205,7 @@ func BenchmarkLoad(b *testing.B) {
 		p := &Plugin{h: &Host{}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		b.ResetTimer()
 		for range b.N {
-			inst, err := m.Instantiate(ctx, hostcall.New((*hooks)(p), time.Now()), nil)
+			inst, err := m.InstantiateWith(ctx, hostcall.New((*hooks)(p), time.Now()), engine.Output{})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -224,11 +224,6 @@ type Wasm struct {
 
 var _ Instance = (*Wasm)(nil)
 
-// Instantiate is InstantiateWith(ctx, imp, Output{Log: log}).
-func (m *Module) Instantiate(ctx context.Context, imp Imports, log func(line string)) (*Wasm, error) {
-	return m.InstantiateWith(ctx, imp, Output{Log: log})
-}
-
 // InstantiateWith starts an instance: it runs the module's start functions
 // (_initialize for Go reactor modules) under ctx's deadline. The guest's
 // stdout and stderr lines go to out (see Output and wasi.go for their
