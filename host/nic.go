@@ -153,7 +153,10 @@ func (n *NIC) MAC() net.HardwareAddr {
 	return append(net.HardwareAddr(nil), n.mac...)
 }
 
-// LinkState is what the driver last reported about the link.
+// LinkState is what the driver last reported about the link, once the core
+// has applied it: when it says up, the interface is enabled and a Dial can
+// route through it. isconnected() is the driver's own answer and may turn
+// true a moment before the driver's report reaches the core; wait for both.
 func (n *NIC) LinkState() LinkState {
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -86,14 +86,20 @@ func (n *NIC) toLink(frame []byte) {
 	}
 }
 
+// setLink applies a link report: the Link first, then the state LinkState
+// returns, so that once LinkState says up the core has enabled the
+// interface and a Dial can find a route. Every caller runs on the plugin's
+// goroutine (as attach does), so two reports cannot interleave.
 func (n *NIC) setLink(st LinkState) {
 	n.mu.Lock()
-	n.state = st
 	l := n.link
 	n.mu.Unlock()
 	if l != nil {
 		l.LinkChanged(st)
 	}
+	n.mu.Lock()
+	n.state = st
+	n.mu.Unlock()
 }
 
 func (n *NIC) report(info map[string]any) {

@@ -204,7 +204,10 @@ func ethernetSuite(class string) []check {
 				return err
 			}
 			e.dev.SetLink(true)
-			if err := until(ctx, "isconnected() again", func() (bool, error) { return e.nic.IsConnected(ctx) }); err != nil {
+			if err := until(ctx, "isconnected() again and the link reported up", func() (bool, error) {
+				ok, err := e.nic.IsConnected(ctx)
+				return ok && e.nic.LinkState().Up, err
+			}); err != nil {
 				return err
 			}
 			return get(ctx, e)
