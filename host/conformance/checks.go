@@ -280,6 +280,11 @@ func until(ctx context.Context, what string, cond func() (bool, error)) error {
 	for {
 		ok, err := cond()
 		if err != nil {
+			if ctx.Err() != nil {
+				// The check's time ran out during a call: that is the
+				// wait timing out, not the call failing.
+				return fmt.Errorf("%w waiting for %s (the last call: %v)", errTimeout, what, err)
+			}
 			return err
 		}
 		if ok {
