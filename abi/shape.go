@@ -1,10 +1,11 @@
 package abi
 
 import (
-	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/nichost/nichost/abi/internal/cborhead"
 )
 
 // checkShape walks an encoded message and refuses what ABI.md §3 rules out
@@ -49,33 +50,14 @@ func (s *shape) where() string {
 
 // head reads an item's initial byte and argument.
 func (s *shape) head() (major byte, info byte, arg uint64, err error) {
-	if s.off >= len(s.b) {
-		return 0, 0, 0, fmt.Errorf("is cut short (message ends at byte %d)", s.off)
-	}
-	ib := s.b[s.off]
-	s.off++
-	major, info = ib>>5, ib&0x1f
-	switch {
-	case info < 24:
-		return major, info, uint64(info), nil
-	case info <= 27:
-		n := 1 << (info - 24)
-		if len(s.b)-s.off < n {
-			return 0, 0, 0, fmt.Errorf("is cut short (message ends at byte %d)", len(s.b))
-		}
-		switch n {
-		case 1:
-			arg = uint64(s.b[s.off])
-		case 2:
-			arg = uint64(binary.BigEndian.Uint16(s.b[s.off:]))
-		case 4:
-			arg = uint64(binary.BigEndian.Uint32(s.b[s.off:]))
-		default:
-			arg = binary.BigEndian.Uint64(s.b[s.off:])
-		}
-		s.off += n
+	var fault cborhead.Fault
+	major, info, arg, s.off, fault = cborhead.Read(s.b, s.off)
+	switch fault {
+	case cborhead.OK:
 		return major, info, arg, nil
-	case info == 31:
+	case cborhead.Short:
+		return 0, 0, 0, fmt.Errorf("is cut short (message ends at byte %d)", len(s.b))
+	case cborhead.Indefinite:
 		return 0, 0, 0, fmt.Errorf("has an indefinite length (lengths must be definite)")
 	}
 	return 0, 0, 0, fmt.Errorf("has a reserved additional-information value %d", info)

@@ -1,7 +1,6 @@
 package guest
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/abi/internal/cborhead"
 )
 
 // The SDK's own codec for ABI.md §3's value model: hand-written, without
@@ -101,37 +101,17 @@ func (d *decoder) truncated() error { return d.errorf("the message ends inside t
 // additional information and the argument it encodes (a length, a value or
 // a tag number). Indefinite lengths and reserved encodings are errors.
 func (d *decoder) head() (major byte, info byte, arg uint64, err error) {
-	if d.off >= len(d.b) {
-		return 0, 0, 0, d.truncated()
-	}
-	ib := d.b[d.off]
-	d.off++
-	major, info = ib>>5, ib&0x1f
+	var fault cborhead.Fault
+	major, info, arg, d.off, fault = cborhead.Read(d.b, d.off)
 	switch {
-	case info < 24:
-		return major, info, uint64(info), nil
-	case info <= 27:
-		n := 1 << (info - 24)
-		if len(d.b)-d.off < n {
-			return 0, 0, 0, d.truncated()
-		}
-		p := d.b[d.off:]
-		switch n {
-		case 1:
-			arg = uint64(p[0])
-		case 2:
-			arg = uint64(binary.BigEndian.Uint16(p))
-		case 4:
-			arg = uint64(binary.BigEndian.Uint32(p))
-		default:
-			arg = binary.BigEndian.Uint64(p)
-		}
-		d.off += n
+	case fault == cborhead.OK:
 		return major, info, arg, nil
-	case info == 31 && major >= 2 && major <= 5:
+	case fault == cborhead.Short:
+		return 0, 0, 0, d.truncated()
+	case fault == cborhead.Indefinite && major >= 2 && major <= 5:
 		return 0, 0, 0, d.errorf("indefinite-length items are not allowed")
 	}
-	return 0, 0, 0, d.errorf("initial byte 0x%02x is not well-formed CBOR", ib)
+	return 0, 0, 0, d.errorf("initial byte 0x%02x is not well-formed CBOR", major<<5|info)
 }
 
 // value reads one item at d.off.
