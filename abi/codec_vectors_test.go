@@ -2,7 +2,6 @@ package abi
 
 import (
 	"bytes"
-	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -31,13 +30,13 @@ func TestUnmarshal_Vectors(t *testing.T) {
 			why, known := hostDeviations[v.Name]
 			if (err == nil) != v.OK {
 				if known {
-					t.Logf("known deviation from ABI.md: %s (value %s, error %v)", why, short(got), err)
+					t.Logf("known deviation from ABI.md: %s (value %s, error %v)", why, valuevectors.Short(got), err)
 					return
 				}
 				if v.OK {
 					t.Fatalf("%s: refused: %v", v, err)
 				}
-				t.Fatalf("%s: accepted as %s", v, short(got))
+				t.Fatalf("%s: accepted as %s", v, valuevectors.Short(got))
 			}
 			if known {
 				t.Fatalf("the host's decoder now follows ABI.md on %s: remove it from hostDeviations", v.Name)
@@ -47,20 +46,8 @@ func TestUnmarshal_Vectors(t *testing.T) {
 			}
 			b, err := Marshal(got)
 			if err != nil || !bytes.Equal(b, v.Canon) {
-				t.Fatalf("%s: decoded as %s, which encodes as %s, %v; want %s", v, short(got), short(b), err, short(v.Canon))
+				t.Fatalf("%s: decoded as %s, which encodes as %s, %v; want %s", v, valuevectors.Short(got), valuevectors.Short(b), err, valuevectors.Short(v.Canon))
 			}
 		})
 	}
-}
-
-// short formats v for a message, cut to 100 characters.
-func short(v any) string {
-	s := fmt.Sprintf("%#v", v)
-	if b, ok := v.([]byte); ok {
-		s = fmt.Sprintf("%x", b)
-	}
-	if len(s) > 100 {
-		s = s[:100] + fmt.Sprintf("... (%d characters)", len(s))
-	}
-	return s
 }

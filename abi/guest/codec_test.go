@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/internal/valuevectors"
 )
 
 // Every vector of abi/testdata/values: accepted ones decode and re-encode
@@ -22,7 +23,7 @@ func TestDecodeValue_Vectors(t *testing.T) {
 			if !v.OK {
 				switch {
 				case err == nil:
-					t.Fatalf("%s: accepted as %s", v, short(got))
+					t.Fatalf("%s: accepted as %s", v, valuevectors.Short(got))
 				case !errors.Is(err, abi.ErrEncoding):
 					t.Fatalf("%s: error %v does not wrap abi.ErrEncoding", v, err)
 				case v.Path != "" && !strings.Contains(err.Error(), ": "+v.Path+": "):
@@ -35,7 +36,7 @@ func TestDecodeValue_Vectors(t *testing.T) {
 			}
 			b, err := encodeValue(got)
 			if err != nil || !bytes.Equal(b, v.Canon) {
-				t.Fatalf("%s: decoded as %s, which encodes as %s, %v; want %s", v, short(got), short(b), err, short(v.Canon))
+				t.Fatalf("%s: decoded as %s, which encodes as %s, %v; want %s", v, valuevectors.Short(got), valuevectors.Short(b), err, valuevectors.Short(v.Canon))
 			}
 		})
 	}
@@ -101,7 +102,7 @@ func TestEncodeValue_LikeMarshal(t *testing.T) {
 			}
 			got, err := encodeValue(tt.v)
 			if err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("encoded %s, %v; abi.Marshal writes %s", short(got), err, short(want))
+				t.Fatalf("encoded %s, %v; abi.Marshal writes %s", valuevectors.Short(got), err, valuevectors.Short(want))
 			}
 		})
 	}

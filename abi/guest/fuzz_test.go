@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/internal/valuevectors"
 )
 
 // FuzzCodec_GuestVsHost holds the SDK's codec to the host's: both decoders
@@ -26,26 +27,26 @@ func FuzzCodec_GuestVsHost(f *testing.F) {
 		hv, herr := abi.Unmarshal(msg)
 		switch {
 		case gerr != nil && herr == nil:
-			t.Fatalf("%x: the host accepts %s, the guest refuses: %v", msg, short(hv), gerr)
+			t.Fatalf("%x: the host accepts %s, the guest refuses: %v", msg, valuevectors.Short(hv), gerr)
 		case gerr == nil && herr != nil:
-			t.Fatalf("%x: the guest accepts %s, the host refuses: %v", msg, short(gv), herr)
+			t.Fatalf("%x: the guest accepts %s, the host refuses: %v", msg, valuevectors.Short(gv), herr)
 		case gerr != nil:
 			return
 		}
 		if !equalValues(gv, hv) {
-			t.Fatalf("%x: the guest decodes %s, the host %s", msg, short(gv), short(hv))
+			t.Fatalf("%x: the guest decodes %s, the host %s", msg, valuevectors.Short(gv), valuevectors.Short(hv))
 		}
 		gb, gerr := encodeValue(gv)
 		hb, herr := abi.Marshal(hv)
 		if (gerr == nil) != (herr == nil) || !bytes.Equal(gb, hb) {
-			t.Fatalf("%x: the guest encodes %s, %v; the host %s, %v", msg, short(gb), gerr, short(hb), herr)
+			t.Fatalf("%x: the guest encodes %s, %v; the host %s, %v", msg, valuevectors.Short(gb), gerr, valuevectors.Short(hb), herr)
 		}
 		if gerr != nil {
 			return // re-encoded past the size limit: float16s become float64s
 		}
 		again, err := decodeValue(gb)
 		if err != nil || !equalValues(again, gv) {
-			t.Fatalf("%x: re-encoded as %x, which decodes as %s, %v", msg, gb, short(again), err)
+			t.Fatalf("%x: re-encoded as %x, which decodes as %s, %v", msg, gb, valuevectors.Short(again), err)
 		}
 	})
 }

@@ -1,7 +1,6 @@
 package guest
 
 import (
-	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -17,16 +16,4 @@ func readVectors(t testing.TB) []valuevectors.Vector {
 		t.Fatal(err)
 	}
 	return vs
-}
-
-// short formats v for a message, cut to 100 characters.
-func short(v any) string {
-	s := fmt.Sprintf("%#v", v)
-	if b, ok := v.([]byte); ok {
-		s = fmt.Sprintf("%x", b)
-	}
-	if len(s) > 100 {
-		s = s[:100] + fmt.Sprintf("... (%d characters)", len(s))
-	}
-	return s
 }

@@ -123,3 +123,15 @@ func expandHex(tokens []string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// Short formats v for a message, cut to 100 characters.
+func Short(v any) string {
+	s := fmt.Sprintf("%#v", v)
+	if b, ok := v.([]byte); ok {
+		s = fmt.Sprintf("%x", b)
+	}
+	if len(s) > 100 {
+		s = s[:100] + fmt.Sprintf("... (%d characters)", len(s))
+	}
+	return s
+}
