@@ -15,23 +15,26 @@ import (
 // offset 0x0001, write) ← 0x20.
 var sendCmd = []byte{0x00, 0x01, 0x01<<3 | 0x04, 0x20}
 
-// slowSendDev makes every SEND take as long as two chip-select frames: it
-// holds the SEND frame back and hands it to the chip just before the
-// second frame after it. The look that follows a SEND in the same host
-// call therefore sees it outstanding, as on a real chip, where the frame
-// is on the wire for ~120 µs; the simulator would finish it at once.
-type slowSendDev struct {
+// sendHolder stands between the driver and the simulated chip and holds a
+// SEND frame back, handing it to the chip later: on a real chip a SEND takes
+// time on the wire (~120 µs per frame), while the simulator would finish it
+// at once. hold says whether a SEND is held at all; release is asked at each
+// chip-select after a held SEND, with the count of them so far, whether to
+// hand it over now.
+type sendHolder struct {
 	sim.SPIDevice
+	hold    func() bool
+	release func(frames int) bool
 	pending bool // Select seen, not forwarded: the first bytes say what the frame is
 	holding bool // this frame is a SEND being held back
 	held    bool // a SEND waits for the chip
-	after   int  // frames since it
+	after   int  // chip-selects since it
 	delayed atomic.Int64
 }
 
-func (d *slowSendDev) Select() {
+func (d *sendHolder) Select() {
 	if d.held {
-		if d.after++; d.after == 2 {
+		if d.after++; d.release(d.after) {
 			d.held = false
 			r := make([]byte, len(sendCmd))
 			d.SPIDevice.Select()
@@ -42,10 +45,10 @@ func (d *slowSendDev) Select() {
 	d.pending = true
 }
 
-func (d *slowSendDev) Transfer(w, r []byte) {
+func (d *sendHolder) Transfer(w, r []byte) {
 	if d.pending {
 		d.pending = false
-		if bytes.Equal(w, sendCmd) && !d.held {
+		if bytes.Equal(w, sendCmd) && !d.held && d.hold() {
 			d.holding = true
 			d.delayed.Add(1)
 			copy(r, []byte{0x01, 0x02, 0x03, 0x00})
@@ -56,7 +59,7 @@ func (d *slowSendDev) Transfer(w, r []byte) {
 	d.SPIDevice.Transfer(w, r)
 }
 
-func (d *slowSendDev) Deselect() {
+func (d *sendHolder) Deselect() {
 	switch {
 	case d.holding:
 		d.holding, d.held, d.after = false, true, 0
@@ -68,15 +71,19 @@ func (d *slowSendDev) Deselect() {
 	d.SPIDevice.Deselect()
 }
 
-// With SENDs that do not complete at once, frames wait in the TX buffer
-// behind the outstanding one and go out, in order and each exactly once,
-// as the looks see each SEND done; the chip records no misuse (every SEND
-// waits for the previous one to be seen complete).
+// With every SEND taking as long as two chip-select frames (the look that
+// follows a SEND in the same host call sees it outstanding, as on a real
+// chip), frames wait in the TX buffer behind the outstanding one and go
+// out, in order and each exactly once, as the looks see each SEND done; the
+// chip records no misuse (every SEND waits for the previous one to be seen
+// complete).
 func TestWiznet_SlowSend(t *testing.T) {
 	engines(t, func(t *testing.T, native bool) {
-		var dev *slowSendDev
+		var dev *sendHolder
 		r := newRig(t, rigConfig{native: native, wrap: func(d sim.SPIDevice) sim.SPIDevice {
-			dev = &slowSendDev{SPIDevice: d}
+			dev = &sendHolder{SPIDevice: d,
+				hold:    func() bool { return true },
+				release: func(frames int) bool { return frames == 2 }}
 			return dev
 		}})
 		r.up(t)
@@ -100,62 +107,17 @@ func TestWiznet_SlowSend(t *testing.T) {
 	})
 }
 
-// heldSendDev holds back every SEND while hold is set, and hands the one
-// it holds to the chip once hold is cleared.
-type heldSendDev struct {
-	sim.SPIDevice
-	hold                   atomic.Bool
-	pending, holding, held bool
-}
-
-func (d *heldSendDev) Select() {
-	if d.held && !d.hold.Load() {
-		d.held = false
-		r := make([]byte, len(sendCmd))
-		d.SPIDevice.Select()
-		d.SPIDevice.Transfer(sendCmd, r)
-		d.SPIDevice.Deselect()
-	}
-	d.pending = true
-}
-
-func (d *heldSendDev) Transfer(w, r []byte) {
-	if d.pending {
-		d.pending = false
-		if bytes.Equal(w, sendCmd) && d.hold.Load() && !d.held {
-			d.holding = true
-			copy(r, []byte{0x01, 0x02, 0x03, 0x00})
-			return
-		}
-		d.SPIDevice.Select()
-	}
-	d.SPIDevice.Transfer(w, r)
-}
-
-func (d *heldSendDev) Deselect() {
-	switch {
-	case d.holding:
-		d.holding, d.held = false, true
-		return
-	case d.pending:
-		d.pending = false
-		d.SPIDevice.Select()
-	}
-	d.SPIDevice.Deselect()
-}
-
 // Frames that piled up behind a slow SEND all go out once it completes,
 // more than one poll's rounds of them included, without waiting for the
 // safety poll (set to a minute here, so that a driver that forgets them
 // fails).
 func TestWiznet_StagedFramesDrainAfterSlowSend(t *testing.T) {
-	var dev *heldSendDev
+	var hold atomic.Bool // SENDs are held while it is set
 	r := newRig(t, rigConfig{native: true, options: map[string]any{"poll_ms": 60000}, wrap: func(d sim.SPIDevice) sim.SPIDevice {
-		dev = &heldSendDev{SPIDevice: d}
-		return dev
+		return &sendHolder{SPIDevice: d, hold: hold.Load, release: func(int) bool { return !hold.Load() }}
 	}})
 	r.up(t)
-	dev.hold.Store(true)
+	hold.Store(true)
 	const n = 150 // more than the 56 SENDs of one poll; 9 KB, the buffer takes them all
 	for i := range n {
 		if err := hosttest.Transmit(r.nic, frame(peerMAC, i, 60)); err != nil {
@@ -163,7 +125,7 @@ func TestWiznet_StagedFramesDrainAfterSlowSend(t *testing.T) {
 		}
 	}
 	eventually(t, "the driver to take every frame", func() bool { return r.nic.Stats().TxFrames == n })
-	dev.hold.Store(false)
+	hold.Store(false)
 	// A poll comes when the INTn edge of the next received frame, or the
 	// driver's own wake-up, asks for one; make sure one does.
 	r.peer.WriteFrame(frame(r.nic.MAC(), 0, 60))
