@@ -12,10 +12,23 @@ func newBuild() *cobra.Command {
 	var cacheDir string
 	cmd := &cobra.Command{
 		Use:   "build DIR...",
-		Short: "Build driver plugins from Go source into WebAssembly (cached by content)",
-		Long: `Build each plugin directory (a Go main package using abi/guest) for
-wasip1/wasm. Results are cached by a hash of every input, so an unchanged
-plugin is not built again; the path of the module is printed.`,
+		Short: "Build driver plugins from Go or C source into WebAssembly (cached by content)",
+		Long: `Build each plugin directory into a WebAssembly reactor module. A directory
+is a Go plugin (a main package using abi/guest, built for wasip1/wasm) unless
+it holds a build manifest, nichost-plugin.yaml, which makes it a C plugin
+built with clang for wasm32-wasi together with nichost's C SDK (nic.h, nic.c,
+built into nichost):
+
+  language: c             # required; only "c" for now
+  sources: [lan.c, phy.c] # default: every *.c file in the directory
+  cflags: [-DFOO=1]       # extra compiler flags
+  sdk: true               # default true: compile and link the C SDK
+
+A C plugin needs clang, lld, wasi-libc and the wasm32 compiler runtime
+(Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32);
+$NICHOST_CLANG names another clang. Results are cached by a hash of every
+input, so an unchanged plugin is not built again; the path of the module is
+printed.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b := &build.Builder{CacheDir: cacheDir, Progress: func(msg string) { fmt.Fprintln(cmd.ErrOrStderr(), msg) }}

@@ -15,10 +15,10 @@ func newTest() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "test DIR --sim NAME",
 		Short: "Build a driver plugin and run the AbstractNIC conformance suite on a simulated device",
-		Long: `Build the plugin in DIR (Go source, or a .wasm file) and run the conformance
-suite of its class against a simulated device on a simulated LAN with a
-router (DHCP, DNS, HTTP), printing PASS or FAIL per check. No hardware, no
-root. Simulators: ` + devices.List(),
+		Long: `Build the plugin in DIR (Go or C source, see "nichost build"; or take a
+.wasm file) and run the conformance suite of its class against a simulated
+device on a simulated LAN with a router (DHCP, DNS, HTTP), printing PASS or
+FAIL per check. No hardware, no root. Simulators: ` + devices.List(),
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, ok := devices.Lookup(sim)

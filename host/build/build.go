@@ -1,5 +1,12 @@
-// Package build turns a driver plugin's Go source into a WASM module, with a
-// cache keyed by the content of every input of the build.
+// Package build turns a driver plugin's source directory into a WASM
+// module, with a cache keyed by the content of every input of the build.
+//
+// A directory holding a build manifest, nichost-plugin.yaml, is a C plugin,
+// compiled with clang for wasm32-wasi together with nichost's C SDK
+// (abi/c/nic.h and nic.c, embedded in the binary by package abi); any other
+// directory is a Go main package, built with GOOS=wasip1 GOARCH=wasm go
+// build -buildmode=c-shared.
+// Either way the module is a reactor, as abi/ABI.md section 1 requires.
 package build
 
 import (
@@ -7,34 +14,35 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"sort"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// Builder builds driver plugins from Go source into WASM modules, keeping
-// the results in a cache keyed by a hash of every input of the build: the Go
-// version, the build settings, and the content of every file of every
-// package the plugin imports from its own module (abi/guest included), with
-// the module versions of everything else. An unchanged plugin is never built
-// twice; a change anywhere in its imports rebuilds it. The cache is safe for
+// Builder builds driver plugins from source into WASM modules, keeping the
+// results in a cache keyed by a hash of every input of the build. For Go:
+// the Go version, the build settings, and the content of every file of
+// every package the plugin imports from its own module (abi/guest
+// included), with the module versions of everything else. For C: the clang
+// version, the compiler flags, the manifest, every source and header of the
+// directory, and the C SDK. An unchanged plugin is never built twice; a
+// change anywhere in its inputs rebuilds it. The cache is safe for
 // concurrent use by several processes (tests run packages in parallel).
 type Builder struct {
 	// CacheDir holds the built modules (DefaultCacheDir()/plugins when
 	// empty).
 	CacheDir string
 	// Progress, if set, receives a line before a build starts, since a cold
-	// build takes a few seconds.
+	// build takes a few seconds, and the compiler's warnings after a C build
+	// that had any.
 	Progress func(msg string)
 }
 
@@ -58,18 +66,9 @@ func DefaultCacheDir() string {
 	return filepath.Join(os.TempDir(), "nichost-cache")
 }
 
-// buildFlags are part of the cache key: change them and every plugin
-// rebuilds.
-var buildFlags = []string{"build", "-trimpath", "-buildmode=c-shared"}
-
-// buildEnv is part of the cache key too. GOWASM lets Go emit the
-// sign-extension and saturating float-to-int instructions (wasm 2.0, which
-// wazero runs): smaller, faster guest code; the W5500 driver's WASM/native
-// frame rate ratio went from about 1.6 to 1.5 with it.
-var buildEnv = []string{"GOOS=wasip1", "GOARCH=wasm", "GOWASM=satconv,signext", "CGO_ENABLED=0"}
-
-// Build returns the WASM module for the Go main package in dir, building it
-// if the cache has no module for the current inputs.
+// Build returns the WASM module for the plugin in dir, building it if the
+// cache has no module for the current inputs. dir is a C plugin if it holds
+// a ManifestName file, a Go main package otherwise.
 func (b *Builder) Build(ctx context.Context, dir string) (Result, error) {
 	start := time.Now()
 	abs, err := filepath.Abs(dir)
@@ -77,28 +76,57 @@ func (b *Builder) Build(ctx context.Context, dir string) (Result, error) {
 		return Result{}, fmt.Errorf("build %s: %w", dir, err)
 	}
 	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
-		return Result{}, fmt.Errorf("build %s: not a directory of Go source", dir)
+		return Result{}, fmt.Errorf("build %s: not a directory of Go or C plugin source", dir)
 	}
-	key, err := b.key(ctx, abs)
+	var j job
+	switch _, serr := os.Stat(filepath.Join(abs, ManifestName)); {
+	case serr == nil:
+		j, err = b.cJob(ctx, dir, abs)
+	case errors.Is(serr, os.ErrNotExist):
+		j, err = b.goJob(ctx, dir, abs)
+	default:
+		return Result{}, fmt.Errorf("build %s: %w", dir, serr)
+	}
 	if err != nil {
 		return Result{}, err
 	}
-	cache := b.CacheDir
-	if cache == "" {
-		cache = filepath.Join(DefaultCacheDir(), "plugins")
+	return b.run(ctx, start, j)
+}
+
+// job is one build, language aside: its cache key, the line to say before
+// it runs, and how to run it.
+type job struct {
+	key      string
+	progress string
+	// compile writes the module to out; cache is the cache directory, for
+	// files the build needs (the C SDK).
+	compile func(ctx context.Context, cache, out string) error
+}
+
+func (b *Builder) cacheDir() string {
+	if b.CacheDir != "" {
+		return b.CacheDir
 	}
+	return filepath.Join(DefaultCacheDir(), "plugins")
+}
+
+// run returns the cached module for j.key, or builds it under the key's
+// lock into a temporary file renamed into place when complete, so that a
+// module in the cache is always whole.
+func (b *Builder) run(ctx context.Context, start time.Time, j job) (Result, error) {
+	cache := b.cacheDir()
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		return Result{}, fmt.Errorf("build cache: %w", err)
 	}
-	out := filepath.Join(cache, key+".wasm")
-	res := Result{Path: out, Key: key, Cached: true}
+	out := filepath.Join(cache, j.key+".wasm")
+	res := Result{Path: out, Key: j.key, Cached: true}
 	if _, err := os.Stat(out); err == nil {
 		res.Duration = time.Since(start)
 		return res, nil
 	}
 	// Serialise builds of the same key across processes; whoever gets the
 	// lock second finds the module there.
-	unlock, err := lockFile(ctx, filepath.Join(cache, key+".lock"))
+	unlock, err := lockFile(ctx, filepath.Join(cache, j.key+".lock"))
 	if err != nil {
 		return Result{}, err
 	}
@@ -108,18 +136,12 @@ func (b *Builder) Build(ctx context.Context, dir string) (Result, error) {
 		return res, nil
 	}
 	if b.Progress != nil {
-		b.Progress(fmt.Sprintf("building plugin %s for wasip1/wasm (a cold build takes a few seconds)...", dir))
+		b.Progress(j.progress)
 	}
 	tmp := out + fmt.Sprintf(".tmp%d", os.Getpid())
-	args := append(append([]string{}, buildFlags...), "-o", tmp, ".")
-	cmd := exec.CommandContext(ctx, goTool(), args...)
-	cmd.Dir = abs
-	cmd.Env = append(os.Environ(), buildEnv...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
+	if err := j.compile(ctx, cache, tmp); err != nil {
 		os.Remove(tmp)
-		return Result{}, fmt.Errorf("build %s: %v\n%s", dir, err, strings.TrimSpace(stderr.String()))
+		return Result{}, err
 	}
 	if err := os.Rename(tmp, out); err != nil {
 		os.Remove(tmp)
@@ -130,123 +152,45 @@ func (b *Builder) Build(ctx context.Context, dir string) (Result, error) {
 	return res, nil
 }
 
-// listedPackage is the part of `go list -json` output the key needs.
-type listedPackage struct {
-	ImportPath string
-	Dir        string
-	Standard   bool
-	Module     *struct {
-		Path    string
-		Version string
-		Main    bool
-		GoMod   string
-		Replace *struct {
-			Path    string
-			Version string
-			Dir     string
-		}
-	}
-	GoFiles, CgoFiles, SFiles, EmbedFiles, OtherFiles []string
-	Error                                             *struct{ Err string }
-}
-
-// key hashes every input of the build of the package in dir.
-func (b *Builder) key(ctx context.Context, dir string) (string, error) {
-	cmd := exec.CommandContext(ctx, goTool(), "list", "-deps", "-json", ".")
+// runTool runs a compiler in dir and returns what it wrote to stderr. A
+// failure is an error naming the plugin directory and carrying that output,
+// trimmed.
+func runTool(ctx context.Context, name, dir, tool string, args, env []string) (stderr string, err error) {
+	cmd := exec.CommandContext(ctx, tool, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), buildEnv...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	outb, err := cmd.Output()
-	if err != nil {
+	cmd.Env = append(os.Environ(), env...)
+	var buf bytes.Buffer
+	cmd.Stderr = &buf
+	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
-			return "", fmt.Errorf("build %s: go list: %w", dir, ctx.Err())
+			return buf.String(), fmt.Errorf("build %s: %w", name, ctx.Err())
 		}
-		return "", fmt.Errorf("build %s: go list: %v\n%s", dir, err, strings.TrimSpace(stderr.String()))
+		return buf.String(), fmt.Errorf("build %s: %v\n%s", name, err, strings.TrimSpace(buf.String()))
 	}
-	h := sha256.New()
-	fmt.Fprintf(h, "nichost-build-v1\n%s\n%s\n%s\n", goVersion(ctx), strings.Join(buildFlags, " "), strings.Join(buildEnv, " "))
-	// Settings the go command takes from the environment change the output.
-	for _, v := range []string{"GOFLAGS", "GOEXPERIMENT", "GOWASM", "GOAMD64", "GOTOOLCHAIN"} {
-		fmt.Fprintf(h, "%s=%s\n", v, os.Getenv(v))
-	}
-	dec := json.NewDecoder(bytes.NewReader(outb))
-	modFiles := map[string]bool{}
-	for {
-		var p listedPackage
-		if err := dec.Decode(&p); err == io.EOF {
-			break
-		} else if err != nil {
-			return "", fmt.Errorf("build %s: go list output: %w", dir, err)
-		}
-		if p.Error != nil {
-			return "", fmt.Errorf("build %s: %s: %s", dir, p.ImportPath, p.Error.Err)
-		}
-		if p.Standard {
-			continue
-		}
-		// A module from the module cache is named by its version; one
-		// replaced by a local directory is hashed like our own code.
-		localReplace := p.Module != nil && p.Module.Replace != nil && p.Module.Replace.Version == ""
-		if p.Module != nil && p.Module.Version != "" && !localReplace {
-			v := p.Module.Version
-			if p.Module.Replace != nil {
-				v += " => " + p.Module.Replace.Path + "@" + p.Module.Replace.Version
-			}
-			fmt.Fprintf(h, "dep %s %s@%s\n", p.ImportPath, p.Module.Path, v)
-			continue
-		}
-		if p.Module != nil && p.Module.GoMod != "" {
-			modFiles[p.Module.GoMod] = true
-		}
-		files := append(append(append(append(append([]string{}, p.GoFiles...), p.CgoFiles...), p.SFiles...), p.EmbedFiles...), p.OtherFiles...)
-		sort.Strings(files)
-		fmt.Fprintf(h, "pkg %s\n", p.ImportPath)
-		for _, f := range files {
-			if err := hashFile(h, filepath.Join(p.Dir, f)); err != nil {
-				return "", fmt.Errorf("build %s: %w", dir, err)
-			}
-		}
-	}
-	// go.mod carries replace directives and the go line; go.sum pins
-	// versions' content.
-	for gomod := range modFiles {
-		for _, f := range []string{gomod, strings.TrimSuffix(gomod, ".mod") + ".sum"} {
-			if _, err := os.Stat(f); err == nil {
-				if err := hashFile(h, f); err != nil {
-					return "", err
-				}
-			}
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))[:32], nil
+	return buf.String(), nil
 }
 
-func hashFile(h io.Writer, path string) error {
-	f, err := os.Open(path)
+// hashFile adds a file to a key: its name as given, its size and content.
+func hashFile(h io.Writer, name, path string) error {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	fmt.Fprintf(h, "file %s\n", filepath.Base(path))
-	_, err = io.Copy(h, f)
-	return err
+	hashBytes(h, "file", name, b)
+	return nil
 }
 
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+// hashBytes adds named content to a key, its length first so that no two
+// sequences of files hash alike.
+func hashBytes(h io.Writer, kind, name string, b []byte) {
+	fmt.Fprintf(h, "%s %s %d\n", kind, name, len(b))
+	h.Write(b)
 }
 
-func goVersion(ctx context.Context) string {
-	out, err := exec.CommandContext(ctx, goTool(), "env", "GOVERSION").Output()
-	if err != nil {
-		return runtime.Version()
-	}
-	return strings.TrimSpace(string(out))
-}
+// sum is the key of what h has seen.
+func sum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil))[:32] }
+
+func newHash() hash.Hash { return sha256.New() }
 
 // lockFile takes an exclusive flock on path, waiting for ctx.
 func lockFile(ctx context.Context, path string) (func(), error) {

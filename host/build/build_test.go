@@ -132,7 +132,7 @@ func TestBuilder_ConcurrentBuildsShareOneResult(t *testing.T) {
 func TestBuilder_Errors(t *testing.T) {
 	b := &build.Builder{CacheDir: t.TempDir()}
 	ctx := context.Background()
-	if _, err := b.Build(ctx, "testdata/no-such-plugin"); err == nil || !strings.Contains(err.Error(), "not a directory of Go source") {
+	if _, err := b.Build(ctx, "testdata/no-such-plugin"); err == nil || !strings.Contains(err.Error(), "not a directory of Go or C plugin source") {
 		t.Fatalf("missing dir: %v", err)
 	}
 	dir := tempDir(t, "tmp-broken-")
