@@ -240,12 +240,12 @@ func TestBuilder_CWarnings(t *testing.T) {
 	b := &build.Builder{CacheDir: t.TempDir(), Progress: func(msg string) { progress = append(progress, msg) }}
 	dir := writeC(t, map[string]string{
 		"nichost-plugin.yaml": cManifest,
-		"warn.c":              "__attribute__((export_name(\"f\"))) int f(int unused_arg) { return 1; }\n",
+		"warn.c":              "__attribute__((export_name(\"f\"))) int f(void) { int unused_var; return 1; }\n",
 	})
 	if _, err := b.Build(context.Background(), dir); err != nil {
 		t.Fatal(err)
 	}
-	if len(progress) != 2 || !strings.Contains(progress[1], "unused_arg") {
+	if len(progress) != 2 || !strings.Contains(progress[1], "unused_var") {
 		t.Fatalf("the compiler's warning was not passed on: %q", progress)
 	}
 }
