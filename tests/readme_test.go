@@ -118,10 +118,16 @@ func TestGoBlockUnder(t *testing.T) {
 }
 
 // goBlockUnder returns the first ```go block of the section that heading
-// starts, before the next heading of its level or above, and the README
-// line its first line is on. Lines in other fenced blocks are not
-// headings.
+// starts: blockUnder for Go.
 func goBlockUnder(md []byte, heading string) (src []byte, line int, err error) {
+	return blockUnder(md, heading, "go")
+}
+
+// blockUnder returns the first block fenced as lang (```go, ```c) of the
+// section that heading starts, before the next heading of its level or
+// above, and the README line its first line is on. Lines in other fenced
+// blocks are not headings.
+func blockUnder(md []byte, heading, lang string) (src []byte, line int, err error) {
 	level := headingLevel(heading)
 	var (
 		inSection bool
@@ -135,32 +141,32 @@ func goBlockUnder(md []byte, heading string) (src []byte, line int, err error) {
 		t := strings.TrimSpace(l)
 		switch {
 		case inFence && t == "```":
-			if inSection && fence == "go" {
+			if inSection && fence == lang {
 				return block.Bytes(), line, nil
 			}
 			inFence = false
 		case inFence:
-			if inSection && fence == "go" {
+			if inSection && fence == lang {
 				block.WriteString(l + "\n")
 			}
 		case strings.HasPrefix(t, "```"):
 			inFence, fence = true, strings.TrimSpace(strings.TrimPrefix(t, "```"))
-			if inSection && fence == "go" {
+			if inSection && fence == lang {
 				line = n + 1
 			}
 		case t == heading:
 			inSection = true
 		case inSection && headingLevel(t) > 0 && headingLevel(t) <= level:
-			return nil, 0, fmt.Errorf("no ```go block under %q", heading)
+			return nil, 0, fmt.Errorf("no ```%s block under %q", lang, heading)
 		}
 	}
 	switch {
-	case inFence && inSection && fence == "go":
-		return nil, 0, fmt.Errorf("the ```go block under %q (line %d) is not closed", heading, line)
+	case inFence && inSection && fence == lang:
+		return nil, 0, fmt.Errorf("the ```%s block under %q (line %d) is not closed", lang, heading, line)
 	case !inSection:
 		return nil, 0, fmt.Errorf("no heading %q", heading)
 	}
-	return nil, 0, fmt.Errorf("no ```go block under %q", heading)
+	return nil, 0, fmt.Errorf("no ```%s block under %q", lang, heading)
 }
 
 // headingLevel is the number of leading '#' of a Markdown heading line (0
