@@ -3,7 +3,7 @@
 // network.AbstractNIC.
 //
 // A Host holds the plugins, the buses the operator granted them, and the
-// TCP/IP core. Load builds a plugin from its Go source directory (or reads
+// TCP/IP core. Load builds a plugin from its Go or C source directory (or reads
 // a .wasm file), checks its ABI version, description and grants, and
 // starts it under supervision: every call into it runs on a goroutine of
 // its own, one at a time, under a deadline, within a memory limit and a

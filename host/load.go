@@ -25,7 +25,7 @@ import (
 
 // LoadInfo says how a plugin's module was obtained.
 type LoadInfo struct {
-	Build         *build.Result // set when the source was a Go directory
+	Build         *build.Result // set when the source was a Go or C directory
 	Compile       time.Duration // compiling the module (fast when wazero's cache had it)
 	CompileCached bool          // wazero's disk cache already held this module
 	Start         time.Duration // instantiating, the handshake and nic_start

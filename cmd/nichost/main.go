@@ -3,7 +3,7 @@
 // shows what they do on simulated hardware.
 //
 //	nichost demo              the plugin host on simulated hardware
-//	nichost build DIR...      build plugins from Go source (cached)
+//	nichost build DIR...      build plugins from Go or C source (cached)
 //	nichost test DIR --sim S  run the conformance suite on a simulated device
 //	nichost check CONFIG      validate a configuration file
 //	nichost run -c CONFIG     load the configured plugins and keep them running

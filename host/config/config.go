@@ -30,7 +30,7 @@ import (
 //	limits: {memory_limit: 64MiB, call_timeout: 2s}
 //	plugins:
 //	  - name: eth0
-//	    source: plugins/wiznet        # Go source directory, or a .wasm file
+//	    source: plugins/wiznet        # Go or C source directory, or a .wasm file
 //	    class: WIZNET5K               # optional: refuse a plugin of another class
 //	    buses:                        # grants, by the names the plugin declares
 //	      spi:   {kind: spi, spi: {device: /dev/spidev0.0, speed_hz: 20000000}}
@@ -477,7 +477,7 @@ func (p *PluginConfig) Validate() error {
 		return at(fmt.Errorf("name: %q must be 1-15 letters, digits, - or _, starting with a letter", p.Name), "name")
 	}
 	if p.Source == "" {
-		return at(fmt.Errorf("%s: source: missing (a Go source directory or a .wasm file)", p.Name), "source")
+		return at(fmt.Errorf("%s: source: missing (a Go or C source directory, or a .wasm file)", p.Name), "source")
 	}
 	if p.Class != "" && !slices.Contains(abi.Classes(), p.Class) {
 		return at(fmt.Errorf("%s: class: %q, want one of %v", p.Name, p.Class, abi.Classes()), "class")

@@ -13,7 +13,7 @@ import (
 
 // RigConfig says what a Rig loads and grants.
 type RigConfig struct {
-	// Plugin is the plugin's configuration: name, source (a Go directory or
+	// Plugin is the plugin's configuration: name, source (a Go or C directory or
 	// a .wasm file), class, grants naming buses in Sims, options.
 	Plugin config.PluginConfig
 	// Sims are the simulated buses the grants name (host.Options.Buses).
