@@ -241,7 +241,8 @@ func TestTestCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for dir, sim := range map[string]string{"lan": "lan8720", "wiznet": "w5500"} {
+	for _, c := range []struct{ dir, sim string }{{"lan", "lan8720"}, {"lan", "ksz8081"}, {"wiznet", "w5500"}} {
+		dir, sim := c.dir, c.sim
 		out, err := run(t, "test", filepath.Join(root, "plugins", dir), "--sim", sim)
 		// A passing run shows no log lines (they follow failures only).
 		if err != nil || !strings.Contains(out, "PASS  DHCP lease and HTTP through the NIC") || !strings.Contains(out, " passed, 0 failed") ||

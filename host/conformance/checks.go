@@ -332,10 +332,10 @@ func checkTrace(ctx context.Context, e *env) error {
 }
 
 // regsInts and regsBytes are the keys regs() returns, with the length of
-// each bytes value: for LAN the IEEE 802.3 clause 22 registers 0 to 6
-// (section 8.1 lists them for the LAN8720 the simulator is, with vendor
-// registers the check does not require); for WIZNET5K the W5500's
-// registers of section 8.2.
+// each bytes value: for LAN the IEEE 802.3 clause 22 registers 0 to 6,
+// which every PHY has (section 8.1 lists the keys of the LAN8720 and
+// KSZ8081 the simulators are, with vendor registers the check does not
+// require); for WIZNET5K the W5500's registers of section 8.2.
 var (
 	regsInts = map[string][]string{
 		abi.ClassLAN: {"bmcr", "bmsr", "phyid1", "phyid2", "anar", "anlpar", "aner"},

@@ -324,19 +324,20 @@ func TestLAN_Config(t *testing.T) {
 	}
 }
 
-// kszPHY is a PHY of another make: a Micrel KSZ8081's ID.
-type kszPHY struct{}
+// idPHY is a PHY that has only an identifier, such as a TI DP83848's
+// 2000:5c90, which the driver does not support.
+type idPHY [2]uint16
 
-func (kszPHY) ReadReg(reg uint8) uint16 {
+func (p idPHY) ReadReg(reg uint8) uint16 {
 	switch reg {
 	case 2:
-		return 0x0022
+		return p[0]
 	case 3:
-		return 0x1561
+		return p[1]
 	}
 	return 0
 }
-func (kszPHY) WriteReg(uint8, uint16) {}
+func (idPHY) WriteReg(uint8, uint16) {}
 
 func TestLAN_NoPHY(t *testing.T) {
 	for _, tc := range []struct {
@@ -346,7 +347,10 @@ func TestLAN_NoPHY(t *testing.T) {
 		msg   string
 	}{
 		{"empty bus", rigConfig{noPHY: true}, syscall.ETIMEDOUT, "no PHY answers on the MDIO bus"},
-		{"another PHY", rigConfig{phyAddr: 1, dev: kszPHY{}}, syscall.ENODEV, "has ID 0022:1561, not a LAN8720"},
+		{"an unsupported PHY", rigConfig{phyAddr: 1, dev: idPHY{0x2000, 0x5c90}}, syscall.ENODEV,
+			"the PHY at MDIO address 1 has ID 2000:5c90, not a PHY this driver supports (LAN8720 0007:c0fX, KSZ8081 0022:156X)"},
+		{"a KSZ8081 where a LAN8720 was asked for", rigConfig{phyAddr: 1, dev: idPHY{0x0022, 0x1561}, options: map[string]any{"phy_type": "LAN8720"}},
+			syscall.ENODEV, "the PHY at MDIO address 1 has ID 0022:1561, a KSZ8081, not a LAN8720 (0007:c0fX); check options.phy_type and options.phy_addr"},
 		{"nothing at phy_addr", rigConfig{phyAddr: 1, options: map[string]any{"phy_addr": 5}}, syscall.ETIMEDOUT, "MDIO address 5"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -392,7 +396,8 @@ func TestLAN_Options(t *testing.T) {
 		opts map[string]any
 		msg  string
 	}{
-		{"unsupported phy_type", map[string]any{"phy_type": "DP83848"}, `options.phy_type: "DP83848" is not supported`},
+		{"unsupported phy_type", map[string]any{"phy_type": "DP83848"},
+			`options.phy_type: "DP83848" is not supported by this driver (supported: LAN8720, LAN8720A, LAN8710, LAN8710A, KSZ8081)`},
 		{"phy_addr out of range", map[string]any{"phy_addr": 32}, "options.phy_addr: 32 is not an MDIO address"},
 		{"phy_addr not an int", map[string]any{"phy_addr": "1"}, "options.phy_addr: expected int"},
 		{"unknown option", map[string]any{"ref_clk": 1}, `unknown option "ref_clk"`},

@@ -1,7 +1,7 @@
 // Command lan is nichost's LAN driver plugin: an Ethernet MAC on a granted
-// frame port with a LAN8720A PHY on a granted MDIO bus. The host builds it
-// to WASM from this directory; the driver itself is in package driver. See
-// README.md.
+// frame port with a LAN8720A or KSZ8081 PHY on a granted MDIO bus. The host
+// builds it to WASM from this directory; the driver itself is in package
+// driver. See README.md.
 package main
 
 import (

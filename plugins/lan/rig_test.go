@@ -27,11 +27,15 @@ const (
 // rigConfig shapes a rig.
 type rigConfig struct {
 	native  bool             // run the driver natively instead of as WASM
+	model   phy.Model        // the simulated PHY (zero: a LAN8720A)
 	phyAddr uint8            // where the PHY sits on the MDIO bus
-	dev     sim.PHYRegisters // another device instead of the LAN8720A simulator
-	noPHY   bool             // an empty MDIO bus
-	anTime  time.Duration    // 0: testANTime
-	options map[string]any   // plugin options
+	dev     sim.PHYRegisters // another device instead of the simulator
+	// wrap, if set, wraps the simulator as the bus sees it (after the
+	// misuse watcher), to record or alter accesses.
+	wrap    func(sim.PHYRegisters) sim.PHYRegisters
+	noPHY   bool           // an empty MDIO bus
+	anTime  time.Duration  // 0: testANTime
+	options map[string]any // plugin options
 }
 
 // rig is the LAN plugin on a simulated segment and MDIO bus.
@@ -58,9 +62,13 @@ func newHost(t *testing.T, rc rigConfig) *rig {
 	case rc.dev != nil:
 		r.mdio.Attach(rc.phyAddr, rc.dev)
 	case !rc.noPHY:
-		r.phy = phy.New(phy.Options{Addr: rc.phyAddr, ResetTime: testResetTime, AutoNegTime: rc.anTime})
+		r.phy = phy.New(phy.Options{Model: rc.model, Addr: rc.phyAddr, ResetTime: testResetTime, AutoNegTime: rc.anTime})
 		r.watch = landev.Watch(r.phy)
-		r.mdio.Attach(rc.phyAddr, r.watch)
+		var dev sim.PHYRegisters = r.watch
+		if rc.wrap != nil {
+			dev = rc.wrap(dev)
+		}
+		r.phy.Attach(r.mdio, dev)
 	}
 	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1})
 	r.port = seg.Attach("plugin")

@@ -22,8 +22,9 @@ type Options struct {
 	// Name is the device's port on the LAN and the prefix of its bus
 	// names ("dut").
 	Name string
-	// AutoNeg is how long a device with a separate PHY (lan8720) takes to
-	// negotiate its link (0: the short time the conformance suite uses).
+	// AutoNeg is how long a device with a separate PHY (lan8720, ksz8081)
+	// takes to negotiate its link (0: the short time the conformance suite
+	// uses).
 	// Devices without one ignore it.
 	AutoNeg time.Duration
 }
@@ -32,7 +33,7 @@ type Options struct {
 // driver's misuse of the part (simnet.Device.Misuse), which the
 // conformance suite turns into FAIL lines.
 type Model struct {
-	Name  string // what --sim takes ("lan8720")
+	Name  string // what --sim takes ("lan8720", "ksz8081")
 	Class string // the driver class it serves (abi.ClassLAN)
 	About string // one line for help texts
 	// Driver is nichost's own driver plugin for it, a directory relative
@@ -59,6 +60,17 @@ var models = [...]Model{
 				o.AutoNeg = landev.ConformanceAutoNeg
 			}
 			return landev.New(lan, o.Name, o.AutoNeg), nil
+		},
+	},
+	{
+		Name: "ksz8081", Class: abi.ClassLAN, Driver: "plugins/lan",
+		About: "KSZ8081RNA PHY over MDIO (address 0), MAC port on the simulated LAN",
+		New: func(lan *simnet.Router, o Options) (*simnet.Device, error) {
+			o = o.withDefaults()
+			if o.AutoNeg == 0 {
+				o.AutoNeg = landev.ConformanceAutoNeg
+			}
+			return landev.NewKSZ8081(lan, o.Name, o.AutoNeg), nil
 		},
 	},
 	{
@@ -95,8 +107,8 @@ func Lookup(name string) (Model, bool) {
 	return Model{}, false
 }
 
-// List is the models for help texts and errors: "lan8720 (LAN), w5500
-// (WIZNET5K)".
+// List is the models for help texts and errors: "ksz8081 (LAN), lan8720
+// (LAN), w5500 (WIZNET5K)".
 func List() string {
 	var names []string
 	for _, m := range All() {

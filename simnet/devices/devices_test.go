@@ -19,6 +19,7 @@ func TestLookup(t *testing.T) {
 		class string
 	}{
 		{"lan8720", true, abi.ClassLAN},
+		{"ksz8081", true, abi.ClassLAN},
 		{"w5500", true, abi.ClassWIZNET5K},
 		{"W5500", false, ""},
 		{"", false, ""},
@@ -44,15 +45,15 @@ func TestAll(t *testing.T) {
 			t.Errorf("%s: driver %s: %v", m.Name, m.Driver, err)
 		}
 	}
-	if !slices.IsSorted(names) || len(names) != 2 {
-		t.Fatalf("All = %v, want both models by name", names)
+	if !slices.IsSorted(names) || len(names) != 3 {
+		t.Fatalf("All = %v, want the three models by name", names)
 	}
 	all := devices.All()
 	all[0].Name = "changed"
 	if devices.All()[0].Name == "changed" {
 		t.Fatal("All shares the table")
 	}
-	if got, want := devices.List(), "lan8720 (LAN), w5500 (WIZNET5K)"; got != want {
+	if got, want := devices.List(), "ksz8081 (LAN), lan8720 (LAN), w5500 (WIZNET5K)"; got != want {
 		t.Fatalf("List = %q, want %q", got, want)
 	}
 }
@@ -97,6 +98,38 @@ func TestModel_New(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// abi/ABI.md names every model: in §8.6's list of devices (with its class)
+// and a "#### NAME" subsection there, and in §8.5's sentence on what each
+// --sim grants.
+func TestModels_InABIDoc(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "abi", "ABI.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	section := func(heading, next string) string {
+		start, end := strings.Index(doc, "\n"+heading+"\n"), strings.Index(doc, "\n"+next+"\n")
+		if start < 0 || end < start {
+			t.Fatalf("abi/ABI.md has no %q before %q", heading, next)
+		}
+		return strings.Join(strings.Fields(doc[start:end]), " ")
+	}
+	busNames := section("### 8.5 Bus names", "### 8.6 The simulated devices")
+	devs := section("### 8.6 The simulated devices", "## 9. The link protocol")
+	intro, _, _ := strings.Cut(devs, "####")
+	for _, m := range devices.All() {
+		if !strings.Contains(intro, "`"+m.Name+"` ("+m.Class+")") {
+			t.Errorf("§8.6 does not list `%s` (%s) among the devices", m.Name, m.Class)
+		}
+		if !strings.Contains(devs, "#### "+m.Name+" ") {
+			t.Errorf("§8.6 has no #### %s subsection", m.Name)
+		}
+		if !strings.Contains(busNames, "`--sim "+m.Name+"`") {
+			t.Errorf("§8.5 does not say what `--sim %s` grants", m.Name)
 		}
 	}
 }

@@ -1,8 +1,6 @@
 package driver
 
 import (
-	"strconv"
-
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/abi/guest"
 )
@@ -12,7 +10,9 @@ const configParams = "mac, low_power, trace, phy_addr, phy_type"
 
 // ConfigGet implements guest.Driver: config('mac'), config('low_power'),
 // config('trace'), config('phy_addr') (None while no PHY was found) and
-// config('phy_type').
+// config('phy_type') (options.phy_type or, auto-detecting, the type of the
+// PHY found: LAN8720 or KSZ8081, AUTO while none was found). Both look for
+// the PHY first if none was found yet.
 func (d *Driver) ConfigGet(iface int, name string) (any, error) {
 	if err := checkIface(iface); err != nil {
 		return nil, err
@@ -30,7 +30,17 @@ func (d *Driver) ConfigGet(iface int, name string) (any, error) {
 		}
 		return int64(d.addr), nil
 	case "phy_type":
-		return d.phyType, nil
+		if d.want != nil {
+			return d.phyType, nil
+		}
+		// Auto-detecting: the type of the PHY found, found now if need be.
+		if d.part == nil {
+			_ = d.findPHY()
+		}
+		if d.part == nil {
+			return "AUTO", nil
+		}
+		return d.part.name, nil
 	}
 	return nil, abi.ValueError("unknown config parameter %q (known: %s)", name, configParams)
 }
@@ -89,17 +99,12 @@ func (d *Driver) ConfigSet(iface int, kv map[string]any) error {
 	return nil
 }
 
-// regNames name the registers regs() returns; the others are keyed by
-// number.
-var regNames = map[int]string{
-	0: "bmcr", 1: "bmsr", 2: "phyid1", 3: "phyid2", 4: "anar", 5: "anlpar", 6: "aner",
-	17: "mcsr", 18: "smr", 26: "secr", 27: "csir", 29: "isr", 30: "imr", 31: "pscsr",
-}
-
-// Call implements guest.Caller: regs() returns the PHY's registers 0-6 and
-// 17-31 as a dict. Reading them has the PHY's read side effects: the
-// interrupt source register (29) is cleared, and a latched link failure
-// BMSR shows is kept for the link watch to report.
+// Call implements guest.Caller: regs() returns the PHY's registers as a
+// dict: 0-6 and 17-31 of a LAN8720, 0-8 and 16-31 of a KSZ8081 (parts.go
+// names them). Reading them has the PHY's read side effects: the interrupt
+// register (29 of a LAN8720, 0x1B of a KSZ8081) and a KSZ8081's RXER
+// counter (0x15) are cleared, and a latched link failure BMSR shows is kept
+// for the link watch to report.
 func (d *Driver) Call(iface int, name string, a guest.Args) (any, error) {
 	if err := checkIface(iface); err != nil {
 		return nil, err
@@ -113,11 +118,8 @@ func (d *Driver) Call(iface int, name string, a guest.Args) (any, error) {
 	if err := d.findPHY(); err != nil {
 		return nil, err
 	}
-	out := make(map[string]any, 22)
-	for r := 0; r < 32; r++ {
-		if r > 6 && r < 17 {
-			continue
-		}
+	out := make(map[string]any, len(d.part.regs))
+	for _, r := range d.part.regs {
 		var v uint16
 		var err error
 		if r == regBMSR {
@@ -128,11 +130,7 @@ func (d *Driver) Call(iface int, name string, a guest.Args) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		key, ok := regNames[r]
-		if !ok {
-			key = strconv.Itoa(r)
-		}
-		out[key] = int64(v)
+		out[d.part.key(r)] = int64(v)
 	}
 	return out, nil
 }

@@ -1,7 +1,10 @@
 // Package driver is nichost's LAN driver: an Ethernet MAC whose frames move
-// through a granted frame port, with a Microchip/SMSC LAN8720A PHY managed
-// over a granted MDIO bus. plugins/lan builds it into a WASM plugin; the
-// host can also run it natively (host.LoadNative with New).
+// through a granted frame port, with a PHY managed over a granted MDIO bus:
+// a Microchip/SMSC LAN8720A (or a LAN8720, LAN8710, LAN8710A, which share
+// its identifier) or a Microchip KSZ8081. Without options.phy_type the
+// driver takes the first PHY of either family it finds. plugins/lan builds
+// it into a WASM plugin; the host can also run it natively
+// (host.LoadNative with New).
 //
 // The PHY is driven as a poll-driven state machine: active(True) resets it
 // and returns; Poll waits for the reset to finish, restarts
@@ -72,10 +75,6 @@ func (s state) String() string {
 	return "state " + strconv.Itoa(int(s))
 }
 
-// phyTypes are the phy_type values this driver accepts; they share one PHY
-// ID model (0x0F), as Linux's "SMSC LAN8710/LAN8720" entry does.
-var phyTypes = []string{"LAN8720", "LAN8720A", "LAN8710", "LAN8710A"}
-
 // Driver is the LAN driver. One value serves one plugin instance with one
 // interface ("eth"); the host serialises its calls.
 type Driver struct {
@@ -83,9 +82,11 @@ type Driver struct {
 	mdio guest.MDIO
 	port guest.FramePort
 
-	addr     int  // the PHY's MDIO address, -1 until found
-	addrOpt  bool // addr comes from options.phy_addr
-	phyType  string
+	addr     int    // the PHY's MDIO address, -1 until found
+	addrOpt  bool   // addr comes from options.phy_addr
+	phyType  string // options.phy_type, upper case; "" to auto-detect
+	want     *part  // the family options.phy_type names; nil: any supported
+	part     *part  // the family of the PHY found; nil until found
 	mac      []byte
 	lowPower bool
 	trace    guest.Trace
@@ -138,7 +139,6 @@ func (d *Driver) Start(env *guest.Env) error {
 	}
 	d.mac = env.MAC(0)
 	d.addr = -1
-	d.phyType = phyTypes[0]
 	d.buf = make([]byte, rxBufSize)
 	opts := env.Info().Options
 	for _, k := range abi.SortedKeys(opts) {
@@ -158,10 +158,16 @@ func (d *Driver) Start(env *guest.Env) error {
 				return err
 			}
 			s = strings.ToUpper(s)
-			if !contains(phyTypes, s) {
-				return abi.ValueError("options.phy_type: %q is not supported by this driver (supported: %s)", opts[k], strings.Join(phyTypes, ", "))
+			var names []string
+			for _, t := range phyTypes {
+				names = append(names, t.name)
+				if t.name == s {
+					d.phyType, d.want = s, t.part
+				}
 			}
-			d.phyType = s
+			if d.want == nil {
+				return abi.ValueError("options.phy_type: %q is not supported by this driver (supported: %s)", opts[k], strings.Join(names, ", "))
+			}
 		default:
 			return abi.ValueError("options: unknown option %q (known: phy_addr, phy_type)", k)
 		}
@@ -290,13 +296,4 @@ func duplex(full bool) string {
 		return "full"
 	}
 	return "half"
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -3,23 +3,21 @@ package driver
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/abi/guest"
 )
 
-// LAN8720A registers and bits the driver uses (IEEE 802.3 clause 22 and the
-// LAN8720A datasheet). They are defined here and, independently, in the
-// simulator (plugins/lan/phy), so the tests cross-check the two readings.
+// Clause 22 registers and bits the driver uses (IEEE 802.3 22.2.4); each
+// PHY family's own are in parts.go.
 const (
 	regBMCR   = 0
 	regBMSR   = 1
 	regPHYID1 = 2
 	regPHYID2 = 3
 	regANAR   = 4
-	regSMR    = 18
-	regISR    = 29
-	regPSCSR  = 31
 
 	bmcrReset     = 1 << 15
 	bmcrANEnable  = 1 << 12
@@ -30,18 +28,6 @@ const (
 	bmsrLink       = 1 << 2 // latching low: read twice for the current state
 
 	anarAll = 0x01E1 // 10/100, half and full duplex, IEEE 802.3 selector
-
-	smrModeMask   = 7 << 5
-	smrModePDown  = 6 << 5 // MODE 110: the PHY leaves reset powered down
-	smrModeAllCap = 7 << 5 // MODE 111: all capable, auto-negotiation on
-
-	pscsrHCDMask = 7 << 2 // resolved mode: bit 4 full duplex, bit 3 100M, bit 2 10M
-	pscsrFull    = 1 << 4
-	pscsr100     = 1 << 3
-
-	lanID1     = 0x0007 // OUI 00-80-0F
-	lanID2     = 0xC0F0 // OUI bits 19-24 and model 0x0F
-	lanID2Mask = 0xFFF0 // the low 4 bits are the silicon revision
 
 	noPHY = 0xFFFF // what an MDIO read of an absent PHY returns (the pull-up)
 )
@@ -76,8 +62,9 @@ func wrap(doing string, err error) error {
 	return abi.OSError(abi.EIO, "lan: %s: %v", doing, err)
 }
 
-// findPHY sets d.addr to a PHY of the configured type: the one at
-// options.phy_addr, or the first found by scanning addresses 0 to 31.
+// findPHY sets d.addr and d.part to a PHY of the configured type (any
+// supported type without options.phy_type): the one at options.phy_addr,
+// or the first found by scanning addresses 0 to 31.
 func (d *Driver) findPHY() error {
 	if d.addrOpt {
 		return d.checkPHY(d.addr)
@@ -107,7 +94,8 @@ func (d *Driver) findPHY() error {
 }
 
 // checkPHY reads the ID registers at addr: an OSError ETIMEDOUT if no PHY
-// answers, ENODEV if the PHY there is not of the configured type.
+// answers, ENODEV if the PHY there is not of the configured type. A PHY of
+// the configured type becomes d.part.
 func (d *Driver) checkPHY(addr int) error {
 	id1, err := d.mdio.Read(addr, regPHYID1)
 	if err != nil {
@@ -120,23 +108,34 @@ func (d *Driver) checkPHY(addr int) error {
 	if (id1 == noPHY && id2 == noPHY) || (id1 == 0 && id2 == 0) {
 		return abi.OSError(abi.ETIMEDOUT, "lan: no PHY answers at MDIO address %d (options.phy_addr)", addr)
 	}
-	if id1 != lanID1 || id2&lanID2Mask != lanID2 {
-		return abi.OSError(abi.ENODEV, "lan: the PHY at MDIO address %d has ID %04x:%04x, not a %s (%04x:%04x with any revision in the last digit); check options.phy_type and options.phy_addr",
-			addr, id1, id2, d.phyType, lanID1, lanID2)
+	found := identify(id1, id2)
+	if found != nil && (d.want == nil || found == d.want) {
+		d.part = found
+		return nil
 	}
-	return nil
+	is := ""
+	if found != nil {
+		is = ", a " + found.name
+	}
+	var want string
+	if d.want != nil {
+		want = fmt.Sprintf("a %s (%s)", d.phyType, d.want.idPattern())
+	} else {
+		var ids []string
+		for _, p := range parts {
+			ids = append(ids, p.name+" "+p.idPattern())
+		}
+		want = "a PHY this driver supports (" + strings.Join(ids, ", ") + ")"
+	}
+	return abi.OSError(abi.ENODEV, "lan: the PHY at MDIO address %d has ID %04x:%04x%s, not %s; check options.phy_type and options.phy_addr",
+		addr, id1, id2, is, want)
 }
 
-// reset starts a soft reset of the PHY. A PHY whose MODE straps say
-// power-down would leave reset powered down, so MODE is set to "all
-// capable" first, as Linux's LAN87xx driver does.
+// reset starts a soft reset of the PHY, after the family's fix-up (the
+// LAN8720A's MODE straps).
 func (d *Driver) reset() error {
-	smr, err := d.read(regSMR)
-	if err != nil {
-		return err
-	}
-	if smr&smrModeMask == smrModePDown {
-		if err := d.write(regSMR, smr&^smrModeMask|smrModeAllCap); err != nil {
+	if d.part.fixMode != nil {
+		if err := d.part.fixMode(d); err != nil {
 			return err
 		}
 	}
@@ -181,7 +180,7 @@ func (d *Driver) stepReset(now time.Duration) error {
 		return d.reset()
 	}
 	// Acknowledge interrupt sources left from before (clear on read).
-	if _, err := d.read(regISR); err != nil {
+	if _, err := d.read(d.part.isr); err != nil {
 		return err
 	}
 	if err := d.write(regANAR, anarAll); err != nil {
@@ -236,14 +235,17 @@ func (d *Driver) watchLink(now time.Duration) error {
 		return nil
 	}
 	if d.state != stateUp {
-		pscsr, err := d.read(regPSCSR)
+		speed, full, ok, err := d.part.mode(d)
 		if err != nil {
 			return err
 		}
-		d.speed, d.full = 10, pscsr&pscsrFull != 0
-		if pscsr&pscsr100 != 0 {
-			d.speed = 100
+		if !ok { // not resolved yet: look again at the next watch
+			if d.trace.Has(guest.TraceEvents) {
+				d.env.Logf(abi.LogDebug, "lan: the %s reports a link but no speed and duplex yet", d.part.name)
+			}
+			return nil
 		}
+		d.speed, d.full = speed, full
 		d.setState(stateUp)
 	}
 	return nil

@@ -1,10 +1,14 @@
 package phy
 
-import "time"
+import (
+	"time"
+
+	"github.com/nichost/nichost/host/bus/sim"
+)
 
 // ReadReg implements sim.PHYRegisters: it reads reg as a driver would, with
 // the side effects of a read (BMSR's link latch and ANER's page-received
-// bit are released, the interrupt source register is cleared).
+// bit are released, a clear-on-read interrupt register is cleared).
 func (p *PHY) ReadReg(reg uint8) uint16 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -32,7 +36,7 @@ func (p *PHY) read(reg uint8, consume bool) uint16 {
 		}
 		return v
 	case RegBMSR:
-		v := uint16(bmsrCaps)
+		v := p.part.caps()
 		if p.st.anDone {
 			v |= BMSRANComplete
 		}
@@ -44,9 +48,11 @@ func (p *PHY) read(reg uint8, consume bool) uint16 {
 		}
 		return v
 	case RegPHYID1:
-		return PHYID1
+		id1, _ := p.part.id()
+		return id1
 	case RegPHYID2:
-		return PHYID2 | uint16(p.opts.Revision&0xF)
+		_, id2 := p.part.id()
+		return id2&PHYID2Model | uint16(p.opts.Revision&0xF)
 	case RegANAR:
 		return p.anar
 	case RegANLPAR:
@@ -55,42 +61,22 @@ func (p *PHY) read(reg uint8, consume bool) uint16 {
 		}
 		return 0
 	case RegANER:
-		v := p.aner
+		v := p.part.aner()
+		if p.pageRecv {
+			v |= ANERPageReceived
+		}
 		if p.st.anDone {
 			v |= ANERLPANAble
 		}
 		if consume {
-			p.aner &^= ANERPageReceived
-		}
-		return v
-	case RegEDPD:
-		return p.reg16
-	case RegMCSR:
-		v := p.mcsr
-		if p.st.energy {
-			v |= MCSREnergyOn
-		}
-		return v
-	case RegSMR:
-		return p.smr
-	case RegCSIR:
-		return p.csir
-	case RegISR:
-		v := p.isr
-		if consume {
-			p.isr = 0
-		}
-		return v
-	case RegIMR:
-		return p.imr
-	case RegPSCSR:
-		v := p.st.hcd
-		if p.st.anDone {
-			v |= PSCSRAutoDone
+			p.pageRecv = false
 		}
 		return v
 	}
-	return 0 // reserved, unimplemented, and the symbol error counter
+	if reg >= 32 {
+		return 0
+	}
+	return p.part.read(reg, consume)
 }
 
 // WriteReg implements sim.PHYRegisters. Read-only registers and bits ignore
@@ -108,18 +94,13 @@ func (p *PHY) WriteReg(reg uint8, v uint16) {
 		p.writeBMCR(v, now)
 	case RegANAR:
 		// A new advertisement takes effect at the next negotiation.
-		p.anar = AdvSelector | v&anarWritable
-	case RegEDPD:
-		p.reg16 = v
-	case RegMCSR:
-		p.mcsr = v & mcsrWritable
-	case RegSMR:
-		// MODE takes effect at the next soft reset.
-		p.smr = v & (SMRModeMask | SMRAddrMask)
-	case RegCSIR:
-		p.csir = v & csirWritable
-	case RegIMR:
-		p.imr = v & intAll
+		p.anar = AdvSelector | v&p.part.anarWritable()
+	case RegBMSR, RegPHYID1, RegPHYID2, RegANLPAR, RegANER:
+		// read-only
+	default:
+		if reg < 32 {
+			p.part.write(reg, v)
+		}
 	}
 	p.sync()
 }
@@ -149,8 +130,8 @@ func (p *PHY) writeBMCR(v uint16, now time.Time) {
 }
 
 // SetLink plugs (true) or unplugs (false) the cable. Unplugging fails the
-// link (BMSR latches low, ISR INT4); plugging it in starts
-// auto-negotiation.
+// link (BMSR latches low, the part records a link-down event); plugging it
+// in starts auto-negotiation.
 func (p *PHY) SetLink(up bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -177,7 +158,7 @@ func (p *PHY) SetPartner(abilities uint16) {
 	p.sync()
 }
 
-// HardReset pulses nRST: the straps are latched again into SMR and every
+// HardReset pulses the reset pin: the straps are latched again and every
 // register returns to its default, as after a soft reset.
 func (p *PHY) HardReset() {
 	p.mu.Lock()
@@ -185,7 +166,7 @@ func (p *PHY) HardReset() {
 	p.sync()
 	now := p.opts.Now()
 	p.restart(now)
-	p.strap()
+	p.part.strap()
 	p.resetUntil = now.Add(p.opts.ResetTime)
 	p.defaults(p.resetUntil)
 	p.sync()
@@ -200,13 +181,14 @@ func (p *PHY) Link() bool {
 	return p.st.link
 }
 
-// IRQ reports whether nINT is asserted: an interrupt source that the mask
-// enables is pending.
+// IRQ reports whether the interrupt output (the LAN8720A's nINT, the
+// KSZ8081's INTRP) is asserted: an event whose source is enabled is
+// pending.
 func (p *PHY) IRQ() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.sync()
-	return p.isr&p.imr != 0
+	return p.part.irq()
 }
 
 // Resets counts the soft resets (BMCR.RESET writes) since New.
@@ -214,4 +196,47 @@ func (p *PHY) Resets() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.resets
+}
+
+// Broadcasting reports whether the PHY answers at MDIO address 0, the
+// broadcast address, besides its own: a KSZ8081 does until OMSO's
+// B-CAST_OFF is set.
+func (p *PHY) Broadcasting() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.part.broadcast()
+}
+
+// Attach puts the PHY on m: dev at Options.Addr and, for a part that
+// answers at the broadcast address 0 (the KSZ8081), a view of dev at 0
+// that answers while Broadcasting and is absent (reads 0xFFFF, ignores
+// writes) otherwise. dev is the PHY as the bus sees it: p itself (nil
+// means p), or a wrapper of p such as a misuse watcher.
+func (p *PHY) Attach(m *sim.MDIO, dev sim.PHYRegisters) {
+	if dev == nil {
+		dev = p
+	}
+	m.Attach(p.opts.Addr, dev)
+	if p.opts.Addr != 0 && p.opts.Model == KSZ8081 {
+		m.Attach(0, broadcastView{p: p, dev: dev})
+	}
+}
+
+// broadcastView is a PHY as it answers at the broadcast address.
+type broadcastView struct {
+	p   *PHY
+	dev sim.PHYRegisters
+}
+
+func (b broadcastView) ReadReg(reg uint8) uint16 {
+	if !b.p.Broadcasting() {
+		return 0xFFFF
+	}
+	return b.dev.ReadReg(reg)
+}
+
+func (b broadcastView) WriteReg(reg uint8, v uint16) {
+	if b.p.Broadcasting() {
+		b.dev.WriteReg(reg, v)
+	}
 }

@@ -1,7 +1,9 @@
 package phy
 
-// Clause 22 register numbers of the LAN8720A (IEEE 802.3 registers 0-6 and
-// the vendor registers 17-31 the simulator models).
+// Clause 22 register numbers: the IEEE 802.3 registers 0-8 both parts
+// share (the LAN8720A has no next page registers 7 and 8), then the
+// LAN8720A's vendor registers 16-31 the simulator models. The KSZ8081's
+// vendor registers are in ksz8081.go.
 const (
 	RegBMCR   = 0  // basic control
 	RegBMSR   = 1  // basic status
@@ -10,7 +12,9 @@ const (
 	RegANAR   = 4  // auto-negotiation advertisement
 	RegANLPAR = 5  // auto-negotiation link partner ability
 	RegANER   = 6  // auto-negotiation expansion
-	RegEDPD   = 16 // EDPD/crossover config (LAN8740; a scratch register here)
+	RegANNP   = 7  // auto-negotiation next page transmit (KSZ8081)
+	RegLPNP   = 8  // link partner next page ability (KSZ8081)
+	RegEDPD   = 16 // LAN8720A: EDPD/crossover config (LAN8740; a scratch register here)
 	RegMCSR   = 17 // mode control/status
 	RegSMR    = 18 // special modes
 	RegSECR   = 26 // symbol error counter
@@ -40,6 +44,7 @@ const (
 	BMSR100HD       = 1 << 13
 	BMSR10FD        = 1 << 12
 	BMSR10HD        = 1 << 11
+	BMSRNoPreamble  = 1 << 6 // preamble suppression accepted (KSZ8081)
 	BMSRANComplete  = 1 << 5
 	BMSRRemoteFault = 1 << 4
 	BMSRANAbility   = 1 << 3
@@ -78,6 +83,7 @@ const (
 const (
 	ANERLPANAble     = 1 << 0 // the partner does auto-negotiation
 	ANERPageReceived = 1 << 1 // latching high, cleared on read
+	ANERNextPageAble = 1 << 2 // this PHY can send next pages (KSZ8081)
 )
 
 // MCSR (register 17) bits.
