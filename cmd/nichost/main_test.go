@@ -2,16 +2,19 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/internal/testenv"
 	"github.com/nichost/nichost/internal/wait"
 	"github.com/nichost/nichost/simnet"
 )
@@ -241,9 +244,14 @@ func TestTestCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct{ dir, sim string }{{"lan", "lan8720"}, {"lan", "ksz8081"}, {"wiznet", "w5500"}} {
+	cases := []struct{ dir, sim string }{{"lan", "lan8720"}, {"lan", "ksz8081"}, {"wiznet", "w5500"}}
+	if _, err := exec.LookPath(cmp.Or(os.Getenv("NICHOST_CLANG"), "clang")); err == nil || testenv.Required() {
+		// The C driver, a C plugin directory, on the same devices.
+		cases = append(cases, struct{ dir, sim string }{"lan/c", "lan8720"}, struct{ dir, sim string }{"lan/c", "ksz8081"})
+	}
+	for _, c := range cases {
 		dir, sim := c.dir, c.sim
-		out, err := run(t, "test", filepath.Join(root, "plugins", dir), "--sim", sim)
+		out, err := run(t, "test", filepath.Join(root, "plugins", filepath.FromSlash(dir)), "--sim", sim)
 		// A passing run shows no log lines (they follow failures only).
 		if err != nil || !strings.Contains(out, "PASS  DHCP lease and HTTP through the NIC") || !strings.Contains(out, " passed, 0 failed") ||
 			strings.Contains(out, "the plugin's log") {

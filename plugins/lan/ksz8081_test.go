@@ -28,8 +28,8 @@ func kszRig(t *testing.T, rc rigConfig) *rig {
 // Without options the driver finds the KSZ8081 by its identifier, brings
 // it up and reads its registers.
 func TestKSZ8081_AutoDetect(t *testing.T) {
-	engines(t, func(t *testing.T, native bool) {
-		r := kszRig(t, rigConfig{native: native})
+	builds(t, func(t *testing.T, b build) {
+		r := kszRig(t, rigConfig{native: b.native, source: b.source})
 		ctx := ctxT(t)
 		r.up(t)
 		if v, err := r.nic.Config(ctx, "phy_type"); err != nil || v != "KSZ8081" {
@@ -80,15 +80,17 @@ func TestKSZ8081_AutoDetect(t *testing.T) {
 // Before the driver has found a PHY, config('phy_type') reads AUTO; an
 // explicit phy_type reads back as given.
 func TestKSZ8081_PHYTypeConfig(t *testing.T) {
-	r := newRig(t, rigConfig{noPHY: true})
-	if v, err := r.nic.Config(ctxT(t), "phy_type"); err != nil || v != "AUTO" {
-		t.Fatalf("config('phy_type') on an empty bus = %v, %v; want AUTO", v, err)
-	}
-	r = kszRig(t, rigConfig{options: map[string]any{"phy_type": "ksz8081"}})
-	r.up(t)
-	if v, err := r.nic.Config(ctxT(t), "phy_type"); err != nil || v != "KSZ8081" {
-		t.Fatalf("config('phy_type') = %v, %v; want KSZ8081", v, err)
-	}
+	builds(t, func(t *testing.T, b build) {
+		r := newRig(t, rigConfig{noPHY: true, native: b.native, source: b.source})
+		if v, err := r.nic.Config(ctxT(t), "phy_type"); err != nil || v != "AUTO" {
+			t.Fatalf("config('phy_type') on an empty bus = %v, %v; want AUTO", v, err)
+		}
+		r = kszRig(t, rigConfig{options: map[string]any{"phy_type": "ksz8081"}, native: b.native, source: b.source})
+		r.up(t)
+		if v, err := r.nic.Config(ctxT(t), "phy_type"); err != nil || v != "KSZ8081" {
+			t.Fatalf("config('phy_type') = %v, %v; want KSZ8081", v, err)
+		}
+	})
 }
 
 // An explicit phy_type takes only its own part: the other is ENODEV,
@@ -107,17 +109,21 @@ func TestKSZ8081_WrongType(t *testing.T) {
 			"lan: the PHY at MDIO address 1 has ID 0007:c0f1, a LAN8720, not a KSZ8081 (0022:156X)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newRig(t, tc.rc)
-			err := r.nic.SetActive(ctxT(t), true)
-			if !errors.Is(err, syscall.ENODEV) || !strings.Contains(err.Error(), tc.msg) {
-				t.Fatalf("active(True) = %v, want OSError ENODEV saying %q", err, tc.msg)
-			}
-			if a, _ := r.nic.Active(ctxT(t)); a {
-				t.Fatal("active() after a failed active(True)")
-			}
-			if r.phy.Resets() != 0 {
-				t.Fatal("the driver reset a PHY of the wrong type")
-			}
+			builds(t, func(t *testing.T, b build) {
+				rc := tc.rc
+				rc.native, rc.source = b.native, b.source
+				r := newRig(t, rc)
+				err := r.nic.SetActive(ctxT(t), true)
+				if !errors.Is(err, syscall.ENODEV) || !strings.Contains(err.Error(), tc.msg) {
+					t.Fatalf("active(True) = %v, want OSError ENODEV saying %q", err, tc.msg)
+				}
+				if a, _ := r.nic.Active(ctxT(t)); a {
+					t.Fatal("active() after a failed active(True)")
+				}
+				if r.phy.Resets() != 0 {
+					t.Fatal("the driver reset a PHY of the wrong type")
+				}
+			})
 		})
 	}
 }
@@ -125,12 +131,14 @@ func TestKSZ8081_WrongType(t *testing.T) {
 // An unknown phy_type fails the load with a ValueError that lists the
 // accepted values.
 func TestKSZ8081_UnknownType(t *testing.T) {
-	r := newHost(t, rigConfig{model: phy.KSZ8081, options: map[string]any{"phy_type": "KSZ8091"}})
-	err := r.load(t)
-	const msg = `options.phy_type: "KSZ8091" is not supported by this driver (supported: LAN8720, LAN8720A, LAN8710, LAN8710A, KSZ8081)`
-	if !errors.Is(err, abi.ErrValue) || !strings.Contains(err.Error(), msg) {
-		t.Fatalf("load = %v, want a ValueError saying %q", err, msg)
-	}
+	builds(t, func(t *testing.T, b build) {
+		r := newHost(t, rigConfig{model: phy.KSZ8081, options: map[string]any{"phy_type": "KSZ8091"}, native: b.native, source: b.source})
+		err := r.load(t)
+		const msg = `options.phy_type: "KSZ8091" is not supported by this driver (supported: LAN8720, LAN8720A, LAN8710, LAN8710A, KSZ8081)`
+		if !errors.Is(err, abi.ErrValue) || !strings.Contains(err.Error(), msg) {
+			t.Fatalf("load = %v, want a ValueError saying %q", err, msg)
+		}
+	})
 }
 
 // recorder records the MDIO accesses that reach a PHY, as "r 0x1b" and
@@ -170,44 +178,49 @@ func (r *recorder) accesses() []string {
 func TestKSZ8081_BringUpSequence(t *testing.T) {
 	for _, lowPower := range []bool{false, true} {
 		t.Run(fmt.Sprintf("low_power=%v", lowPower), func(t *testing.T) {
-			rec := &recorder{}
-			r := kszRig(t, rigConfig{native: true, wrap: func(d sim.PHYRegisters) sim.PHYRegisters { rec.dev = d; return rec }})
-			ctx := ctxT(t)
-			if lowPower {
-				if err := r.nic.SetConfig(ctx, host.KW{"low_power": true}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := r.nic.SetActive(ctx, true); err != nil {
-				t.Fatal(err)
-			}
-			last := "w 0x00=0x1200"
-			if lowPower {
-				last = "w 0x00=0x1800"
-			}
-			eventually(t, "the configuration after reset", func() bool { return slices.Contains(rec.accesses(), last) })
-			var seq []string
-			for _, a := range rec.accesses() {
-				if a == "r 0x02" || a == "r 0x03" || (a == "r 0x00" && len(seq) > 0 && seq[len(seq)-1] == "r 0x00") {
-					continue // the ID reads, and repeated looks at BMCR
-				}
-				seq = append(seq, a)
-				if a == last {
-					break
-				}
-			}
-			want := []string{"w 0x00=0x8000", "r 0x00", "r 0x1b", "w 0x04=0x01e1", last}
-			if !slices.Equal(seq, want) {
-				t.Fatalf("bring-up %v, want %v", seq, want)
-			}
-			if lowPower {
-				return
-			}
-			r.waitLink(t, true)
-			if !slices.Contains(rec.accesses(), "r 0x1e") || slices.Contains(rec.accesses(), "r 0x1f") {
-				t.Fatalf("the link's mode was not read from PHY Control 1 alone: %v", rec.accesses())
-			}
+			builds(t, func(t *testing.T, b build) { bringUpSequence(t, b, lowPower) })
 		})
+	}
+}
+
+// bringUpSequence is one case of TestKSZ8081_BringUpSequence.
+func bringUpSequence(t *testing.T, b build, lowPower bool) {
+	rec := &recorder{}
+	r := kszRig(t, rigConfig{native: b.native, source: b.source, wrap: func(d sim.PHYRegisters) sim.PHYRegisters { rec.dev = d; return rec }})
+	ctx := ctxT(t)
+	if lowPower {
+		if err := r.nic.SetConfig(ctx, host.KW{"low_power": true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.nic.SetActive(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	last := "w 0x00=0x1200"
+	if lowPower {
+		last = "w 0x00=0x1800"
+	}
+	eventually(t, "the configuration after reset", func() bool { return slices.Contains(rec.accesses(), last) })
+	var seq []string
+	for _, a := range rec.accesses() {
+		if a == "r 0x02" || a == "r 0x03" || (a == "r 0x00" && len(seq) > 0 && seq[len(seq)-1] == "r 0x00") {
+			continue // the ID reads, and repeated looks at BMCR
+		}
+		seq = append(seq, a)
+		if a == last {
+			break
+		}
+	}
+	want := []string{"w 0x00=0x8000", "r 0x00", "r 0x1b", "w 0x04=0x01e1", last}
+	if !slices.Equal(seq, want) {
+		t.Fatalf("bring-up %v, want %v", seq, want)
+	}
+	if lowPower {
+		return
+	}
+	r.waitLink(t, true)
+	if !slices.Contains(rec.accesses(), "r 0x1e") || slices.Contains(rec.accesses(), "r 0x1f") {
+		t.Fatalf("the link's mode was not read from PHY Control 1 alone: %v", rec.accesses())
 	}
 }
 
@@ -222,12 +235,14 @@ func TestKSZ8081_Modes(t *testing.T) {
 		{phy.Adv10HD, "link up, 10 Mb/s half duplex"},
 	} {
 		t.Run(tc.log, func(t *testing.T) {
-			r := kszRig(t, rigConfig{native: true})
-			r.phy.SetPartner(tc.partner)
-			r.up(t)
-			if !strings.Contains(r.Log.String(), tc.log) {
-				t.Fatalf("log lacks %q:\n%s", tc.log, r.Log)
-			}
+			builds(t, func(t *testing.T, b build) {
+				r := kszRig(t, rigConfig{native: b.native, source: b.source})
+				r.phy.SetPartner(tc.partner)
+				r.up(t)
+				if !strings.Contains(r.Log.String(), tc.log) {
+					t.Fatalf("log lacks %q:\n%s", tc.log, r.Log)
+				}
+			})
 		})
 	}
 }
@@ -259,8 +274,12 @@ func (h *holdMode) hidden() int   { h.mu.Lock(); defer h.mu.Unlock(); return h.h
 // waiting and looks again at its next watch; the link goes up once the mode
 // shows.
 func TestKSZ8081_ModeNotResolvedYet(t *testing.T) {
+	builds(t, modeNotResolvedYet)
+}
+
+func modeNotResolvedYet(t *testing.T, b build) {
 	h := &holdMode{held: true}
-	r := kszRig(t, rigConfig{native: true, wrap: func(d sim.PHYRegisters) sim.PHYRegisters { h.PHYRegisters = d; return h }})
+	r := kszRig(t, rigConfig{native: b.native, source: b.source, wrap: func(d sim.PHYRegisters) sim.PHYRegisters { h.PHYRegisters = d; return h }})
 	ctx := ctxT(t)
 	if err := r.nic.SetActive(ctx, true); err != nil {
 		t.Fatal(err)

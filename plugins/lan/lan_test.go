@@ -45,8 +45,8 @@ func TestLAN_Describe(t *testing.T) {
 }
 
 func TestLAN_BringUp(t *testing.T) {
-	engines(t, func(t *testing.T, native bool) {
-		r := newRig(t, rigConfig{phyAddr: 1, native: native})
+	builds(t, func(t *testing.T, b build) {
+		r := newRig(t, rigConfig{phyAddr: 1, native: b.native, source: b.source})
 		ctx := ctxT(t)
 		if a, _ := r.nic.Active(ctx); a {
 			t.Fatal("active() before active(True)")
@@ -109,8 +109,8 @@ func TestLAN_BringUp(t *testing.T) {
 }
 
 func TestLAN_Frames(t *testing.T) {
-	engines(t, func(t *testing.T, native bool) {
-		r := newRig(t, rigConfig{phyAddr: 1, native: native})
+	builds(t, func(t *testing.T, b build) {
+		r := newRig(t, rigConfig{phyAddr: 1, native: b.native, source: b.source})
 		r.up(t)
 		ctx := ctxT(t)
 		if err := r.nic.SetConfig(ctx, host.KW{"trace": int64(guest.TraceTx | guest.TraceRx)}); err != nil {
@@ -152,8 +152,8 @@ func TestLAN_Frames(t *testing.T) {
 // Frames queued together reach the wire in order: the host hands them to
 // the driver in batches (nic_transmit_batch), each frame one frame_write.
 func TestLAN_TransmitBatch(t *testing.T) {
-	engines(t, func(t *testing.T, native bool) {
-		r := newRig(t, rigConfig{phyAddr: 1, native: native})
+	builds(t, func(t *testing.T, b build) {
+		r := newRig(t, rigConfig{phyAddr: 1, native: b.native, source: b.source})
 		r.up(t)
 		other := []byte{0x02, 0x99, 0, 0, 0, 9}
 		const n = 100
@@ -174,8 +174,8 @@ func TestLAN_TransmitBatch(t *testing.T) {
 }
 
 func TestLAN_Cable(t *testing.T) {
-	engines(t, func(t *testing.T, native bool) {
-		r := newRig(t, rigConfig{phyAddr: 1, native: native})
+	builds(t, func(t *testing.T, b build) {
+		r := newRig(t, rigConfig{phyAddr: 1, native: b.native, source: b.source})
 		r.up(t)
 		mac := r.nic.MAC()
 

@@ -3,6 +3,7 @@
 package main_test
 
 import (
+	"cmp"
 	"context"
 	"testing"
 	"time"
@@ -26,7 +27,8 @@ const (
 
 // rigConfig shapes a rig.
 type rigConfig struct {
-	native  bool             // run the driver natively instead of as WASM
+	native  bool             // run the Go driver natively instead of as WASM
+	source  string           // the plugin's directory: "." (the Go driver, the default) or cDriver
 	model   phy.Model        // the simulated PHY (zero: a LAN8720A)
 	phyAddr uint8            // where the PHY sits on the MDIO bus
 	dev     sim.PHYRegisters // another device instead of the simulator
@@ -77,7 +79,7 @@ func newHost(t *testing.T, rc rigConfig) *rig {
 		Hostname: "lantest",
 		Sims:     map[string]any{"wire0": r.port, "mdio0": r.mdio},
 		Plugin: config.PluginConfig{
-			Name: "lan0", Source: ".", Options: rc.options,
+			Name: "lan0", Source: cmp.Or(rc.source, "."), Options: rc.options,
 			Buses: map[string]config.BusGrant{
 				"port": {Kind: "frame", Sim: "wire0"},
 				"mdio": {Kind: "mdio", Sim: "mdio0"},
@@ -118,8 +120,20 @@ func newRig(t *testing.T, rc rigConfig) *rig {
 	return r
 }
 
-// engines runs fn as a subtest with the driver as WASM and natively.
-func engines(t *testing.T, fn func(t *testing.T, native bool)) { hosttest.Engines(t, fn) }
+// build is one way to run the LAN driver: the Go driver as WASM or
+// natively, or the C driver (cDriver) as WASM.
+type build struct {
+	native bool
+	source string
+}
+
+// builds runs fn as a subtest for each build: "wasm" and "native" (the Go
+// driver) and "c" (the C driver, where clang can build it).
+func builds(t *testing.T, fn func(t *testing.T, b build)) {
+	t.Run("wasm", func(t *testing.T) { fn(t, build{source: "."}) })
+	t.Run("native", func(t *testing.T) { fn(t, build{native: true}) })
+	t.Run("c", func(t *testing.T) { needClang(t); fn(t, build{source: cDriver}) })
+}
 
 func ctxT(t *testing.T) context.Context { return hosttest.Context(t) }
 

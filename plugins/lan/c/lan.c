@@ -12,6 +12,7 @@
  * auto-negotiation, waits for the link and watches it, reporting every
  * change to the core.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "nic.h"
@@ -97,12 +98,12 @@ typedef struct {
 	uint16_t id1, id2, id2_mask;
 	int isr;         /* the clear-on-read interrupt register, read after reset */
 	bool smr_fixup;  /* set SMR MODE 111 before a reset (LAN8720) */
-	int first_named; /* regs(): registers first_named.. are read, with 0-6 */
+	int low_last, high_first; /* regs(): registers 0..low_last and high_first..31 */
 	const reg_name *names;
 } phy_model;
 
-static const phy_model lan87 = {"LAN8720", 0x0007, 0xC0F0, 0xFFF0, LAN87_ISR, true, 17, lan87_names};
-static const phy_model ksz8081 = {"KSZ8081", 0x0022, 0x1560, 0xFFF0, KSZ_ICSR, false, 7, ksz_names};
+static const phy_model lan87 = {"LAN8720", 0x0007, 0xC0F0, 0xFFF0, LAN87_ISR, true, 6, 17, lan87_names};
+static const phy_model ksz8081 = {"KSZ8081", 0x0022, 0x1560, 0xFFF0, KSZ_ICSR, false, 8, 16, ksz_names};
 
 /* The phy_type option's values, any case, and the model each selects. */
 static const struct {
@@ -213,8 +214,8 @@ static int probe_error(probe p) {
 		strcat(is, p.model->type);
 	}
 	if (d.want == NULL)
-		return nic_os_error(NIC_ENODEV, "lan: the PHY at MDIO address %d has ID %04x:%04x, which this driver does not know (it drives %s); check options.phy_addr",
-		                    p.addr, (unsigned)p.id1, (unsigned)p.id2, phy_type_list);
+		return nic_os_error(NIC_ENODEV, "lan: the PHY at MDIO address %d has ID %04x:%04x, not a PHY this driver supports (LAN8720 %04x:%03xX, KSZ8081 %04x:%03xX); check options.phy_type and options.phy_addr",
+		                    p.addr, (unsigned)p.id1, (unsigned)p.id2, lan87.id1, (unsigned)(lan87.id2 >> 4), ksz8081.id1, (unsigned)(ksz8081.id2 >> 4));
 	return nic_os_error(NIC_ENODEV, "lan: the PHY at MDIO address %d has ID %04x:%04x%s, not a %s (%04x:%03xX); check options.phy_type and options.phy_addr",
 	                    p.addr, (unsigned)p.id1, (unsigned)p.id2, is, d.want_type, d.want->id1, (unsigned)(d.want->id2 >> 4));
 }
@@ -395,6 +396,8 @@ static int watch_link(int64_t now) {
 			return -1;
 		if (r > 0)
 			set_state(ST_UP);
+		else if (d.trace & NIC_TRACE_EVENTS)
+			nic_log(NIC_LOG_DEBUG, "lan: the %s reports a link but no speed and duplex yet", d.model->type);
 	}
 	return 0;
 }
@@ -661,6 +664,9 @@ static int config_get(int iface, const char *name, nic_enc *out) {
 			nic_put_int(out, d.addr);
 		}
 	} else if (strcmp(name, "phy_type") == 0) {
+		/* Auto-detecting: the type of the PHY found, found now if need be. */
+		if (d.want == NULL && d.model == NULL && find_phy() < 0)
+			nic_clear_error();
 		nic_put_str(out, d.want ? d.want_type : d.model ? d.model->type : "AUTO");
 	} else {
 		return nic_value_error("unknown config parameter \"%s\" (known: %s)", name, CONFIG_PARAMS);
@@ -708,8 +714,8 @@ static int config_set(int iface, nic_val kw) {
 	return 0;
 }
 
-/* call: regs() returns the PHY's registers 0-6 and the model's vendor
- * range as a dict. Reading has the PHY's read side effects: the interrupt
+/* call: regs() returns the PHY's registers as a dict: 0-6 and 17-31 of a
+ * LAN8720, 0-8 and 16-31 of a KSZ8081. Reading has the PHY's read side effects: the interrupt
  * register is cleared, and a latched link failure BMSR shows is kept for
  * the link watch. */
 static int call(int iface, const char *name, nic_args a, nic_enc *out) {
@@ -720,9 +726,9 @@ static int call(int iface, const char *name, nic_args a, nic_enc *out) {
 	if (nic_takes(a, "regs", 0, NULL) < 0 || find_phy() < 0)
 		return -1;
 	const phy_model *m = d.model;
-	nic_put_dict(out, (size_t)(7 + 32 - m->first_named));
+	nic_put_dict(out, (size_t)(m->low_last + 1 + 32 - m->high_first));
 	for (int r = 0; r < 32; r++) {
-		if (r > 6 && r < m->first_named)
+		if (r > m->low_last && r < m->high_first)
 			continue;
 		uint16_t v;
 		if ((r == REG_BMSR ? read_bmsr(&v) : phy_read(r, &v)) < 0)
@@ -733,9 +739,7 @@ static int call(int iface, const char *name, nic_args a, nic_enc *out) {
 				key = n->name;
 		char num[4];
 		if (key == NULL) {
-			num[0] = (char)('0' + r / 10);
-			num[1] = (char)('0' + r % 10);
-			num[2] = 0;
+			snprintf(num, sizeof num, "%d", r);
 			key = num;
 		}
 		nic_put_str(out, key);
