@@ -277,10 +277,15 @@ func (n *NIC) setAddr4(p netip.Prefix, gw netip.Addr, keepGW bool) error {
 	n.mu.Lock()
 	old := n.addr4
 	n.mu.Unlock()
-	if old.IsValid() {
+	// The same address again (a DHCP renewal, or INIT-REBOOT after the
+	// link came back) stays in place: removing and re-adding it would
+	// leave a moment without it, when a dial finds no route and a
+	// connection's segments have no source.
+	same := old == p
+	if old.IsValid() && !same {
 		n.st.s.RemoveAddress(n.id, addrOf(old.Addr()))
 	}
-	if p.IsValid() {
+	if p.IsValid() && !same {
 		pa := tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{Address: addrOf(p.Addr()), PrefixLen: p.Bits()}}
 		if err := n.st.s.AddProtocolAddress(n.id, pa, stack.AddressProperties{}); err != nil {
 			return fmt.Errorf("core: %s: adding %s: %s", n.name, p, err)
