@@ -35,7 +35,7 @@ func newRun() *cobra.Command {
 		Short: "Load the configured plugins and keep them running (the daemon)",
 		Long: `Load every plugin of the configuration, optionally bring their interfaces
 up, and keep them running under supervision until interrupted. SIGHUP
-reloads each plugin from its source (rebuilding changed Go plugins) without
+reloads each plugin from its source (rebuilding changed Go and C plugins) without
 dropping its interfaces.
 
 --sim NAME=MODEL puts a simulated device on a simulated LAN whose router

@@ -75,14 +75,22 @@ func (b *Builder) Build(ctx context.Context, dir string) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("build %s: %w", dir, err)
 	}
-	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
-		return Result{}, fmt.Errorf("build %s: not a directory of Go or C plugin source", dir)
+	switch st, err := os.Stat(abs); {
+	case errors.Is(err, os.ErrNotExist):
+		return Result{}, fmt.Errorf("build %s: no such directory", dir)
+	case err != nil:
+		return Result{}, fmt.Errorf("build %s: %w", dir, err)
+	case !st.IsDir():
+		return Result{}, fmt.Errorf("build %s: not a directory: a plugin's source is a directory of Go or C files (a .wasm file is loaded as it is)", dir)
 	}
 	var j job
 	switch _, serr := os.Stat(filepath.Join(abs, ManifestName)); {
 	case serr == nil:
 		j, err = b.cJob(ctx, dir, abs)
 	case errors.Is(serr, os.ErrNotExist):
+		if err := notGo(dir, abs); err != nil {
+			return Result{}, err
+		}
 		j, err = b.goJob(ctx, dir, abs)
 	default:
 		return Result{}, fmt.Errorf("build %s: %w", dir, serr)
@@ -93,11 +101,31 @@ func (b *Builder) Build(ctx context.Context, dir string) (Result, error) {
 	return b.run(ctx, start, j)
 }
 
+// notGo explains a directory without a manifest that holds no Go files: C
+// sources without a manifest, or a manifest under another name, are the
+// likely mistakes, and `go list`'s own error would not say so.
+func notGo(dir, abs string) error {
+	if m, _ := filepath.Glob(filepath.Join(abs, "*.go")); len(m) > 0 {
+		return nil
+	}
+	for _, alt := range []string{"nichost-plugin.yml", "nichost_plugin.yaml", "nichost-plugin.YAML"} {
+		if _, err := os.Stat(filepath.Join(abs, alt)); err == nil {
+			return fmt.Errorf("build %s: found %s, but the C plugin manifest is named %s", dir, alt, ManifestName)
+		}
+	}
+	if m, _ := filepath.Glob(filepath.Join(abs, "*.c")); len(m) > 0 {
+		return fmt.Errorf("build %s: the directory holds C sources (%s) but no %s: a C plugin needs one, with at least \"language: c\"", dir, filepath.Base(m[0]), ManifestName)
+	}
+	return fmt.Errorf("build %s: the directory holds no plugin source: Go files (a main package) or a C plugin's %s", dir, ManifestName)
+}
+
 // job is one build, language aside: its cache key, the line to say before
 // it runs, and how to run it.
 type job struct {
+	dir      string // the plugin directory, as given
 	key      string
 	progress string
+	noOutput string // the error when the compiler succeeded but wrote no module
 	// compile writes the module to out; cache is the cache directory, for
 	// files the build needs (the C SDK).
 	compile func(ctx context.Context, cache, out string) error
@@ -143,6 +171,9 @@ func (b *Builder) run(ctx context.Context, start time.Time, j job) (Result, erro
 		os.Remove(tmp)
 		return Result{}, err
 	}
+	if _, err := os.Stat(tmp); err != nil {
+		return Result{}, fmt.Errorf("build %s: %s", j.dir, j.noOutput)
+	}
 	if err := os.Rename(tmp, out); err != nil {
 		os.Remove(tmp)
 		return Result{}, fmt.Errorf("build cache: %w", err)
@@ -155,7 +186,7 @@ func (b *Builder) run(ctx context.Context, start time.Time, j job) (Result, erro
 // runTool runs a compiler in dir and returns what it wrote to stderr. A
 // failure is an error naming the plugin directory and carrying that output,
 // trimmed.
-func runTool(ctx context.Context, name, dir, tool string, args, env []string) (stderr string, err error) {
+func runTool(ctx context.Context, name, dir, tool, what string, args, env []string) (stderr string, err error) {
 	cmd := exec.CommandContext(ctx, tool, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
@@ -165,7 +196,7 @@ func runTool(ctx context.Context, name, dir, tool string, args, env []string) (s
 		if ctx.Err() != nil {
 			return buf.String(), fmt.Errorf("build %s: %w", name, ctx.Err())
 		}
-		return buf.String(), fmt.Errorf("build %s: %v\n%s", name, err, strings.TrimSpace(buf.String()))
+		return buf.String(), fmt.Errorf("build %s: %s failed (%v):\n%s", name, what, err, strings.TrimSpace(buf.String()))
 	}
 	return buf.String(), nil
 }

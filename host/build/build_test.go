@@ -132,12 +132,39 @@ func TestBuilder_ConcurrentBuildsShareOneResult(t *testing.T) {
 func TestBuilder_Errors(t *testing.T) {
 	b := &build.Builder{CacheDir: t.TempDir()}
 	ctx := context.Background()
-	if _, err := b.Build(ctx, "testdata/no-such-plugin"); err == nil || !strings.Contains(err.Error(), "not a directory of Go or C plugin source") {
+	if _, err := b.Build(ctx, "testdata/no-such-plugin"); err == nil || !strings.Contains(err.Error(), "testdata/no-such-plugin: no such directory") {
 		t.Fatalf("missing dir: %v", err)
 	}
 	dir := tempDir(t, "tmp-broken-")
 	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() { undefinedThing() }\n"), 0o644)
-	if _, err := b.Build(ctx, dir); err == nil || !strings.Contains(err.Error(), "undefinedThing") {
+	if _, err := b.Build(ctx, dir); err == nil || !strings.Contains(err.Error(), "go build failed") || !strings.Contains(err.Error(), "undefinedThing") {
 		t.Fatalf("compile error not passed on: %v", err)
+	}
+	if _, err := b.Build(ctx, filepath.Join(dir, "main.go")); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("a file for a directory: %v", err)
+	}
+}
+
+// A directory that is neither a Go package nor a C plugin says what it
+// lacks, rather than passing on the go command's error about go.mod.
+func TestBuilder_NotAPlugin(t *testing.T) {
+	b := &build.Builder{CacheDir: t.TempDir()}
+	for _, tc := range []struct {
+		files map[string]string
+		want  string
+	}{
+		{map[string]string{"drv.c": "int x;\n"}, "the directory holds C sources (drv.c) but no nichost-plugin.yaml: a C plugin needs one"},
+		{map[string]string{"drv.c": "int x;\n", "nichost-plugin.yml": "language: c\n"}, "found nichost-plugin.yml, but the C plugin manifest is named nichost-plugin.yaml"},
+		{map[string]string{"README": "hi\n"}, "the directory holds no plugin source"},
+	} {
+		dir := t.TempDir()
+		for name, body := range tc.files {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := b.Build(context.Background(), dir); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want an error saying %q", tc.files, err, tc.want)
+		}
 	}
 }

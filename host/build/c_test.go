@@ -345,3 +345,18 @@ func TestBuilder_CManifestErrors(t *testing.T) {
 		})
 	}
 }
+
+// A compiler that succeeds without writing the module (a wrapper script
+// that swallows the call) is named, not reported as a cache error.
+func TestBuilder_CompilerWritesNothing(t *testing.T) {
+	dir := cPlugin(t)
+	fake := filepath.Join(t.TempDir(), "clang")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho 'clang version 99'\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("NICHOST_CLANG", fake)
+	_, err := (&build.Builder{CacheDir: t.TempDir()}).Build(context.Background(), dir)
+	if err == nil || !strings.Contains(err.Error(), fake+" exited without error but wrote no module") {
+		t.Fatalf("got %v, want the compiler named as writing no module", err)
+	}
+}

@@ -31,11 +31,13 @@ func (b *Builder) goJob(ctx context.Context, dir, abs string) (job, error) {
 		return job{}, err
 	}
 	return job{
+		dir:      dir,
 		key:      key,
+		noOutput: "go build exited without error but wrote no module",
 		progress: fmt.Sprintf("building plugin %s for wasip1/wasm (a cold build takes a few seconds)...", dir),
 		compile: func(ctx context.Context, _, out string) error {
 			args := append(append([]string{}, buildFlags...), "-o", out, ".")
-			_, err := runTool(ctx, dir, abs, goTool(), args, buildEnv)
+			_, err := runTool(ctx, dir, abs, goTool(), "go build", args, buildEnv)
 			return err
 		},
 	}, nil
