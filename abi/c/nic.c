@@ -5,6 +5,7 @@
  */
 #include "nic.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,11 +62,24 @@ static int read_head(const uint8_t *p, const uint8_t *end, int *major, int *info
 	return HEAD_OK;
 }
 
-/* The head of an item of a checked message: cannot fail. */
+/* The head of an item of a checked message: cannot fail, and reads only
+ * the head's own bytes, which the check found in the message. (Bounding it
+ * with read_head(p, p + 9) would form a pointer past the end of the
+ * message's buffer, which C leaves undefined.) */
 static const uint8_t *head(const uint8_t *p, int *major, int *info, uint64_t *arg) {
-	const uint8_t *next = p;
-	read_head(p, p + 9, major, info, arg, &next);
-	return next;
+	*major = p[0] >> 5;
+	*info = p[0] & 0x1f;
+	*arg = (uint64_t)*info;
+	p++;
+	if (*info >= 24 && *info <= 27) {
+		size_t n = (size_t)1 << (*info - 24);
+		uint64_t v = 0;
+		for (size_t i = 0; i < n; i++)
+			v = v << 8 | p[i];
+		*arg = v;
+		p += n;
+	}
+	return p;
 }
 
 /* Go's utf8.Valid: no overlong forms, no surrogates, nothing past U+10FFFF. */
@@ -108,6 +122,33 @@ static bool valid_utf8(const uint8_t *s, size_t n) {
 	return true;
 }
 
+/* utf8_cut is how much of s[:n], the first n bytes of a longer text, to
+ * keep so that the cut does not end inside a UTF-8 sequence: n, or the
+ * start of a sequence the cut left incomplete. Invalid bytes elsewhere are
+ * left alone (the host shows them as U+FFFD); only the cut's own damage is
+ * undone, so a message keeps everything before it. */
+static size_t utf8_cut(const char *s, size_t n) {
+	size_t i = n;
+	while (i > 0 && n - i < 3 && ((uint8_t)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0)
+		return n;
+	uint8_t c = (uint8_t)s[i - 1];
+	size_t want = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+	return n - (i - 1) < want ? i - 1 : n;
+}
+
+/* cut_len is the length vsnprintf-style output keeps in a buffer of cap
+ * bytes, given what it returned (r, negative on an error): all of it, or
+ * what fits, cut on a UTF-8 boundary. */
+static size_t cut_len(const char *s, int r, size_t cap) {
+	if (r < 0 || cap == 0)
+		return 0;
+	if ((size_t)r < cap)
+		return (size_t)r;
+	return utf8_cut(s, cap - 1);
+}
+
 /* ------------------------------------------------------------------ */
 /* Checking a message (ABI.md §3)                                      */
 /* ------------------------------------------------------------------ */
@@ -126,11 +167,22 @@ typedef struct {
 } checker;
 
 /* The keys of the dicts being checked, one row per level, for the
- * duplicate check. */
-static struct {
+ * duplicate check: sorted once a dict is read, so that a message of 64
+ * KiB of dicts costs O(n log n) comparisons, not the O(n^2) of comparing
+ * each key with those before it (15 dicts of 1024 pairs took 300 ms that
+ * way, a sixth of a call's deadline). */
+typedef struct {
 	const uint8_t *p;
 	uint32_t n;
-} seen_keys[NIC_MAX_DEPTH][NIC_MAX_PAIRS];
+} key_ref;
+static key_ref seen_keys[NIC_MAX_DEPTH][NIC_MAX_PAIRS];
+
+static int key_cmp(const void *a, const void *b) {
+	const key_ref *x = a, *y = b;
+	if (x->n != y->n)
+		return x->n < y->n ? -1 : 1;
+	return x->n == 0 ? 0 : memcmp(x->p, y->p, x->n);
+}
 
 static int fail(checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -154,6 +206,10 @@ static int fail(checker *c, const char *fmt, ...) {
 		vsnprintf(c->err + n, c->errcap - n, fmt, ap);
 		va_end(ap);
 	}
+	/* A short err may have cut the message (a key in the path, say)
+	 * inside a UTF-8 sequence. */
+	size_t len = strlen(c->err);
+	c->err[utf8_cut(c->err, len)] = 0;
 	return -1;
 }
 
@@ -243,10 +299,6 @@ static int check_dict(checker *c, uint64_t n) {
 		const uint8_t *key = c->p;
 		if (check_text(c, len) < 0)
 			return -1;
-		for (uint64_t k = 0; k < i; k++) {
-			if (seen_keys[level][k].n == len && memcmp(seen_keys[level][k].p, key, (size_t)len) == 0)
-				return fail(c, "key \"%.*s\" appears twice", (int)len, (const char *)key);
-		}
 		seen_keys[level][i].p = key;
 		seen_keys[level][i].n = (uint32_t)len;
 		c->depth++;
@@ -255,7 +307,13 @@ static int check_dict(checker *c, uint64_t n) {
 		if (check_value(c) < 0)
 			return -1;
 	}
-	c->depth--;
+	c->depth--; /* a key twice names the dict */
+	key_ref *row = seen_keys[level];
+	if (n > 1)
+		qsort(row, (size_t)n, sizeof row[0], key_cmp);
+	for (size_t i = 1; i < (size_t)n; i++)
+		if (key_cmp(&row[i - 1], &row[i]) == 0)
+			return fail(c, "key \"%.*s\" appears twice", (int)row[i].n, (const char *)row[i].p);
 	return 0;
 }
 
@@ -523,6 +581,8 @@ nic_val nic_get(nic_val dict, const char *key) {
 }
 
 static int expected(const char *name, const char *want, nic_val v) {
+	if (v.p == NULL) /* as the Go SDK's Arg says of a missing one */
+		return nic_type_error("missing argument %s", name);
 	return nic_type_error("%s: expected %s, got %s", name, want, nic_type_name(nic_typeof(v)));
 }
 
@@ -545,6 +605,8 @@ int nic_want_str(nic_val v, const char *name, char *buf, size_t cap) {
 	const char *s = nic_str(v, &n);
 	if (s == NULL)
 		return expected(name, "str", v);
+	if (cap == 0)
+		return nic_value_error("%s: no room for a str (nic_want_str with cap 0)", name);
 	if (n >= cap)
 		return nic_value_error("%s: a str of %zu bytes is longer than the %zu this driver takes", name, n, cap - 1);
 	if (memchr(s, 0, n) != NULL)
@@ -650,21 +712,47 @@ void nic_put_strn(nic_enc *e, const char *s, size_t len) {
 	put_raw(e, s, len);
 }
 
-void nic_put_str(nic_enc *e, const char *s) { nic_put_strn(e, s, strlen(s)); }
+void nic_put_str(nic_enc *e, const char *s) {
+	if (s == NULL) {
+		if (e->err == NULL)
+			e->err = "nic_put_str of NULL (a str is \"\" or a value, not NULL)";
+		return;
+	}
+	nic_put_strn(e, s, strlen(s));
+}
 
 void nic_put_bytes(nic_enc *e, const void *b, size_t len) {
 	put_head(e, 2, len);
 	put_raw(e, b, len);
 }
 
-void nic_put_list(nic_enc *e, size_t items) { put_head(e, 4, items); }
+/* Containers over the value model's limits are refused when their head is
+ * written, so the error says what is wrong rather than what the reply's
+ * check finds. */
+static bool fits(nic_enc *e, size_t n, size_t max, const char *why) {
+	if (n <= max)
+		return true;
+	if (e->err == NULL)
+		e->err = why;
+	return false;
+}
+
+void nic_put_list(nic_enc *e, size_t items) {
+	if (fits(e, items, NIC_MAX_ITEMS, "a list holds at most 4096 items"))
+		put_head(e, 4, items);
+}
 
 void nic_put_tuple(nic_enc *e, size_t items) {
+	if (!fits(e, items, NIC_MAX_ITEMS, "a tuple holds at most 4096 items"))
+		return;
 	put_raw(e, "\xd9\x80\x66", 3);
 	put_head(e, 4, items);
 }
 
-void nic_put_dict(nic_enc *e, size_t pairs) { put_head(e, 5, pairs); }
+void nic_put_dict(nic_enc *e, size_t pairs) {
+	if (fits(e, pairs, NIC_MAX_PAIRS, "a dict holds at most 1024 pairs"))
+		put_head(e, 5, pairs);
+}
 
 void nic_put_value(nic_enc *e, nic_val v) {
 	if (v.p == NULL) {
@@ -687,14 +775,23 @@ static struct {
 } pending;
 
 static int set_error(int kind, int errno_, const char *fmt, va_list ap) {
+	size_t off = 0;
+	if (kind < NIC_VALUE_ERROR || kind > NIC_NOT_IMPLEMENTED) {
+		/* raise with another kind breaks the ABI and gets the instance
+		 * discarded: the driver's mistake becomes an OSError saying so. */
+		off = cut_len(pending.msg, snprintf(pending.msg, sizeof pending.msg, "error kind %d is not a NIC_*_ERROR kind: ", kind), sizeof pending.msg);
+		kind = NIC_OS_ERROR;
+		errno_ = NIC_EIO;
+	}
+	/* A negated errno, as host functions return it (nic_os_error(rc,
+	 * ...)), means the same errno: MicroPython's are positive. */
+	if (errno_ < 0)
+		errno_ = errno_ == INT_MIN ? NIC_EIO : -errno_;
 	pending.set = true;
 	pending.kind = kind;
 	pending.errno_ = kind == NIC_OS_ERROR ? errno_ : 0;
-	int n = vsnprintf(pending.msg, sizeof pending.msg, fmt, ap);
-	pending.len = n < 0 ? 0 : (size_t)n < sizeof pending.msg ? (size_t)n : sizeof pending.msg - 1;
-	/* A cut may split a UTF-8 sequence: drop its partial tail. */
-	while (pending.len > 0 && !valid_utf8((const uint8_t *)pending.msg, pending.len))
-		pending.len--;
+	int n = vsnprintf(pending.msg + off, sizeof pending.msg - off, fmt, ap);
+	pending.len = off + cut_len(pending.msg + off, n, sizeof pending.msg - off);
 	return -1;
 }
 
@@ -759,7 +856,7 @@ const char *nic_errno_name(int e) {
 }
 
 int nic_errno_error(const char *what, int32_t rc) {
-	int e = rc < 0 ? -rc : NIC_EIO;
+	int e = rc < 0 && rc != INT32_MIN ? -rc : NIC_EIO;
 	return nic_os_error(e, "%s: %s", what, nic_errno_name(e));
 }
 
@@ -770,15 +867,12 @@ void nic_clear_error(void) { pending.set = false; }
 /* ------------------------------------------------------------------ */
 
 void nic_log(int level, const char *fmt, ...) {
-	char line[1024];
+	char line[NIC_MAX_ERROR + 1]; /* the host keeps 1024 bytes of a line */
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	size_t len = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
-	while (len > 0 && !valid_utf8((const uint8_t *)line, len))
-		len--;
-	nic_host_log(level, line, (int32_t)len);
+	nic_host_log(level, line, (int32_t)cut_len(line, n, sizeof line));
 }
 
 static void hex_bytes(char *out, const uint8_t *b, size_t n, const char *sep) {
@@ -819,7 +913,14 @@ int nic_parse_trace(nic_val v, int64_t *out) {
 	return 0;
 }
 
-int32_t nic_wake_after(int64_t ns) { return nic_wake_at(ns < 0 ? -1 : nic_now() + ns); }
+int32_t nic_wake_after(int64_t ns) {
+	if (ns < 0)
+		return nic_wake_at(-1);
+	int64_t now = nic_now();
+	/* Signed overflow is undefined: a time past the clock's range is
+	 * "never" anyway. */
+	return nic_wake_at(now > 0 && ns > INT64_MAX - now ? INT64_MAX : now + ns);
+}
 
 /* ------------------------------------------------------------------ */
 /* The driver, the start info and the buffers                          */
@@ -830,7 +931,9 @@ static uint8_t arg_buf[NIC_MAX_MESSAGE];
 static uint8_t reply_buf[NIC_MAX_MESSAGE];
 static uint8_t start_buf[NIC_MAX_MESSAGE];
 static uint8_t tx_buf[NIC_TX_BUFFER];
-static char name_buf[256];
+/* A str argument (a parameter or method name) as a C string. It comes from
+ * a message of at most 64 KiB, so any name fits. */
+static char name_buf[NIC_MAX_MESSAGE];
 
 static struct {
 	nic_val info, buses, options;
@@ -895,26 +998,23 @@ static int32_t push_batch(int iface) {
 int32_t nic_deliver(int iface, const void *frame, size_t len) {
 	if (len == 0 || len > NIC_MAX_FRAME)
 		return len == 0 ? -NIC_EINVAL : -NIC_EMSGSIZE;
-	if (!start.rx_batch) {
+	if (start.rx_batch && iface >= 0 && iface < start.n_ifaces && rxq[iface].buf == NULL)
+		rxq[iface].buf = malloc(RX_BATCH_BYTES + 4);
+	if (!start.rx_batch || iface < 0 || iface >= start.n_ifaces || rxq[iface].buf == NULL) {
+		/* One frame, one call: without the feature, for an interface
+		 * the host does not have (it answers -ENODEV), or when there
+		 * is no memory for a batch. */
 		int32_t rc = nic_host_rx_push(iface, frame, (int32_t)len);
 		return rc < 0 ? rc : 0;
 	}
-	if (iface < 0 || iface >= start.n_ifaces)
-		return -NIC_ENODEV;
+	/* A batch holds at most 256 records (rx_push_batch refuses more) and
+	 * 64 KiB, as the Go SDK's: a frame that would take it past that goes
+	 * into the next one. The buffer has 4 bytes more than 64 KiB so that a
+	 * 65535-byte frame fits as a batch of one. */
 	if (rxq[iface].n == NIC_MAX_RX_BATCH || (rxq[iface].n > 0 && rxq[iface].len + 4 + len > RX_BATCH_BYTES)) {
 		int32_t rc = push_batch(iface);
 		if (rc < 0)
 			return rc;
-	}
-	if (rxq[iface].buf == NULL) {
-		/* A frame over the batch size goes alone, in a buffer of its own. */
-		rxq[iface].buf = malloc(RX_BATCH_BYTES + 4);
-		if (rxq[iface].buf == NULL)
-			return -NIC_ENOBUFS;
-	}
-	if (len + 4 > RX_BATCH_BYTES + 4) {
-		int32_t rc = nic_host_rx_push(iface, frame, (int32_t)len);
-		return rc < 0 ? rc : 0;
 	}
 	uint8_t *p = rxq[iface].buf + rxq[iface].len;
 	p[0] = (uint8_t)len;
@@ -951,32 +1051,38 @@ static int32_t done(int rc) {
 		pending.set = false;
 		return 0;
 	}
-	if (!pending.set)
+	/* -1 reaches the host only with an error raised (ABI.md §2). */
+	if (!pending.set && rc == -1)
 		nic_os_error(NIC_EIO, "%s: the driver failed without saying why", drv ? drv->name : "nic");
+	else if (!pending.set)
+		nic_os_error(NIC_EIO, "%s: a callback returned %d (0, or -1 with an error)", drv ? drv->name : "nic", rc);
 	nic_host_raise(pending.kind, pending.errno_, pending.msg, (int32_t)pending.len);
 	pending.set = false;
 	return -1;
 }
 
 /* finish replies with what the driver wrote to e (None if nothing), after
- * checking it is a value, or raises its error. */
-static int32_t finish(int rc, nic_enc *e) {
+ * checking it is a value, or raises its error. what names the result in
+ * that error ("driver result", "description"). */
+static int32_t finish_as(int rc, nic_enc *e, const char *what) {
 	if (rc == 0) {
-		char err[256];
+		char err[512];
 		if (e->err != NULL) {
-			nic_os_error(NIC_EIO, "%s: driver result: %s", drv->name, e->err);
+			nic_os_error(NIC_EIO, "%s: %s: %s", drv->name, what, e->err);
 			return done(-1);
 		}
 		if (e->len == 0)
 			nic_put_none(e);
 		if (nic_decode(e->buf, e->len, NULL, err, sizeof err) < 0) {
-			nic_os_error(NIC_EIO, "%s: driver result: %s", drv->name, err);
+			nic_os_error(NIC_EIO, "%s: %s: %s", drv->name, what, err);
 			return done(-1);
 		}
 		nic_host_reply(e->buf, (int32_t)e->len);
 	}
 	return done(rc);
 }
+
+static int32_t finish(int rc, nic_enc *e) { return finish_as(rc, e, "driver result"); }
 
 static int no_driver(void) {
 	return nic_os_error(NIC_EIO, "no driver is registered: the plugin must call nic_register (NIC_REGISTER) from a constructor");
@@ -991,7 +1097,7 @@ static int read_args(nic_val *v) {
 		return nic_value_error("arguments of %d bytes exceed the %d-byte limit", n, NIC_MAX_MESSAGE);
 	char err[NIC_MAX_ERROR];
 	if (nic_decode(arg_buf, (size_t)n, v, err, sizeof err) < 0)
-		return nic_value_error("%s", err);
+		return nic_os_error(NIC_EIO, "%s", err); /* as the Go SDK raises it */
 	return 0;
 }
 
@@ -1054,17 +1160,41 @@ int nic_takes(nic_args a, const char *method, size_t max_pos, const char *const 
 }
 
 /* name_arg copies a str argument (a parameter or method name) into
- * name_buf. */
+ * name_buf: 0, or -1 with the TypeError of another type, or 1 for a name
+ * that is no C string (it holds a NUL), which no driver knows. */
 static int name_arg(nic_val v, const char *what) {
 	if (!nic_is(v, NIC_STR))
 		return expected(what, "str", v);
 	size_t n;
 	const char *s = nic_str(v, &n);
 	if (n >= sizeof name_buf || memchr(s, 0, n) != NULL)
-		return nic_value_error("%s: %.*s... is no name this driver knows", what, 64, s);
+		return 1;
 	memcpy(name_buf, s, n);
 	name_buf[n] = 0;
 	return 0;
+}
+
+/* shown is a name that name_arg refused, for a message: its first bytes,
+ * NULs written \0, cut on a UTF-8 boundary. */
+static const char *shown(nic_val v) {
+	static char out[80];
+	size_t n, k = 0, i = 0;
+	const char *s = nic_str(v, &n);
+	for (; i < n && k + 2 < sizeof out - 4; i++) {
+		if (s[i] == 0) {
+			out[k++] = '\\';
+			out[k++] = '0';
+		} else {
+			out[k++] = s[i];
+		}
+	}
+	if (i < n) {
+		k = utf8_cut(out, k);
+		memcpy(out + k, "...", 3);
+		k += 3;
+	}
+	out[k] = 0;
+	return out;
 }
 
 static const char *required_missing(const nic_driver *d) {
@@ -1148,7 +1278,7 @@ EXPORT("nic_describe") int32_t nic_export_describe(void) {
 		for (size_t i = 0; i < n_feat; i++)
 			nic_put_str(&e, drv->features[i]);
 	}
-	return finish(0, &e);
+	return finish_as(0, &e, "description");
 }
 
 /* read_start checks and keeps the start info (ABI.md §3.2). */
@@ -1266,9 +1396,13 @@ EXPORT("nic_status") int32_t nic_export_status(int32_t iface) {
 		return done(-1);
 	const char *param = NULL;
 	if (nic_len(a.pos) == 1) {
-		if (name_arg(nic_item(a.pos, 0), "status") < 0)
+		nic_val p = nic_item(a.pos, 0);
+		int rc = name_arg(p, "status");
+		if (rc < 0)
 			return done(-1);
-		if (name_buf[0] != 0)
+		if (rc > 0)
+			return done(nic_value_error("unknown status parameter \"%s\"", shown(p)));
+		if (name_buf[0] != 0) /* status('') is status(), as in the Go SDK */
 			param = name_buf;
 	}
 	return finish(drv->status(iface, param, &e), &e);
@@ -1281,8 +1415,12 @@ EXPORT("nic_config") int32_t nic_export_config(int32_t iface) {
 		return done(-1);
 	size_t npos = nic_len(a.pos), nkw = nic_len(a.kw);
 	if (npos == 1 && nkw == 0) {
-		if (name_arg(nic_item(a.pos, 0), "config") < 0)
+		nic_val p = nic_item(a.pos, 0);
+		int rc = name_arg(p, "config");
+		if (rc < 0)
 			return done(-1);
+		if (rc > 0)
+			return done(nic_value_error("unknown config parameter \"%s\"", shown(p)));
 		return finish(drv->config_get(iface, name_buf, &e), &e);
 	}
 	if (npos == 0 && nkw > 0)
@@ -1303,14 +1441,15 @@ EXPORT("nic_call") int32_t nic_export_call(int32_t iface) {
 	nic_val name = nic_item(v, 0);
 	if (!nic_is(name, NIC_STR))
 		return done(nic_type_error("nic_call: method name must be str, got %s", nic_type_name(nic_typeof(name))));
-	if (name_arg(name, "nic_call") < 0)
-		return done(-1);
-	/* [args, kwargs] are items 1 and 2: check them as a pair. */
+	/* [args, kwargs] are items 1 and 2: check them as a pair, before the
+	 * name's method is looked up, in the Go SDK's order. */
 	nic_args a = {nic_item(v, 1), nic_item(v, 2)};
 	if (!nic_is(a.pos, NIC_LIST))
 		return done(nic_type_error("positional arguments must be a list, got %s", nic_type_name(nic_typeof(a.pos))));
 	if (!nic_is(a.kw, NIC_DICT))
 		return done(nic_type_error("keyword arguments must be a map, got %s", nic_type_name(nic_typeof(a.kw))));
+	if (name_arg(name, "nic_call") > 0)
+		return done(nic_not_implemented("%s has no method %s()", drv->class_name, shown(name)));
 	if (drv->call == NULL)
 		return done(nic_no_method(name_buf));
 	return finish(drv->call(iface, name_buf, a, &e), &e);
@@ -1322,18 +1461,26 @@ EXPORT("nic_poll") int32_t nic_export_poll(int32_t events) {
 	return done(drv->poll((uint32_t)events));
 }
 
+/* tx_one offers one frame to the driver's transmit: 0 taken, NIC_TX_BUSY,
+ * or -1 with an error set (also for a result transmit may not return). */
+static int tx_one(int iface, const uint8_t *frame, size_t len) {
+	int rc = drv->transmit(iface, frame, len);
+	if (rc == 0 || rc == NIC_TX_BUSY || rc == -1)
+		return rc;
+	nic_clear_error();
+	return nic_os_error(NIC_EIO, "%s: transmit returned %d (0, NIC_TX_BUSY or -1)", drv->name, rc);
+}
+
 EXPORT("nic_transmit") int32_t nic_export_transmit(int32_t iface, int32_t len) {
 	if (drv == NULL)
 		return done(no_driver());
 	if (len < 0 || (size_t)len > sizeof tx_buf)
 		return done(nic_os_error(NIC_EINVAL, "nic_transmit: a frame of %d bytes is outside the transmit buffer", len));
-	int rc = drv->transmit(iface, tx_buf, (size_t)len);
+	int rc = tx_one(iface, tx_buf, (size_t)len);
 	if (rc == NIC_TX_BUSY) {
 		done(0);
 		return NIC_TX_BUSY;
 	}
-	if (rc != 0 && rc != -1)
-		return done(nic_os_error(NIC_EIO, "%s: transmit returned %d (0, NIC_TX_BUSY or -1)", drv->name, rc));
 	return done(rc);
 }
 
@@ -1359,14 +1506,20 @@ EXPORT("nic_transmit_batch") int32_t nic_export_transmit_batch(int32_t iface, in
 	int k;
 	if (drv->transmit_batch != NULL) {
 		k = drv->transmit_batch(iface, batch, count);
-		if (k < -1 || k > count)
+		if (k < -1 || k > count) {
+			nic_clear_error();
 			return done(nic_os_error(NIC_EIO, "%s: transmit_batch returned %d for %d frames", drv->name, k, count));
+		}
 	} else {
+		/* One transmit per frame, up to the first that is not taken:
+		 * busy there answers how many were; an error refuses it if it
+		 * is the first, and otherwise waits for the host to offer it
+		 * again as the first. */
 		for (k = 0; k < count; k++) {
-			int rc = drv->transmit(iface, batch[k].data, batch[k].len);
+			int rc = tx_one(iface, batch[k].data, batch[k].len);
 			if (rc == 0)
 				continue;
-			if (rc != NIC_TX_BUSY && k == 0)
+			if (rc == -1 && k == 0)
 				k = -1;
 			break;
 		}

@@ -19,14 +19,27 @@
  *   - A callback returns 0 on success or -1 after setting an error with
  *     nic_error() (or one of its shorthands, which return -1, so that
  *     `return nic_value_error("...")` works). Returning -1 with no error set
- *     raises OSError(EIO) "the driver failed without saying why".
+ *     raises OSError(EIO) "NAME: the driver failed without saying why"
+ *     (NAME the description's); any other result is an OSError(EIO) too.
+ *     An error set by a callback that then returns 0 is forgotten.
  *   - Results are written with the nic_put_* functions into the nic_enc
- *     the callback is given. Writing nothing replies None.
+ *     the callback is given: one value (a container counts as one, with
+ *     its items). Writing nothing replies None (scan: an empty list).
+ *     nic.c checks the result before replying: a wrong count, a dict key
+ *     that is not a str or appears twice, nesting past 16, more than 64
+ *     KiB are an OSError(EIO) "NAME: driver result: ..." for the caller,
+ *     never a broken reply (which would get the instance discarded).
  *   - Values the host sends are nic_val cursors into a message nic.c has
  *     already checked against the value model: reading them cannot fail
- *     or run past the message. A cursor is valid until the callback
- *     returns (the start info's until the instance ends).
- *   - Host functions that can fail return a negated errno (NIC_EIO, ...).
+ *     or run past the message. A cursor, and every pointer read from it
+ *     (nic_str, nic_bytes), is valid until the callback returns: copy what
+ *     you keep (a MAC address from config_set). The start info's stay
+ *     valid until the instance ends. The names nic.c passes (status's
+ *     param, config_get's name, call's name) are NUL-terminated copies,
+ *     valid until the callback returns.
+ *   - Host functions that can fail return a negated errno (-NIC_EIO, ...).
+ *   - iface is an index into the description's interfaces; the host
+ *     passes no other, and nic.c passes it on unchecked.
  *
  * Everything here is single-threaded: the host makes one call at a time.
  */
@@ -96,7 +109,9 @@ enum { NIC_EDGE_NONE = 0, NIC_EDGE_RISING = 1, NIC_EDGE_FALLING = 2, NIC_EDGE_BO
 #define NIC_MAX_FRAME 65535   /* bytes of one frame */
 #define NIC_MAX_TX_BATCH 64   /* frames of one nic_transmit_batch */
 #define NIC_MAX_RX_BATCH 256  /* frames of one rx_push_batch */
-#define NIC_TX_BUFFER 65536   /* the transmit buffer nic.c registers */
+#define NIC_TX_BUFFER 65536   /* the transmit buffer nic.c registers: a frame
+                               * of 65533-65535 bytes, too long for a batch
+                               * record, comes to transmit alone */
 
 /* nic_transmit's busy answer: keep the frame, offer it after the next poll. */
 #define NIC_TX_BUSY 1
@@ -150,7 +165,27 @@ const uint8_t *nic_bytes(nic_val v, size_t *len);
 bool nic_str_is(nic_val v, const char *s);
 
 /* Containers. nic_len is the number of items of a list or tuple, of pairs
- * of a dict, 0 otherwise. */
+ * of a dict, 0 otherwise (absent included: a missing dict is empty).
+ * Items are found by walking the message from the container's start:
+ * nic_item, nic_key_at and nic_value_at cost O(i), nic_get O(pairs). Keys
+ * of one dict are distinct (nic.c refuses a message with a key twice). To
+ * visit a dict, such as the options, refusing keys the driver does not
+ * know:
+ *
+ *     nic_val opts = nic_options();
+ *     for (size_t i = 0; i < nic_len(opts); i++) {
+ *         nic_val k = nic_key_at(opts, i), v = nic_value_at(opts, i);
+ *         size_t n;
+ *         const char *key = nic_str(k, &n); // not NUL-terminated
+ *         if (nic_str_is(k, "phy_addr")) {
+ *             int64_t addr;
+ *             if (nic_want_int(v, "options.phy_addr", &addr) < 0)
+ *                 return -1;
+ *         } else {
+ *             return nic_value_error("options: unknown option \"%.*s\"", (int)n, key);
+ *         }
+ *     }
+ */
 size_t nic_len(nic_val v);
 nic_val nic_item(nic_val list, size_t i);        /* absent if out of range */
 nic_val nic_get(nic_val dict, const char *key);  /* absent if not there */
@@ -160,9 +195,11 @@ nic_val nic_value_at(nic_val dict, size_t i);    /* pair i's value */
 /*
  * Checked reads, for arguments and options: each stores the value and
  * returns 0, or sets a TypeError naming the parameter and both types
- * ("trace: expected int, got bool") and returns -1. A bool is not an int.
- * nic_want_str copies the str into buf (cap bytes, NUL-terminated) and
- * refuses one that does not fit or holds a NUL with a ValueError.
+ * ("trace: expected int, got bool"), or "missing argument NAME" for an
+ * absent value (nic_item past the end, nic_get of a key not there), and
+ * returns -1. A bool is not an int. nic_want_str copies the str into buf
+ * (cap bytes, NUL-terminated) and refuses one that does not fit or holds a
+ * NUL with a ValueError. nic_want_bytes points *out into the message.
  */
 int nic_want_int(nic_val v, const char *name, int64_t *out);
 int nic_want_bool(nic_val v, const char *name, bool *out);
@@ -174,7 +211,10 @@ int nic_want_bytes(nic_val v, const char *name, const uint8_t **out, size_t *len
  * model, UTF-8, duplicate keys, every limit, no trailing bytes) and points
  * *out at its value. On a refusal it returns -1 and, if err is not NULL,
  * writes a message naming the offending value's path, the way the host
- * does: "invalid value encoding: value[1].ssid: a str is not valid UTF-8".
+ * does: "invalid value encoding: value[1].ssid: a str is not valid UTF-8"
+ * (NUL-terminated, cut to errcap bytes). nic.c decodes every message the
+ * host sends; a driver needs this only for CBOR of its own. The cursors
+ * point into msg: they are valid while msg is.
  */
 int nic_decode(const uint8_t *msg, size_t len, nic_val *out, char *err, size_t errcap);
 
@@ -182,9 +222,13 @@ int nic_decode(const uint8_t *msg, size_t len, nic_val *out, char *err, size_t e
  * Encoding: a nic_enc writes one message. Containers take their number of
  * items (or pairs) first, then that many values (for a dict: key, value,
  * key, value, ... with str keys, in any order). A message that grows past
- * NIC_MAX_MESSAGE or its buffer, or a str that is not UTF-8, sets e->err;
- * nic.c checks every result against the value model before replying, so a
- * wrong count is an error too, never a broken reply.
+ * NIC_MAX_MESSAGE or its buffer, a str that is not UTF-8 (or NULL), a list
+ * or tuple of more than NIC_MAX_ITEMS or a dict of more than NIC_MAX_PAIRS
+ * sets e->err, the first such error (static text), and writes nothing
+ * more. nic.c checks every result against the value model before
+ * replying, so a wrong count is an error too, never a broken reply. A
+ * message for a host function (nic_report) is not checked by nic.c: look
+ * at e->err, and nic_decode it if the counts may be wrong.
  */
 typedef struct {
 	uint8_t *buf;
@@ -210,8 +254,14 @@ void nic_put_value(nic_enc *e, nic_val v);
 /* Errors (ABI.md §3.4)                                                */
 /* ------------------------------------------------------------------ */
 
-/* Sets the running call's error (printf-style, cut at NIC_MAX_ERROR bytes)
- * and returns -1. errno is used for NIC_OS_ERROR only. */
+/* Sets the running call's error and returns -1; the last one set before
+ * the callback returns -1 is raised. The message is printf-style, UTF-8,
+ * cut at NIC_MAX_ERROR bytes on a character boundary; the caller sees it
+ * as the exception's text, so name what failed ("lan: no PHY answers at
+ * MDIO address 1"). errno_ is used for NIC_OS_ERROR only: a positive
+ * NIC_E* (a negated one, as host functions return it, is taken as its
+ * negation). A kind other than the four NIC_*_ERROR ones becomes an
+ * OSError(EIO) saying so, rather than a raise that breaks the ABI. */
 int nic_error(int kind, int errno_, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int nic_value_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int nic_type_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -221,7 +271,8 @@ int nic_not_implemented(const char *fmt, ...) __attribute__((format(printf, 1, 2
 int nic_errno_error(const char *what, int32_t rc);
 /* Forgets an error set by a callback that then recovered. */
 void nic_clear_error(void);
-/* The name of an errno ("ETIMEDOUT"), or "errno N". */
+/* The name of an errno ("ETIMEDOUT"), or "errno N" (in a static buffer,
+ * which the next such call overwrites). */
 const char *nic_errno_name(int errno_);
 
 /* ------------------------------------------------------------------ */
@@ -245,7 +296,11 @@ typedef struct {
  * max_pos positional arguments and no keywords but those listed
  * (NULL-terminated; keywords may be NULL). On a mismatch it sets
  * MicroPython's TypeError ("scan() got an unexpected keyword argument
- * 'ssid'") and returns -1. */
+ * 'ssid'", "regs() takes no arguments") and returns -1. nic.c checks the
+ * shapes of active, disconnect, isconnected, status and config itself;
+ * connect, scan and call pass theirs on for the driver to check. The
+ * arguments themselves are read with nic_item(a.pos, i) and
+ * nic_get(a.kw, "name"). */
 int nic_takes(nic_args a, const char *method, size_t max_pos, const char *const *keywords);
 
 /* One frame of a batch. */
@@ -264,44 +319,69 @@ typedef struct nic_driver {
 	const nic_bus *buses;
 	const char *const *features;
 
-	/* Required. start runs once per instance, after the host checked the
-	 * grants; the start info is then readable (nic_bus_handle, nic_mac,
-	 * nic_options, ...). -1 fails the start. */
+	/* Required: nic_describe fails naming any of these left NULL, and the
+	 * host refuses the plugin. start runs once per instance, after the
+	 * host checked the grants; the start info is then readable
+	 * (nic_bus_handle, nic_mac, nic_options, ...) and nic.c has registered
+	 * its transmit buffer. -1 fails the start (a bad option, a missing
+	 * bus). */
 	int (*start)(void);
-	/* active(): *up = whether iface is active. */
+	/* active(): *up = whether iface is active (false if left alone). */
 	int (*active)(int iface, bool *up);
 	/* active(up): start bringing iface up or take it down; do not wait. */
 	int (*set_active)(int iface, bool up);
 	/* isconnected(): the medium only (ABI.md §4). */
 	int (*isconnected)(int iface, bool *connected);
-	/* status() (param NULL) or status(param). */
+	/* status() (param NULL; status('') too) or status(param): write the
+	 * class's value, or refuse a param the class does not have with a
+	 * ValueError naming it. */
 	int (*status)(int iface, const char *param, nic_enc *out);
-	/* config(name). */
+	/* config(name): write the value, or a ValueError naming an unknown
+	 * name. */
 	int (*config_get)(int iface, const char *name, nic_enc *out);
-	/* config(k=v, ...): kw is a dict; check every key before applying
-	 * any. */
+	/* config(k=v, ...): kw is a dict of at least one pair; check every
+	 * key before applying any, so a refused call changes nothing. The
+	 * host keeps its own keys (trace=str) and checks mac (6 bytes, a
+	 * unicast address) before the driver sees them; a mac the driver
+	 * accepts is the interface's new address (copy it: nic_mac() keeps
+	 * the start info's). */
 	int (*config_set)(int iface, nic_val kw);
-	/* Advance state machines; events are hints (NIC_EVENT_*). */
+	/* Advance state machines; events are hints (NIC_EVENT_*). An error
+	 * is only logged by the host. */
 	int (*poll)(uint32_t events);
-	/* Send one frame: 0 taken, NIC_TX_BUSY, or -1 with an error (the host
-	 * drops the frame). While the link is down: nic_os_error(NIC_EAGAIN,
-	 * ...), not busy (ABI.md §9). */
+	/* Send one frame: 0 taken, NIC_TX_BUSY (the host keeps it and every
+	 * one behind it until after the next poll), or -1 with an error (the
+	 * host drops the frame and counts it). While inactive or with the link
+	 * down: nic_os_error(NIC_EAGAIN, ...), not busy (ABI.md §9). frame is
+	 * valid until the callback returns. */
 	int (*transmit)(int iface, const uint8_t *frame, size_t len);
 
 	/* Optional (NULL: see the top of this file). */
-	/* Send frames in order; return how many were taken (0: busy), or -1
-	 * with an error refusing frames[0]. NULL: one transmit per frame. */
+	/* Send frames in order (1 to NIC_MAX_TX_BATCH) and return how many
+	 * were taken: count; k < count (the host offers frames[k:] again at
+	 * once, so an error for frames[k] is raised when it comes first); 0
+	 * for busy (all kept until after the next poll); or -1 with an error
+	 * refusing frames[0] (dropped and counted; the rest offered again).
+	 * An error set with a k >= 0 is dropped; another result is an
+	 * OSError(EIO) refusing frames[0]. NULL: nic.c calls transmit per
+	 * frame, up to the first it does not take. */
 	int (*transmit_batch)(int iface, const nic_frame *frames, int count);
 	int (*connect)(int iface, nic_args args);
 	int (*disconnect)(int iface);
 	int (*scan)(int iface, nic_args args, nic_enc *out);
-	/* A class-specific method (regs(), ...). For a name it does not know:
-	 * return nic_no_method(name). */
+	/* A class-specific method (regs(), ...); check its arguments with
+	 * nic_takes. For a name it does not know: return nic_no_method(name).
+	 * NULL: every call is NotImplementedError "CLASS has no method
+	 * NAME()". */
 	int (*call)(int iface, const char *name, nic_args args, nic_enc *out);
 } nic_driver;
 
 /* Registers the driver; NIC_REGISTER(drv) does it from a constructor,
- * which the reactor's _initialize runs before any export. */
+ * which the reactor's _initialize runs before any export. drv is the name
+ * of a nic_driver variable (an identifier: the macro takes its address and
+ * names the constructor after it) with static storage; nic.c keeps the
+ * pointer for the instance's life and reads the callbacks at each call.
+ * One driver per plugin: a second registration replaces the first. */
 void nic_register(const nic_driver *d);
 #define NIC_REGISTER(drv)                                              \
 	__attribute__((constructor)) static void nic_register_##drv(void) { \
@@ -315,13 +395,21 @@ int nic_no_method(const char *name);
 /* The start info (ABI.md §3.2), readable from start() on              */
 /* ------------------------------------------------------------------ */
 
-/* The handle of a granted bus, or -NIC_EBADF if it was not granted. */
+/* The handle of a granted bus (a positive int), or -NIC_EBADF if it was
+ * not granted: an optional bus the operator left out, say. */
 int32_t nic_bus_handle(const char *name);
-/* The MAC address the host assigned to iface (6 bytes), or NULL. */
+/* The MAC address the host assigned to iface in the start info (6 bytes),
+ * or NULL for another iface. A later config(mac=...) reaches config_set,
+ * not this. */
 const uint8_t *nic_mac(int iface);
-/* The driver options (a dict; absent if none). */
+/* The driver options (a dict; absent, which nic_len says is empty, if the
+ * configuration has none). Free-form: the driver defines and checks its
+ * keys (see nic_len above for a loop), refusing unknown ones in start. */
 nic_val nic_options(void);
-/* hostname, country (NUL-terminated; "" if absent). */
+/* hostname, country as at the instance's start (NUL-terminated; "" if
+ * absent). The host does not tell a running instance of later changes,
+ * except a country change to a driver declaring the "country" feature
+ * (a call("country", code)). */
 const char *nic_hostname(void);
 const char *nic_country(void);
 /* The PHY mode, or 0 if never set. */
@@ -358,10 +446,14 @@ int nic_parse_trace(nic_val v, int64_t *out);
 /* The network core. */
 NIC_IMPORT("link") int32_t nic_link(int32_t iface, int32_t up, int32_t type, int32_t mtu);
 NIC_IMPORT("report") int32_t nic_report(int32_t iface, const void *cbor, int32_t len);
-/* Hands a received frame to the core (copied). With the host feature
- * rx_batch, frames are batched and pushed with rx_push_batch at the end
- * of the export (or at nic_flush); otherwise each is one rx_push. Returns
- * 0 or a negated errno (-NIC_ENOBUFS: dropped, the queue is full). */
+/* Hands a received frame (1 to NIC_MAX_FRAME bytes) to the core; it is
+ * copied. With the host feature rx_batch, frames are batched (at most
+ * NIC_MAX_RX_BATCH frames and 64 KiB a batch) and pushed with
+ * rx_push_batch when a batch is full, at nic_flush, and at the end of the
+ * export: frames the core's queue has no room for are then dropped and
+ * counted by the host, not reported here. Without the feature each frame
+ * is one rx_push, and a full queue is -NIC_ENOBUFS. Returns 0 or a
+ * negated errno (-NIC_EINVAL for 0 bytes, -NIC_EMSGSIZE, -NIC_ENODEV). */
 int32_t nic_deliver(int iface, const void *frame, size_t len);
 /* Pushes batched frames now; 0 or the first error. */
 int32_t nic_flush(void);
