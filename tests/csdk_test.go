@@ -318,8 +318,8 @@ func TestCSDK_Errors(t *testing.T) {
 func TestCSDK_BadReplies(t *testing.T) {
 	p := newProbeRig(t, nil)
 	for what, want := range map[string]string{
-		"count": "invalid value encoding: value: the message ends inside the value",
-		"extra": "invalid value encoding: 1 bytes after the value",
+		"count": "invalid value encoding: value: the message ends inside the value (fewer values were written than a nic_put_list, nic_put_tuple or nic_put_dict count declared)",
+		"extra": "invalid value encoding: 1 bytes after the value (more values were written than a nic_put_list, nic_put_tuple or nic_put_dict count declared, or two values at the top)",
 		"utf8":  "a str is not valid UTF-8",
 		"key":   "invalid value encoding: value: key 0 is an int, not a str",
 		"dup":   `invalid value encoding: value: key "a" appears twice`,
@@ -1312,4 +1312,44 @@ func FuzzCSDK_Exports(f *testing.F) {
 			r.control(export, msg)
 		}
 	})
+}
+
+// A driver whose nic_driver lacks a required callback fails the load with
+// an error naming the field, not with a trap when the host first calls it.
+func TestCSDK_RequiredCallback(t *testing.T) {
+	needClang(t)
+	dir := t.TempDir()
+	src := `#include "nic.h"
+static int start(void) { return 0; }
+static int active(int iface, bool *a) { *a = false; return 0; }
+static int set_active(int iface, bool on) { return 0; }
+static int isconnected(int iface, bool *c) { *c = false; return 0; }
+static int status(int iface, const char *param, nic_enc *out) { nic_put_int(out, 0); return 0; }
+static int config_get(int iface, const char *name, nic_enc *out) { return nic_value_error("no"); }
+static int config_set(int iface, nic_val kw) { return nic_value_error("no"); }
+static int transmit(int iface, const uint8_t *f, size_t n) { return 0; }
+static const char *const interfaces[] = {"eth", NULL};
+static const nic_bus buses[] = {{"port", "frame"}, {"mdio", "mdio"}, {0}};
+static const nic_driver nopoll = {
+	.class_name = "LAN", .name = "nopoll", .interfaces = interfaces, .buses = buses,
+	.start = start, .active = active, .set_active = set_active, .isconnected = isconnected,
+	.status = status, .config_get = config_get, .config_set = config_set, .transmit = transmit,
+};
+NIC_REGISTER(nopoll)
+`
+	for name, body := range map[string]string{"nichost-plugin.yaml": "language: c\n", "nopoll.c": src} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1})
+	r := hosttest.NewHost(t, hosttest.RigConfig{
+		Sims: map[string]any{"port": seg.Attach("nic"), "mdio": sim.NewMDIO()},
+		Plugin: config.PluginConfig{Name: "nopoll", Source: dir, Buses: map[string]config.BusGrant{
+			"port": {Kind: "frame", Sim: "port"}, "mdio": {Kind: "mdio", Sim: "mdio"}}},
+	})
+	const want = "driver nopoll: the nic_driver's .poll is NULL, and it is required"
+	if err := r.Load(t); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("load = %v, want an error saying %q", err, want)
+	}
 }

@@ -1061,6 +1061,16 @@ static int32_t done(int rc) {
 	return -1;
 }
 
+/* count_hint explains the two checker errors a wrong count given to
+ * nic_put_list, nic_put_tuple or nic_put_dict causes. */
+static const char *count_hint(const char *err) {
+	if (strstr(err, "the message ends inside the value") != NULL)
+		return " (fewer values were written than a nic_put_list, nic_put_tuple or nic_put_dict count declared)";
+	if (strstr(err, "bytes after the value") != NULL)
+		return " (more values were written than a nic_put_list, nic_put_tuple or nic_put_dict count declared, or two values at the top)";
+	return "";
+}
+
 /* finish replies with what the driver wrote to e (None if nothing), after
  * checking it is a value, or raises its error. what names the result in
  * that error ("driver result", "description"). */
@@ -1074,7 +1084,7 @@ static int32_t finish_as(int rc, nic_enc *e, const char *what) {
 		if (e->len == 0)
 			nic_put_none(e);
 		if (nic_decode(e->buf, e->len, NULL, err, sizeof err) < 0) {
-			nic_os_error(NIC_EIO, "%s: %s: %s", drv->name, what, err);
+			nic_os_error(NIC_EIO, "%s: %s: %s%s", drv->name, what, err, count_hint(err));
 			return done(-1);
 		}
 		nic_host_reply(e->buf, (int32_t)e->len);
@@ -1234,14 +1244,22 @@ EXPORT("nic_describe") int32_t nic_export_describe(void) {
 		return done(no_driver());
 	const char *missing = required_missing(drv);
 	if (missing != NULL)
-		return done(nic_value_error("driver %s: the description's %s is NULL, and it is required", drv->name ? drv->name : "?", missing));
+		return done(nic_value_error("driver %s: the nic_driver's .%s is NULL, and it is required", drv->name ? drv->name : "?", missing));
+	/* The lists end with NULL ({0} for buses). A list far longer than any
+	 * description allows has lost its terminator: say so rather than read
+	 * on through memory. */
 	size_t keys = 5, n_if = 0, n_bus = 0, n_feat = 0;
-	while (drv->interfaces[n_if])
+	enum { LIST_GUARD = 64 };
+	while (n_if < LIST_GUARD && drv->interfaces[n_if])
 		n_if++;
-	while (drv->buses && drv->buses[n_bus].name)
+	while (drv->buses && n_bus < LIST_GUARD && drv->buses[n_bus].name)
 		n_bus++;
-	while (drv->features && drv->features[n_feat])
+	while (drv->features && n_feat < LIST_GUARD && drv->features[n_feat])
 		n_feat++;
+	if (n_if == LIST_GUARD || n_bus == LIST_GUARD || n_feat == LIST_GUARD)
+		return done(nic_value_error("driver %s: the nic_driver's .%s list has %d entries or more: does it end with %s?", drv->name,
+		                            n_if == LIST_GUARD ? "interfaces" : n_bus == LIST_GUARD ? "buses" : "features", LIST_GUARD,
+		                            n_bus == LIST_GUARD && n_if != LIST_GUARD ? "{0}" : "NULL"));
 	keys += drv->version != NULL;
 	keys += n_feat > 0;
 	nic_put_dict(&e, keys);

@@ -435,8 +435,9 @@ int32_t nic_wake_after(int64_t ns);
 /* The log: a line at a level (rate-limited by the host). */
 void nic_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A line for one frame at debug level, for config(trace=...): "lan: tx 342
- * bytes 0a1b2c3d4e5f > ffffffffffff type 0800", with NIC_TRACE_FULL the
- * first 128 bytes in hex. */
+ * bytes 0a1b2c3d4e5f > ffffffffffff type 0800", with NIC_TRACE_FULL in
+ * trace the first 128 bytes in hex. It logs whatever the flags: the driver
+ * calls it only when its trace has NIC_TRACE_TX (or NIC_TRACE_RX) set. */
 void nic_log_frame(int64_t trace, const char *driver, const char *dir, const uint8_t *frame, size_t len);
 /* Checks a config(trace=N) value the way ABI.md §8 says: an int of the
  * NIC_TRACE_* flags; TypeError for another type (True included),
@@ -458,7 +459,12 @@ int32_t nic_deliver(int iface, const void *frame, size_t len);
 /* Pushes batched frames now; 0 or the first error. */
 int32_t nic_flush(void);
 
-/* Frame ports. */
+/* Frame ports. nic_frame_read copies the next received frame into buf and
+ * returns its length, 0 if none waits, -NIC_EMSGSIZE if it was longer than
+ * cap (it is dropped: read on). An Ethernet MAC's buffer of 1536 bytes
+ * holds any frame of MTU 1500, a VLAN tag included. Transmitted frames
+ * arrive in the transmit buffer nic.c registers (NIC_TX_BUFFER bytes) and
+ * reach the driver's transmit callbacks as pointers into it. */
 NIC_IMPORT("frame_read") int32_t nic_frame_read(int32_t h, void *buf, int32_t cap);
 NIC_IMPORT("frame_write") int32_t nic_frame_write(int32_t h, const void *frame, int32_t len);
 
