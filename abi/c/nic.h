@@ -42,6 +42,10 @@
  *     passes no other, and nic.c passes it on unchecked.
  *
  * Everything here is single-threaded: the host makes one call at a time.
+ *
+ * A plugin built with this SDK declares ABI 1.1 (NIC_ABI_VERSION) and
+ * imports rx_push_batch, so a 1.0 host refuses it (ABI.md §6); it uses
+ * the host features of 1.1 only where the start info lists them.
  */
 #ifndef NICHOST_NIC_H
 #define NICHOST_NIC_H
