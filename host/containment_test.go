@@ -46,8 +46,11 @@ func TestContainment_FdWriteBomb(t *testing.T) {
 	if up, err := nic.Active(ctx); err != nil || up {
 		t.Fatalf("after the fault: Active() = %v, %v; want the restarted instance's false", up, err)
 	}
-	if st := bad.State(); st.Restarts != 1 || st.Faults != 1 || !errors.Is(st.LastFault, host.ErrTimeout) {
-		t.Fatalf("state %+v, want one timeout and one restart", st)
+	// At least one: on a loaded machine the fresh instance's own nic_start
+	// may also run past the short deadline this test sets, which is a
+	// second timeout and restart, not a failure of containment.
+	if st := bad.State(); st.Restarts < 1 || st.Faults < 1 || !errors.Is(st.LastFault, host.ErrTimeout) {
+		t.Fatalf("state %+v, want a timeout and a restart", st)
 	}
 	t1 := time.Now()
 	r.h.Close()
