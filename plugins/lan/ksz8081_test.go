@@ -41,39 +41,18 @@ func TestKSZ8081_AutoDetect(t *testing.T) {
 		if !strings.Contains(r.Log.String(), "link up, 100 Mb/s full duplex") {
 			t.Errorf("log lacks the resolved mode")
 		}
-		v, err := r.nic.Call(ctx, "regs")
-		if err != nil {
-			t.Fatal(err)
-		}
-		regs := v.(map[string]any)
-		want := []string{"bmcr", "bmsr", "phyid1", "phyid2", "anar", "anlpar", "aner", "annp", "lpnp",
-			"drc", "afec1", "18", "19", "20", "rxerc", "omso", "omss", "exc", "25", "26", "icsr", "28", "linkmd", "phyc1", "phyc2"}
-		keys := make([]string, 0, len(regs))
-		for k := range regs {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		slices.Sort(want)
-		if !slices.Equal(keys, want) {
-			t.Fatalf("regs() keys %v, want %v", keys, want)
-		}
-		for _, tc := range []struct {
-			key        string
-			mask, want int64
-		}{
-			{"phyid1", 0xffff, 0x0022},
-			{"phyid2", 0xfff0, 0x1560},
-			{"bmsr", 0x0024, 0x0024}, // link and AN complete
-			{"anar", 0xffff, 0x01e1},
-			{"aner", 0x0005, 0x0005},  // next page able is bit 2; LP AN-able
-			{"omss", 0xe002, 0x0002},  // PHYAD 0, RMII
-			{"phyc1", 0x0117, 0x0116}, // link, energy, 100BASE-TX full duplex
-			{"phyc2", 0xffff, 0x8100},
-		} {
-			if got := regs[tc.key].(int64); got&tc.mask != tc.want {
-				t.Errorf("regs()[%q] = %#04x, want %#04x under mask %#04x", tc.key, got, tc.want, tc.mask)
-			}
-		}
+		checkRegs(t, r, []string{"bmcr", "bmsr", "phyid1", "phyid2", "anar", "anlpar", "aner", "annp", "lpnp",
+			"drc", "afec1", "18", "19", "20", "rxerc", "omso", "omss", "exc", "25", "26", "icsr", "28", "linkmd", "phyc1", "phyc2"},
+			[]regField{
+				{"phyid1", 0xffff, 0x0022},
+				{"phyid2", 0xfff0, 0x1560},
+				{"bmsr", 0x0024, 0x0024}, // link and AN complete
+				{"anar", 0xffff, 0x01e1},
+				{"aner", 0x0005, 0x0005},  // next page able is bit 2; LP AN-able
+				{"omss", 0xe002, 0x0002},  // PHYAD 0, RMII
+				{"phyc1", 0x0117, 0x0116}, // link, energy, 100BASE-TX full duplex
+				{"phyc2", 0xffff, 0x8100},
+			})
 	})
 }
 

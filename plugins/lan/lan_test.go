@@ -5,6 +5,7 @@ package main_test
 import (
 	"bytes"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"syscall"
@@ -415,39 +416,44 @@ func TestLAN_Options(t *testing.T) {
 func TestLAN_Regs(t *testing.T) {
 	r := newRig(t, rigConfig{phyAddr: 1})
 	r.up(t)
+	checkRegs(t, r, []string{"bmcr", "bmsr", "phyid1", "phyid2", "anar", "anlpar", "aner",
+		"mcsr", "smr", "19", "20", "21", "22", "23", "24", "25", "secr", "csir", "28", "isr", "imr", "pscsr"},
+		[]regField{
+			{"phyid1", 0xffff, 0x0007},
+			{"phyid2", 0xfff0, 0xc0f0},
+			{"bmsr", 0x0024, 0x0024}, // link and AN complete
+			{"anar", 0xffff, 0x01e1},
+			{"anlpar", 0x4000, 0x4000}, // the partner's page was acknowledged
+			{"smr", 0x001f, 1},
+			{"pscsr", 0x101c, 0x1018}, // AUTODONE, 100BASE-TX full duplex
+		})
+	if _, err := r.nic.Call(ctxT(t), "regs", 1); !errors.Is(err, abi.ErrType) {
+		t.Fatalf("regs(1) = %v, want TypeError", err)
+	}
+}
+
+// regField is a regs() entry a test checks: its value under mask.
+type regField struct {
+	key        string
+	mask, want int64
+}
+
+// checkRegs calls regs() on r's NIC and checks that it names exactly the
+// registers keys, in any order, and that fields read as given.
+func checkRegs(t *testing.T, r *rig, keys []string, fields []regField) {
+	t.Helper()
 	v, err := r.nic.Call(ctxT(t), "regs")
 	if err != nil {
 		t.Fatal(err)
 	}
 	regs := v.(map[string]any)
-	want := []string{"bmcr", "bmsr", "phyid1", "phyid2", "anar", "anlpar", "aner",
-		"mcsr", "smr", "19", "20", "21", "22", "23", "24", "25", "secr", "csir", "28", "isr", "imr", "pscsr"}
-	keys := make([]string, 0, len(regs))
-	for k := range regs {
-		keys = append(keys, k)
+	got, want := slices.Sorted(maps.Keys(regs)), slices.Sorted(slices.Values(keys))
+	if !slices.Equal(got, want) {
+		t.Fatalf("regs() keys %v, want %v", got, want)
 	}
-	slices.Sort(keys)
-	slices.Sort(want)
-	if !slices.Equal(keys, want) {
-		t.Fatalf("regs() keys %v, want %v", keys, want)
-	}
-	for _, tc := range []struct {
-		key        string
-		mask, want int64
-	}{
-		{"phyid1", 0xffff, 0x0007},
-		{"phyid2", 0xfff0, 0xc0f0},
-		{"bmsr", 0x0024, 0x0024}, // link and AN complete
-		{"anar", 0xffff, 0x01e1},
-		{"anlpar", 0x4000, 0x4000}, // the partner's page was acknowledged
-		{"smr", 0x001f, 1},
-		{"pscsr", 0x101c, 0x1018}, // AUTODONE, 100BASE-TX full duplex
-	} {
-		if got := regs[tc.key].(int64); got&tc.mask != tc.want {
-			t.Errorf("regs()[%q] = %#04x, want %#04x under mask %#04x", tc.key, got, tc.want, tc.mask)
+	for _, f := range fields {
+		if got := regs[f.key].(int64); got&f.mask != f.want {
+			t.Errorf("regs()[%q] = %#04x, want %#04x under mask %#04x", f.key, got, f.want, f.mask)
 		}
-	}
-	if _, err := r.nic.Call(ctxT(t), "regs", 1); !errors.Is(err, abi.ErrType) {
-		t.Fatalf("regs(1) = %v, want TypeError", err)
 	}
 }
