@@ -3,11 +3,9 @@
 package main_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,35 +32,18 @@ func needClang(t testing.TB) {
 }
 
 // frameBench is one LAN driver build on a simulated LAN8720A and segment,
-// with a Link counting what the driver delivers to the core.
+// with a pump moving frames between it and a peer on the segment.
 type frameBench struct {
-	nic  *host.NIC
-	peer *sim.FramePort
-	rx   atomic.Int64
-	rxed chan struct{} // a frame was delivered
-	txed chan struct{} // the peer has a frame
+	pump *hosttest.FramePump
 	w    *landev.Watcher
 }
-
-type frameCounter struct{ b *frameBench }
-
-func (c frameCounter) DeliverFrame([]byte) error {
-	c.b.rx.Add(1)
-	select {
-	case c.b.rxed <- struct{}{}:
-	default:
-	}
-	return nil
-}
-func (frameCounter) LinkChanged(host.LinkState) {}
-func (frameCounter) Reported(map[string]any)    {}
 
 // newFrameBench loads the driver at source (the Go one, ".", or the C one)
 // on a fresh PHY and segment of its own, and brings its link up.
 func newFrameBench(b *testing.B, source string) *frameBench {
 	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1, QueueLen: 4096})
 	p := phy.New(phy.Options{Addr: 1, AutoNegTime: testANTime})
-	fb := &frameBench{w: landev.Watch(p), rxed: make(chan struct{}, 1), txed: make(chan struct{}, 1)}
+	fb := &frameBench{w: landev.Watch(p)}
 	mdio := sim.NewMDIO()
 	mdio.Attach(1, fb.w)
 	h, err := host.New(host.Options{
@@ -83,76 +64,14 @@ func newFrameBench(b *testing.B, source string) *frameBench {
 	if err != nil {
 		b.Fatal(err)
 	}
-	fb.nic = plug.NICs()[0]
-	fb.peer = seg.Attach("peer")
-	fb.peer.Notify(func() {
-		select {
-		case fb.txed <- struct{}{}:
-		default:
-		}
-	})
-	hosttest.Attach(fb.nic, frameCounter{fb})
+	nic := plug.NICs()[0]
+	fb.pump = hosttest.NewFramePump(nic, seg.Attach("peer"))
 	ctx := context.Background()
-	if err := fb.nic.SetActive(ctx, true); err != nil {
+	if err := nic.SetActive(ctx, true); err != nil {
 		b.Fatal(err)
 	}
-	wait.For(b, "the link", func() bool { ok, _ := fb.nic.IsConnected(ctx); return ok })
+	wait.For(b, "the link", func() bool { ok, _ := nic.IsConnected(ctx); return ok })
 	return fb
-}
-
-func (fb *frameBench) await(b *testing.B, ch <-chan struct{}, what string) {
-	select {
-	case <-ch:
-	case <-time.After(10 * time.Second):
-		b.Fatalf("no progress for 10 s waiting for %s", what)
-	}
-}
-
-// rxFrames has the peer send count frames of size bytes to the driver's
-// MAC address, at most window ahead of what the driver delivered, and
-// returns the time until the driver delivered the last one.
-func (fb *frameBench) rxFrames(b *testing.B, count, size int) time.Duration {
-	const window = 256 // within the port's queue
-	f := bytes.Repeat([]byte{0x5a}, size)
-	copy(f, fb.nic.MAC())
-	base := fb.rx.Load()
-	start := time.Now()
-	for sent := int64(0); fb.rx.Load()-base < int64(count); {
-		for sent < int64(count) && sent-(fb.rx.Load()-base) < window {
-			if fb.peer.WriteFrame(f) != nil {
-				break
-			}
-			sent++
-		}
-		fb.await(b, fb.rxed, "delivered frames")
-	}
-	return time.Since(start)
-}
-
-// txFrames queues count frames for the driver, keeping the host's
-// transmit queue fed, and returns the time until the peer has them all.
-func (fb *frameBench) txFrames(b *testing.B, count, size int) time.Duration {
-	const inFlight = 256
-	f := bytes.Repeat([]byte{0xa5}, size)
-	copy(f, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
-	buf := make([]byte, 2048)
-	start := time.Now()
-	for sent, got := 0, 0; got < count; {
-		for sent < count && sent-got < inFlight && hosttest.Transmit(fb.nic, f) == nil {
-			sent++
-		}
-		k := 0
-		for ; got < count; k++ {
-			if m, _ := fb.peer.ReadFrame(buf); m == 0 {
-				break
-			}
-			got++
-		}
-		if k == 0 {
-			fb.await(b, fb.txed, "frames at the peer")
-		}
-	}
-	return time.Since(start)
 }
 
 // BenchmarkFrames_CvsGo measures, in one run and for each direction,
@@ -180,9 +99,9 @@ func BenchmarkFrames_CvsGo(b *testing.B) {
 				}{{goDrv, &goN, &goEl}, {cDrv, &cN, &cEl}} {
 					var el time.Duration
 					if dir == "rx" {
-						el = d.fb.rxFrames(b, frames, size)
+						el = d.fb.pump.Rx(b, frames, size, 256) // within the port's queue
 					} else {
-						el = d.fb.txFrames(b, frames, size)
+						el = d.fb.pump.Tx(b, frames, size, 256)
 					}
 					*d.n += frames
 					*d.el += el

@@ -3,11 +3,9 @@
 package main_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -27,25 +25,9 @@ type benchNIC struct {
 	plug  *host.Plugin
 	chip  *w5500.Chip
 	spi   *sim.SPI
-	peer  *sim.FramePort
+	pump  *hosttest.FramePump
 	calls *callCount // nil for the WASM build: the host counts spi_transact only
-	rx    atomic.Int64
-	rxed  chan struct{} // a frame was delivered
-	txed  chan struct{} // the peer has a frame
 }
-
-type countLink struct{ n *benchNIC }
-
-func (l countLink) DeliverFrame([]byte) error {
-	l.n.rx.Add(1)
-	select {
-	case l.n.rxed <- struct{}{}:
-	default:
-	}
-	return nil
-}
-func (countLink) LinkChanged(host.LinkState) {}
-func (countLink) Reported(map[string]any)    {}
 
 // benchCPUShare is the plugin's limits.cpu_share in the benchmarks: the
 // most the host allows (64 cores), so that the host never throttles the
@@ -69,7 +51,7 @@ func newBenchNIC(b *testing.B, native bool) *benchNIC {
 	cfg := config.PluginConfig{Name: "w", Source: ".", Class: "WIZNET5K", Buses: map[string]config.BusGrant{
 		"spi": {Kind: "spi", Sim: "spi"}, "int": {Kind: "gpio", Sim: "int"}, "rst": {Kind: "gpio", Sim: "rst"}},
 		Limits: config.Limits{CPUShare: benchCPUShare}}
-	n := &benchNIC{chip: chip, spi: spi, rxed: make(chan struct{}, 1), txed: make(chan struct{}, 1)}
+	n := &benchNIC{chip: chip, spi: spi}
 	if native {
 		cfg.Name = "n"
 		n.calls = &callCount{}
@@ -81,14 +63,7 @@ func newBenchNIC(b *testing.B, native bool) *benchNIC {
 		b.Fatal(err)
 	}
 	n.nic = n.plug.NICs()[0]
-	n.peer = seg.Attach("peer")
-	n.peer.Notify(func() {
-		select {
-		case n.txed <- struct{}{}:
-		default:
-		}
-	})
-	hosttest.Attach(n.nic, countLink{n})
+	n.pump = hosttest.NewFramePump(n.nic, seg.Attach("peer"))
 	ctx := context.Background()
 	if err := n.nic.SetActive(ctx, true); err != nil {
 		b.Fatal(err)
@@ -114,63 +89,6 @@ func (n *benchNIC) checkChip(b *testing.B) {
 // driver draining it rather than frames the chip drops.
 func rxWindow(size int) int { return 12 * 1024 / (size + 2) }
 
-// rxFrames has the peer send count frames of size bytes, keeping at most
-// rxWindow of them ahead of the driver, and returns the time until the
-// driver delivered the last one.
-func (n *benchNIC) rxFrames(b *testing.B, count, size int) time.Duration {
-	f := bytes.Repeat([]byte{0x5a}, size)
-	copy(f, n.nic.MAC())
-	base := n.rx.Load()
-	win := int64(rxWindow(size))
-	start := time.Now()
-	for sent := int64(0); n.rx.Load()-base < int64(count); {
-		for sent < int64(count) && sent-(n.rx.Load()-base) < win {
-			if n.peer.WriteFrame(f) != nil {
-				break
-			}
-			sent++
-		}
-		n.await(b, n.rxed, "delivered frames")
-	}
-	return time.Since(start)
-}
-
-// txFrames queues count frames for the driver, keeping the host's transmit
-// queue fed, and returns the time until the peer has them all.
-func (n *benchNIC) txFrames(b *testing.B, count, size int) time.Duration {
-	const inFlight = 256 // within the host's transmit queue
-	f := bytes.Repeat([]byte{0xa5}, size)
-	copy(f, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
-	buf := make([]byte, 2048)
-	start := time.Now()
-	for sent, got := 0, 0; got < count; {
-		for sent < count && sent-got < inFlight && hosttest.Transmit(n.nic, f) == nil {
-			sent++
-		}
-		k := 0
-		for ; got < count; k++ {
-			if m, _ := n.peer.ReadFrame(buf); m == 0 {
-				break
-			}
-			got++
-		}
-		if k == 0 {
-			n.await(b, n.txed, "frames at the peer")
-		}
-	}
-	return time.Since(start)
-}
-
-// await waits for progress on ch; a benchmark that makes none for 10 s
-// fails.
-func (n *benchNIC) await(b *testing.B, ch <-chan struct{}, what string) {
-	select {
-	case <-ch:
-	case <-time.After(10 * time.Second):
-		b.Fatalf("no progress for 10 s waiting for %s", what)
-	}
-}
-
 // benchTraffic is what one measurement moved.
 type benchTraffic struct {
 	frames       int
@@ -191,9 +109,9 @@ func (n *benchNIC) measure(b *testing.B, dir string, frames, size int) benchTraf
 	cpu0 := cpuTime()
 	var el time.Duration
 	if dir == "rx" {
-		el = n.rxFrames(b, frames, size)
+		el = n.pump.Rx(b, frames, size, rxWindow(size))
 	} else {
-		el = n.txFrames(b, frames, size)
+		el = n.pump.Tx(b, frames, size, 256)
 	}
 	s1, p1 := n.spi.Stats(), n.plug.Stats()
 	t := benchTraffic{frames: frames, el: el, transactions: s1.Transactions - s0.Transactions, spiCalls: p1.SPICalls - p0.SPICalls, polls: p1.Polls - p0.Polls, cpu: cpuTime() - cpu0}
