@@ -241,6 +241,7 @@ func (c *dhcpClient) step(now time.Time) {
 		case !now.Before(c.expiry):
 			c.n.st.log.Info("DHCP lease expired", "nic", c.n.name, "addr", c.lease)
 			c.drop()
+			c.report("expired", netip.Prefix{}, netip.Addr{})
 			c.restart(dhcpInit)
 			c.next = now
 			return
@@ -355,7 +356,11 @@ func (c *dhcpClient) handle(m *dhcpwire.Message, srcMAC []byte) {
 			return
 		}
 		c.n.st.log.Info("DHCP server refused the address", "nic", c.n.name, "server", nakServer)
+		held := c.lease.IsValid()
 		c.drop()
+		if held {
+			c.report("refused", netip.Prefix{}, netip.Addr{})
+		}
 		c.restart(dhcpInit)
 		c.poke()
 	}
@@ -551,6 +556,15 @@ func (c *dhcpClient) bind(l dhcpLease, srcMAC []byte) {
 	if !renewed {
 		c.n.st.log.Info("DHCP lease", "nic", c.n.name, "addr", l.prefix, "gateway", l.gw, "dns", joinAddrs(l.dns),
 			"lease", l.lease, "renew", l.renew, "rebind", l.rebind)
+		c.report("bound", l.prefix, l.gw)
+	}
+}
+
+// report tells Options.OnLease of a change of the lease (caller holds
+// c.mu).
+func (c *dhcpClient) report(event string, addr netip.Prefix, gw netip.Addr) {
+	if f := c.n.st.opts.OnLease; f != nil {
+		f(c.n.name, event, addr, gw)
 	}
 }
 
@@ -581,7 +595,12 @@ func (c *dhcpClient) linkUp() {
 // stop ends the client; with release it gives the lease back to the server.
 func (c *dhcpClient) stop(release bool) {
 	c.mu.Lock()
+	event := ""
+	if c.lease.IsValid() {
+		event = "stopped"
+	}
 	if release && c.lease.IsValid() && c.serverMAC != nil && c.n.linkUp() {
+		event = "released"
 		hdr := dhcp.HeaderV4{OP: dhcp.OpRequest, HType: 1, HLen: 6, Xid: rand.Uint32(), CIAddr: c.lease.Addr().As4()}
 		mac := c.n.MAC()
 		copy(hdr.CHAddr[:], mac)
@@ -593,6 +612,9 @@ func (c *dhcpClient) stop(release bool) {
 		c.n.ep.tx(dhcpwire.UDPFrame(c.serverMAC, mac, c.lease.Addr(), c.server, dhcp.DefaultClientPort, dhcp.DefaultServerPort, msg))
 	}
 	c.drop()
+	if event != "" {
+		c.report(event, netip.Prefix{}, netip.Addr{})
+	}
 	c.mu.Unlock()
 	close(c.done)
 	c.wg.Wait()

@@ -298,6 +298,12 @@ func checkGateway4(gw netip.Addr, addr netip.Prefix) error {
 	return nil
 }
 
+// ReleaseDHCP4 stops the DHCPv4 client, if it runs, giving its lease back
+// to the server with a DHCPRELEASE (RFC 2131 4.4.6) while the link is up:
+// what a host does as it shuts down. The address goes with the lease.
+// Unlike ipconfig(dhcp4=False), nothing else changes.
+func (n *NIC) ReleaseDHCP4() { n.stopDHCP() }
+
 // stopDHCP stops the client and gives its lease back.
 func (n *NIC) stopDHCP() {
 	n.mu.Lock()

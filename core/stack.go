@@ -29,6 +29,14 @@ type Options struct {
 	Hostname func() string
 	// Logger receives the core's log lines (slog.Default() when nil).
 	Logger *slog.Logger
+	// OnLease, if set, is told of each change of a NIC's DHCPv4 lease:
+	// event is "bound" (a new address; a renewal of the same one is not
+	// reported), "expired", "refused" (the server sent a NAK), "released"
+	// (given back to the server) or "stopped" (the client stopped without
+	// a release: the link was down or the NIC removed). addr and gw are
+	// the lease's, zero once it is gone. It runs on the DHCP client's
+	// goroutine holding its lock: it must not call back into the core.
+	OnLease func(nic, event string, addr netip.Prefix, gw netip.Addr)
 }
 
 // Stack is the host's TCP/IP stack.

@@ -70,6 +70,8 @@ type Host struct {
 	// semaphore, so a waiter can give up with its ctx): the check that no
 	// other NIC has the MAC and the change happen as one.
 	macSem chan struct{}
+
+	events events // Subscribe's fan-out (events.go)
 }
 
 // New makes a host.
@@ -118,7 +120,7 @@ func New(opts Options) (*Host, error) {
 		g:       g,
 		macSem:  make(chan struct{}, 1),
 	}
-	h.core = core.New(core.Options{Hostname: h.Hostname, Logger: opts.Logger.With("part", "core")})
+	h.core = core.New(core.Options{Hostname: h.Hostname, Logger: opts.Logger.With("part", "core"), OnLease: h.leaseEvent})
 	return h, nil
 }
 
@@ -179,6 +181,7 @@ func (h *Host) Close() error {
 	for _, p := range h.Plugins() {
 		p.Close()
 	}
+	h.events.closeAll() // after the plugins' last events
 	h.core.Close()
 	return h.cache.Close(context.Background())
 }

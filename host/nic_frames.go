@@ -98,8 +98,12 @@ func (n *NIC) setLink(st LinkState) {
 		l.LinkChanged(st)
 	}
 	n.mu.Lock()
+	prev := n.state
 	n.state = st
 	n.mu.Unlock()
+	if prev.Up != st.Up {
+		n.linkEvent(st)
+	}
 }
 
 func (n *NIC) report(info map[string]any) {

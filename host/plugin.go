@@ -49,11 +49,29 @@ type Plugin struct {
 // PluginState is a snapshot of a plugin's health.
 type PluginState struct {
 	Up        bool      // an instance is running
-	Restarts  int       // instances started after faults
+	Restarts  int       // instances started after faults or by Restart
 	Reloads   int       // modules replaced by Reload
 	Faults    int       // faults so far
 	LastFault error     // the last fault, nil if none
 	RestartAt time.Time // when the next restart is due, if down
+}
+
+// Generation is the number of the plugin's running (or last) instance: 1
+// for the first, one more for each instance started after a fault, a
+// reload or a restart. Events carry it, so that what an instance did can
+// be told from what its successor does.
+func (p *Plugin) Generation() int { return p.sup.Generation() }
+
+// Restart discards the running instance, if any, and starts a fresh one of
+// the same module now, with the state callers asked for replayed: what an
+// operator does to a plugin waiting out a restart back-off or behaving
+// badly. The NICs stay. If the fresh instance fails to start, the plugin
+// retries after the back-off and the error says why.
+func (p *Plugin) Restart(ctx context.Context) error {
+	if p.closed.Load() {
+		return &PluginError{Plugin: p.name, Op: "restart", Err: ErrClosed}
+	}
+	return p.sup.Restart(ctx)
 }
 
 // Name is the plugin's configured name.
@@ -96,6 +114,11 @@ func (p *Plugin) Stats() PluginStats {
 	s := p.sup.Stats()
 	st.Calls, st.Polls, st.Faults = s.Calls, s.Polls, s.Faults
 	st.Busy, st.Throttled, st.Throttling = s.Busy, s.Throttled, s.Throttling
+	st.HostCalls, st.Memory = p.sup.HostCalls(), p.sup.Memory()
+	st.Latency = map[string]Histogram{}
+	for k, v := range p.sup.Latency() {
+		st.Latency[k] = Histogram(v)
+	}
 	return st
 }
 

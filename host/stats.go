@@ -31,6 +31,25 @@ type PluginStats struct {
 	// credit was back; Throttling is true while they wait.
 	Throttled  uint64
 	Throttling bool
+	// HostCalls counts the host calls (imports) the plugin's instances
+	// made; 0 for a native build, whose calls the host does not see.
+	HostCalls uint64
+	// Memory is the size of the running instance's linear memory in
+	// bytes (what limits.memory_limit caps); 0 while it is down.
+	Memory uint64
+	// Latency holds the time the plugin's calls took, by export
+	// ("nic_poll", "nic_call", "nic_transmit", ...).
+	Latency map[string]Histogram
+}
+
+// Histogram counts call latencies in buckets: Counts[i] calls took at
+// most Bounds[i] seconds and more than Bounds[i-1] (not cumulative); the
+// last count, Counts[len(Bounds)], is of calls longer than every bound.
+type Histogram struct {
+	Bounds []float64 // upper bounds in seconds, ascending
+	Counts []uint64
+	Count  uint64
+	Sum    float64 // seconds
 }
 
 type pluginStats struct {

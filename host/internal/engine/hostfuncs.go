@@ -178,6 +178,7 @@ func (r *Runtime) instantiateHostModule(ctx context.Context) error {
 		wide := len(results) == 1 && results[0] == api.ValueTypeI64
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(_ context.Context, mod api.Module, s []uint64) {
 			w := r.cur
+			w.hostCalls++
 			v := fn(w, mod, s)
 			if wide {
 				s[0] = uint64(v)

@@ -220,6 +220,8 @@ type Wasm struct {
 	violated error
 	stack    [4]uint64
 	spiOps   [abi.SPIMaxOps]abi.SPIOp // spi_transact's records as slices, reused
+
+	hostCalls uint64 // host functions called by the instance
 }
 
 var _ Instance = (*Wasm)(nil)
@@ -346,6 +348,16 @@ func (w *Wasm) fillTx(export string, b []byte) error {
 		return &Fault{Kind: FaultViolation, Export: export, Detail: "transmit buffer no longer inside guest memory"}
 	}
 	return nil
+}
+
+// Counters returns the host calls the instance made and the size of its
+// linear memory in bytes. Like every method, it runs between calls, on the
+// caller that serialises them.
+func (w *Wasm) Counters() (hostCalls, memory uint64) {
+	if w.mod == nil || w.mod.Memory() == nil {
+		return w.hostCalls, 0
+	}
+	return w.hostCalls, uint64(w.mod.Memory().Size())
 }
 
 // Close implements Instance.

@@ -31,7 +31,7 @@ func (s *Supervisor) Control(export string, iface int, args any) (any, error) {
 	s.calls.Add(1)
 	t0 := time.Now()
 	rc, err := s.inst.Call(ctx, export, int32(iface))
-	s.account(t0)
+	s.account(export, t0)
 	if err != nil {
 		return nil, s.fault(err)
 	}
@@ -87,7 +87,7 @@ func (s *Supervisor) poll(events abi.Event) {
 	s.txBusy = false
 	t0 := time.Now()
 	rc, err := s.inst.Poll(ctx, events)
-	s.account(t0)
+	s.account(abi.ExportPoll, t0)
 	if err != nil {
 		s.fault(err)
 		return

@@ -33,6 +33,7 @@ func (s *Supervisor) startInstance(first bool) error {
 		return err
 	}
 	s.startedAt = time.Now()
+	s.obs.gen.Add(1)
 	s.setState(func(st *State) { st.Up, st.RestartAt = true, time.Time{} })
 	if !first {
 		s.replay()
@@ -120,7 +121,8 @@ func (s *Supervisor) fault(err error) error {
 		f.Detail += fmt.Sprintf(" (memory limit %s)", s.limits.MemoryLimit)
 	}
 	recorded := s.hooks.Wrap(f.Export, err)
-	s.log.Error("plugin instance failed; discarding it", "err", recorded)
+	s.log.Error("plugin instance failed; discarding it", "err", recorded, "generation", s.Generation())
+	s.hooks.Lifecycle(LifeFault, s.Generation(), recorded)
 	s.scheduleRestart(recorded)
 	return err
 }
@@ -155,6 +157,7 @@ func (s *Supervisor) discard() {
 	cancel()
 	s.inst, s.sess = nil, nil
 	s.txBusy = false
+	s.instanceGone()
 	s.hooks.Down()
 }
 
@@ -166,7 +169,32 @@ func (s *Supervisor) restart() {
 		return
 	}
 	s.setState(func(st *State) { st.Restarts++ })
-	s.log.Info("plugin restarted", "restarts", s.State().Restarts)
+	s.log.Info("plugin restarted", "restarts", s.State().Restarts, "generation", s.Generation())
+	s.hooks.Lifecycle(LifeRestart, s.Generation(), nil)
+}
+
+// ErrOperatorRestart is what Hooks.Lifecycle is given for a restart an
+// operator asked for.
+var ErrOperatorRestart = errors.New("restarted by the operator")
+
+// Restart discards the running instance, if any, and starts a fresh one
+// now with the desired state replayed, as after a fault but without the
+// back-off: the operator's way out of a plugin waiting out a long back-off
+// or stuck in a bad state. If the new instance fails to start, the plugin
+// is down and retries after the back-off, and the error says why.
+func (s *Supervisor) Restart(ctx context.Context) error {
+	_, err := s.DoAlways(ctx, "restart", func() (any, error) {
+		s.discard()
+		s.backoff = 0
+		if err := s.tryStart(); err != nil {
+			return nil, err
+		}
+		s.setState(func(st *State) { st.Restarts++ })
+		s.log.Info("plugin restarted by the operator", "generation", s.Generation())
+		s.hooks.Lifecycle(LifeRestart, s.Generation(), ErrOperatorRestart)
+		return nil, nil
+	})
+	return err
 }
 
 // tryStart starts a fresh instance after a fault or for a reload. If it
@@ -217,6 +245,7 @@ func (s *Supervisor) Reload(ctx context.Context, m Module, done func()) (time.Du
 		if done != nil {
 			done()
 		}
+		s.hooks.Lifecycle(LifeReload, s.Generation(), nil)
 		return nil, nil
 	})
 	if !ran && m.Release != nil { // the plugin closed or ctx ended before the swap ran

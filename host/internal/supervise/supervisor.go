@@ -57,7 +57,19 @@ type Hooks interface {
 	Sent(iface int, frame []byte, outcome TxOutcome, err error)
 	// Wrap turns an error of operation op into the plugin's error type.
 	Wrap(op string, err error) error
+	// Lifecycle says what became of the plugin's instances: LifeFault (err
+	// is the fault, generation the instance discarded), LifeRestart (after
+	// a fault or an operator's Restart; err says which, nil after a fault)
+	// and LifeReload, with the new instance's generation.
+	Lifecycle(kind string, generation int, err error)
 }
+
+// Kinds of Hooks.Lifecycle.
+const (
+	LifeFault   = "fault"
+	LifeRestart = "restart"
+	LifeReload  = "reload"
+)
 
 // Step is one call of a replay.
 type Step struct {
@@ -78,7 +90,7 @@ type Module struct {
 // State is a snapshot of a plugin's health.
 type State struct {
 	Up        bool      // an instance is running
-	Restarts  int       // instances started after faults
+	Restarts  int       // instances started after faults or by Restart
 	Reloads   int       // modules replaced by Reload
 	Faults    int       // faults so far
 	LastFault error     // the last fault, nil if none
@@ -144,6 +156,8 @@ type Supervisor struct {
 	backoff   time.Duration
 	restartAt time.Time
 	startedAt time.Time
+
+	obs observer // statistics (observe.go)
 }
 
 // New makes the supervisor of plugin name running module m. Call Start,
@@ -356,16 +370,18 @@ func (s *Supervisor) timerDue() time.Time {
 // use that much at once.
 const cpuWindow = time.Second
 
-// account charges a call that started at t0 to the plugin's busy time and
+// account charges a call of export that started at t0 to its latency
+// histogram (observe.go), the plugin's busy time and
 // its CPU credit, which refills at cpu_share seconds a second up to
 // cpu_share × cpuWindow. A plugin whose credit runs out is throttled until
 // it is back to zero: a call of 2 s at a share of 0.5, from a full credit
 // of 0.5 s, waits 3 s, so that long calls are held to the share as short
 // ones are.
-func (s *Supervisor) account(t0 time.Time) {
+func (s *Supervisor) account(export string, t0 time.Time) {
 	now := time.Now()
 	d := now.Sub(t0)
 	s.busyNs.Add(uint64(d))
+	s.observe(export, d)
 	share := s.limits.CPUShare
 	if share <= 0 {
 		return

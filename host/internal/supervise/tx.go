@@ -107,7 +107,7 @@ func (s *Supervisor) offerOne() bool {
 	s.sess.Begin(ctx, nil)
 	t0 := time.Now()
 	rc, err := s.inst.Transmit(ctx, int32(f.iface), f.frame)
-	s.account(t0)
+	s.account(abi.ExportTransmit, t0)
 	cancel()
 	switch {
 	case err != nil && engine.IsFault(err):
@@ -176,7 +176,7 @@ func (s *Supervisor) offerBatch() bool {
 	s.sess.Begin(ctx, nil)
 	t0 := time.Now()
 	rc, err := s.inst.TransmitBatch(ctx, int32(iface), int32(len(batch)), recs)
-	s.account(t0)
+	s.account(abi.ExportTransmitBatch, t0)
 	cancel()
 	switch {
 	case err != nil:
