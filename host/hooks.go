@@ -162,7 +162,9 @@ func (h *hooks) Wrap(op string, err error) error {
 }
 
 // Lifecycle implements supervise.Hooks: it publishes the event.
-func (h *hooks) Lifecycle(kind string, generation int, err error) { h.p().lifecycle(kind, generation, err) }
+func (h *hooks) Lifecycle(kind string, generation int, err error) {
+	h.p().lifecycle(kind, generation, err)
+}
 
 // nicCalls is a NIC as the host calls of its plugin see it.
 type nicCalls NIC

@@ -179,7 +179,7 @@ func TestSupervisor_CPUShareHoldsLongCalls(t *testing.T) {
 	limits := config.DefaultLimits
 	limits.CPUShare = 0.5
 	s := New("p", limits, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now(), wrapOnly{}, Module{})
-	s.account("nic_poll", time.Now().Add(-2 * time.Second))
+	s.account("nic_poll", time.Now().Add(-2*time.Second))
 	if !s.throttling() || s.throttled.Load() != 1 {
 		t.Fatalf("throttling %v, throttled %d after a 2 s call", s.throttling(), s.throttled.Load())
 	}
