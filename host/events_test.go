@@ -166,3 +166,31 @@ func TestHost_CloseEndsSubscriptions(t *testing.T) {
 		t.Fatal("Subscribe after Close gave an open channel")
 	}
 }
+
+// The digest says which module runs, so a daemon can tell a reload that
+// changes the module from one that would not.
+func TestPlugin_DigestFollowsTheModule(t *testing.T) {
+	r := newRig(t, config.Limits{})
+	p := r.load(t, "full", plugin("full"))
+	ctx := ctxT(t)
+	full, err := r.h.ModuleDigest(ctx, plugin("full"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Digest() != full || len(full) != len("sha256:")+64 {
+		t.Fatalf("digest %q, ModuleDigest %q", p.Digest(), full)
+	}
+	other, err := r.h.ModuleDigest(ctx, plugin("hostile/badhandle"))
+	if err != nil || other == full {
+		t.Fatalf("another module's digest %q, %v; want a different one", other, err)
+	}
+	if _, err := p.Reload(ctx, plugin("hostile/badhandle")); err != nil {
+		t.Fatal(err)
+	}
+	if p.Digest() != other {
+		t.Fatalf("digest after reload %q, want %q", p.Digest(), other)
+	}
+	if _, err := r.h.ModuleDigest(ctx, "no/such/dir"); err == nil {
+		t.Fatal("ModuleDigest of a missing source succeeded")
+	}
+}

@@ -29,6 +29,7 @@ type LoadInfo struct {
 	Compile       time.Duration // compiling the module (fast when wazero's cache had it)
 	CompileCached bool          // wazero's disk cache already held this module
 	Start         time.Duration // instantiating, the handshake and nic_start
+	Digest        string        // "sha256:" and the hex SHA-256 of the module's bytes
 }
 
 // Load builds (or takes from the cache) and compiles the plugin, checks its
@@ -71,6 +72,7 @@ func (h *Host) prepare(ctx context.Context, name, source string, limits config.L
 	if err != nil {
 		return supervise.Module{}, fmt.Errorf("source: %w", err)
 	}
+	info.Digest = digest(wasm)
 	rt, err := engine.NewRuntime(ctx, h.cache, uint64(limits.MemoryLimit))
 	if err != nil {
 		return supervise.Module{}, err
@@ -145,7 +147,7 @@ func (h *Host) LoadNative(ctx context.Context, cfg config.PluginConfig, newExpor
 // start opens the grants, starts the first instance and registers the
 // plugin. On failure everything it opened is released.
 func (h *Host) start(cfg config.PluginConfig, limits config.Limits, m supervise.Module, info *LoadInfo) (*Plugin, error) {
-	p := &Plugin{h: h, name: cfg.Name, cfg: cfg, limits: limits, log: h.log.With("plugin", cfg.Name)}
+	p := &Plugin{h: h, name: cfg.Name, cfg: cfg, limits: limits, log: h.log.With("plugin", cfg.Name), digest: info.Digest}
 	p.sup = supervise.New(cfg.Name, limits, p.log, h.epoch, (*hooks)(p), m)
 	if err := h.reserve(cfg); err != nil {
 		p.sup.Close()

@@ -34,9 +34,10 @@ type Plugin struct {
 	sup    *supervise.Supervisor
 	grants []*grant.Grant // handle-1 -> grant; fixed once loaded
 
-	mu   sync.Mutex
-	cfg  config.PluginConfig // Source changes with Reload
-	nics atomic.Pointer[[]*NIC]
+	mu     sync.Mutex
+	cfg    config.PluginConfig // Source changes with Reload
+	digest string              // the running module's (LoadInfo.Digest); changes with Reload
+	nics   atomic.Pointer[[]*NIC]
 
 	logLimit  rateLimiter
 	warnLimit rateLimiter     // the host's warnings about the plugin, apart from the plugin's own lines
@@ -83,6 +84,14 @@ func (p *Plugin) Config() config.PluginConfig {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.cfg
+}
+
+// Digest identifies the running module: "sha256:" and the hex SHA-256 of
+// its bytes ("" for a native plugin).
+func (p *Plugin) Digest() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.digest
 }
 
 // Description is what the plugin's module declared about itself (a reload
@@ -139,6 +148,7 @@ func (p *Plugin) Reload(ctx context.Context, source string) (LoadInfo, error) {
 	info.Start, err = p.sup.Reload(ctx, m, func() {
 		p.mu.Lock()
 		p.cfg.Source = source
+		p.digest = info.Digest
 		p.mu.Unlock()
 		p.log.Info("plugin reloaded", "source", source)
 	})

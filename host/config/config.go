@@ -72,6 +72,12 @@ type Config struct {
 	Country  string         `yaml:"country"`
 	Limits   Limits         `yaml:"limits"`
 	Plugins  []PluginConfig `yaml:"plugins"`
+
+	// The daemon's settings (daemon.go); a host embedded in a program
+	// ignores them.
+	Control ControlConfig `yaml:"control"`
+	Metrics MetricsConfig `yaml:"metrics"`
+	Log     LogConfig     `yaml:"log"`
 }
 
 // PluginConfig configures and grants one plugin.
@@ -452,6 +458,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Limits.Validate(); err != nil {
 		return at(fmt.Errorf("limits: %w", err), "limits")
+	}
+	if err := c.validateDaemon(); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for i := range c.Plugins {
