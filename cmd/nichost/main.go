@@ -6,7 +6,8 @@
 //	nichost build DIR...      build plugins from Go or C source (cached)
 //	nichost test DIR --sim S  run the conformance suite on a simulated device
 //	nichost check CONFIG      validate a configuration file
-//	nichost run -c CONFIG     load the configured plugins and keep them running
+//	nichost run -c CONFIG     the daemon: run the configured plugins, serve the control API
+//	nichost nc HOST PORT      a TCP connection through the daemon's network stack
 //	nichost version           versions of nichost, its ABI and Go
 package main
 
@@ -36,6 +37,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDemo(), newBuild(), newTest(), newCheck(), newRun(), newVersion())
+	root.AddCommand(newDemo(), newBuild(), newTest(), newCheck(), newRun(), newVersion(), newNC())
 	return root
 }

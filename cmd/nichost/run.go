@@ -17,115 +17,149 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nichost/nichost/host"
+	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/host/config"
+	"github.com/nichost/nichost/plugins/lan/landev"
+	"github.com/nichost/nichost/plugins/lan/phy"
 	"github.com/nichost/nichost/simnet"
 	"github.com/nichost/nichost/simnet/devices"
 )
 
+// runFlags are `nichost run`'s flags.
+type runFlags struct {
+	configPath string
+	up         bool
+	every      time.Duration
+	verbose    bool
+	sims       []string
+	simPHYs    []string
+	socket     string
+}
+
 func newRun() *cobra.Command {
-	var (
-		configPath string
-		up         bool
-		every      time.Duration
-		verbose    bool
-		sims       []string
-	)
+	var f runFlags
 	cmd := &cobra.Command{
 		Use:   "run -c CONFIG",
-		Short: "Load the configured plugins and keep them running (the daemon)",
-		Long: `Load every plugin of the configuration, optionally bring their interfaces
-up, and keep them running under supervision until interrupted. SIGHUP
-reloads each plugin from its source (rebuilding changed Go and C plugins) without
-dropping its interfaces.
+		Short: "Run the configured plugins as a daemon, with the control API",
+		Long: `Load every plugin of the configuration and keep them running under
+supervision, serving the control API (docs/control-api.md) on a unix
+socket and, if configured, Prometheus metrics on a TCP listener.
+
+A bad configuration fails at start, naming file, line and problem, and
+nothing starts. SIGHUP re-reads the configuration and applies what changed:
+plugins added or removed, a plugin whose settings changed is loaded anew,
+a plugin whose module changed (its source rebuilt to something else) is
+reloaded without dropping its interfaces, the hostname and country are
+set; a SIGHUP with a bad configuration keeps the running one and logs why.
+SIGTERM or SIGINT shut down in order: DHCP leases released, interfaces
+down, plugins closed.
 
 --sim NAME=MODEL puts a simulated device on a simulated LAN whose router
 serves DHCP, DNS and HTTP (no root, no hardware), and offers its buses to
-sim: grants as NAME-port, NAME-mdio, ... (logged at start). Simulators: ` + devices.List() + `.`,
+sim: grants as NAME-port, NAME-mdio, ... (logged at start). Simulators: ` + devices.List() + `.
+
+--sim-phy NAME=MODEL is a simulated PHY alone on a simulated MDIO bus,
+offered as NAME-mdio: the LAN driver then runs on a real frame port (a tap:
+or packet: grant) with a PHY to bring up. Models: lan8720, ksz8081.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if configPath == "" {
+			if f.configPath == "" {
 				return errors.New("run: -c CONFIG is required")
 			}
-			cfg, err := config.LoadConfig(configPath)
-			if err != nil {
-				return err
-			}
-			level := slog.LevelInfo
-			if verbose {
-				level = slog.LevelDebug
-			}
-			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
-			buses, closeSims, err := simulate(sims, log)
-			if err != nil {
-				return err
-			}
-			defer closeSims()
-			h, err := host.New(host.Options{
-				Logger: log, Limits: cfg.Limits, Hostname: cfg.Hostname, Country: cfg.Country,
-				Progress: func(msg string) { log.Info(msg) }, Buses: buses,
-			})
-			if err != nil {
-				return err
-			}
-			defer h.Close() // before the simulated devices close
-			ctx := cmd.Context()
-			for _, pc := range cfg.Plugins {
-				p, info, err := h.Load(ctx, pc)
-				if err != nil {
-					return err
-				}
-				log.Info("loaded", "plugin", p.Name(), "class", p.Description().Class, "compile", info.Compile.Round(time.Millisecond), "start", info.Start.Round(time.Millisecond))
-				if up {
-					for _, n := range p.NICs() {
-						if err := n.SetActive(ctx, true); err != nil {
-							log.Error("active(True) failed", "nic", n.Name(), "err", err)
-						}
-					}
-				}
-			}
-			return serve(ctx, h, cfg, every, cmd.OutOrStdout(), log)
+			return runDaemon(cmd.Context(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	cmd.Flags().StringVarP(&configPath, "config", "c", "", "configuration file (YAML)")
-	cmd.Flags().BoolVar(&up, "up", false, "bring every interface up after loading")
-	cmd.Flags().DurationVar(&every, "status-every", 10*time.Second, "print a status line per NIC this often (0: never)")
-	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log plugin output and debug lines")
-	cmd.Flags().StringArrayVar(&sims, "sim", nil, "NAME=MODEL: a simulated device on a simulated LAN, for sim: grants (repeatable; "+devices.List()+")")
+	cmd.Flags().StringVarP(&f.configPath, "config", "c", "", "configuration file (YAML)")
+	cmd.Flags().BoolVar(&f.up, "up", false, "bring every interface up after loading")
+	cmd.Flags().DurationVar(&f.every, "status-every", 0, "print a status line per NIC this often (0: never)")
+	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log at debug level (plugin output included), whatever the config says")
+	cmd.Flags().StringArrayVar(&f.sims, "sim", nil, "NAME=MODEL: a simulated device on a simulated LAN, for sim: grants (repeatable; "+devices.List()+")")
+	cmd.Flags().StringArrayVar(&f.simPHYs, "sim-phy", nil, "NAME=MODEL: a simulated PHY on a simulated MDIO bus NAME-mdio (repeatable; lan8720, ksz8081)")
+	cmd.Flags().StringVar(&f.socket, "control-socket", "", "the control API's socket (overrides control.socket of the config)")
 	return cmd
 }
 
-// simulate makes the devices of the --sim flags on one simulated LAN and
-// returns their buses by name (host.Options.Buses) and what releases them.
-func simulate(specs []string, log *slog.Logger) (map[string]any, func(), error) {
-	if len(specs) == 0 {
-		return nil, func() {}, nil
+// newLogger makes the daemon's logger from the config's log: section,
+// writing to w.
+func newLogger(c config.LogConfig, verbose bool, w io.Writer) (*slog.Logger, *slog.LevelVar) {
+	level := new(slog.LevelVar)
+	n, _ := config.ParseLogLevel(c.Level) // checked with the config
+	level.Set(slog.Level(n))
+	if verbose {
+		level.Set(slog.LevelDebug)
 	}
-	lan, err := simnet.NewRouter(simnet.Options{})
-	if err != nil {
-		return nil, nil, err
+	o := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, o)), level
 	}
-	closers := []func(){lan.Close}
+	return slog.New(slog.NewTextHandler(w, o)), level
+}
+
+// simulate makes the devices of the --sim and --sim-phy flags (the former
+// on one simulated LAN) and returns their buses by name
+// (host.Options.Buses) and what releases them.
+func simulate(specs, phys []string, log *slog.Logger) (map[string]any, func(), error) {
+	buses := map[string]any{}
+	var closers []func()
 	release := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
 	}
-	buses := map[string]any{}
+	add := func(spec string, sims map[string]any) error {
+		for k, v := range sims {
+			if _, dup := buses[k]; dup {
+				return fmt.Errorf("run: --sim %q: a bus named %s is simulated twice", spec, k)
+			}
+			buses[k] = v
+		}
+		return nil
+	}
+	fail := func(err error) (map[string]any, func(), error) {
+		release()
+		return nil, nil, err
+	}
+	for _, spec := range phys {
+		name, model, ok := strings.Cut(spec, "=")
+		if !ok || name == "" {
+			return fail(fmt.Errorf("run: --sim-phy %q: want NAME=MODEL, e.g. eth=lan8720", spec))
+		}
+		var o phy.Options
+		switch model {
+		case "lan8720":
+			o = phy.Options{Model: phy.LAN8720A, Addr: landev.LAN8720Addr}
+		case "ksz8081":
+			o = phy.Options{Model: phy.KSZ8081, Addr: landev.KSZ8081Addr}
+		default:
+			return fail(fmt.Errorf("run: --sim-phy %q: unknown PHY %q (have: lan8720, ksz8081)", spec, model))
+		}
+		mdio := sim.NewMDIO()
+		phy.New(o).Attach(mdio, nil)
+		if err := add(spec, map[string]any{name + "-mdio": mdio}); err != nil {
+			return fail(err)
+		}
+		log.Info("simulated PHY", "name", name, "model", model, "grant", fmt.Sprintf("mdio: {kind: mdio, sim: %s-mdio}", name), "phy_addr", o.Addr)
+	}
+	if len(specs) == 0 {
+		return buses, release, nil
+	}
+	lan, err := simnet.NewRouter(simnet.Options{})
+	if err != nil {
+		return fail(err)
+	}
+	closers = append(closers, lan.Close)
 	for _, spec := range specs {
 		name, model, ok := strings.Cut(spec, "=")
 		m, known := devices.Lookup(model)
 		switch {
 		case !ok || name == "":
-			release()
-			return nil, nil, fmt.Errorf("run: --sim %q: want NAME=MODEL, e.g. lan0=lan8720", spec)
+			return fail(fmt.Errorf("run: --sim %q: want NAME=MODEL, e.g. lan0=lan8720", spec))
 		case !known:
-			release()
-			return nil, nil, fmt.Errorf("run: --sim %q: unknown simulator %q (have: %s)", spec, model, devices.List())
+			return fail(fmt.Errorf("run: --sim %q: unknown simulator %q (have: %s)", spec, model, devices.List()))
 		}
 		dev, err := m.New(lan, devices.Options{Name: name})
 		if err != nil {
-			release()
-			return nil, nil, fmt.Errorf("run: --sim %q: %w", spec, err)
+			return fail(fmt.Errorf("run: --sim %q: %w", spec, err))
 		}
 		if dev.Close != nil {
 			closers = append(closers, dev.Close)
@@ -134,12 +168,8 @@ func simulate(specs []string, log *slog.Logger) (map[string]any, func(), error) 
 		for _, g := range slices.Sorted(maps.Keys(dev.Buses)) {
 			grants = append(grants, fmt.Sprintf("%s: {kind: %s, sim: %s}", g, dev.Buses[g].Kind, dev.Buses[g].Sim))
 		}
-		for k, v := range dev.Sims {
-			if _, dup := buses[k]; dup {
-				release()
-				return nil, nil, fmt.Errorf("run: --sim %q: a bus named %s is simulated twice", spec, k)
-			}
-			buses[k] = v
+		if err := add(spec, dev.Sims); err != nil {
+			return fail(err)
 		}
 		log.Info("simulated device", "name", name, "model", model, "class", m.Class, "grants", strings.Join(grants, ", "))
 	}
@@ -147,34 +177,18 @@ func simulate(specs []string, log *slog.Logger) (map[string]any, func(), error) 
 	return buses, release, nil
 }
 
-// serve keeps the host running until ctx ends, printing status and
-// reloading plugins on SIGHUP.
-func serve(ctx context.Context, h *host.Host, cfg *config.Config, every time.Duration, out io.Writer, log *slog.Logger) error {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	var tick <-chan time.Time
-	if every > 0 {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		tick = t.C
+// statusTicker prints a status line per NIC every `every` until ctx ends.
+func statusTicker(ctx context.Context, h *host.Host, every time.Duration, out io.Writer) {
+	if every <= 0 {
+		return
 	}
+	t := time.NewTicker(every)
+	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			log.Info("stopping")
-			return nil
-		case <-hup:
-			for _, pc := range cfg.Plugins {
-				if p, ok := h.Plugin(pc.Name); ok {
-					if _, err := p.Reload(ctx, pc.Source); err != nil {
-						log.Error("reload failed", "plugin", pc.Name, "previous_module_running", p.State().Up, "err", err)
-					} else {
-						log.Info("reloaded", "plugin", pc.Name)
-					}
-				}
-			}
-		case <-tick:
+			return
+		case <-t.C:
 			for _, n := range h.NICs() {
 				fmt.Fprintln(out, statusLine(ctx, n))
 			}
@@ -206,10 +220,21 @@ func statusLine(ctx context.Context, n *host.NIC) string {
 	if _, leased, err := n.DHCP4(); err == nil {
 		lease = fmt.Sprint(leased)
 	}
-	line := fmt.Sprintf("%-12s %-9s active=%-5v link=%-22s addr4=%-18s has_dhcp4=%-5s rx=%d/%dB tx=%d/%dB restarts=%d", n.Name(), n.Class(), active, link,
-		addr4, lease, s.RxFrames, s.RxBytes, s.TxFrames, s.TxBytes, ps.Restarts)
+	line := fmt.Sprintf("%-12s %-9s active=%-5v link=%-22s addr4=%-18s has_dhcp4=%-5s rx=%d/%dB tx=%d/%dB restarts=%d generation=%d", n.Name(), n.Class(), active, link,
+		addr4, lease, s.RxFrames, s.RxBytes, s.TxFrames, s.TxBytes, ps.Restarts, n.Plugin().Generation())
 	if pst := n.Plugin().Stats(); pst.Throttling {
 		line += " throttled (over its cpu_share)"
 	}
 	return line
+}
+
+// signals delivers SIGHUP to hup for as long as ctx lasts.
+func signals(ctx context.Context) <-chan os.Signal {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		<-ctx.Done()
+		signal.Stop(hup)
+	}()
+	return hup
 }

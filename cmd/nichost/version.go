@@ -16,12 +16,17 @@ func newVersion() *cobra.Command {
 		Short: "Print the versions of nichost, its plugin ABI and Go",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := "(devel)"
-			if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-				v = bi.Main.Version
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "nichost %s\nplugin ABI %s\n%s %s/%s\n", v, abi.VersionString(abi.Version), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			fmt.Fprintf(cmd.OutOrStdout(), "nichost %s\nplugin ABI %s\n%s %s/%s\n", nichostVersion(), abi.VersionString(abi.Version), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return nil
 		},
 	}
+}
+
+// nichostVersion is the module version the binary was built from,
+// "(devel)" for a build from a checkout.
+func nichostVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
 }

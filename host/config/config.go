@@ -38,6 +38,9 @@ import (
 //	      int:   {kind: gpio, sim: w5500-int}   # a simulated bus the host provides
 //	      # frame ports: {kind: frame, tap: {name: tap0, up: true}} or
 //	      #              {kind: frame, packet: {interface: eth1}}
+//	      # serial ports: {kind: uart, uart: {device: /dev/ttyUSB0, baud: 115200}}, or
+//	      #   {kind: uart, uart: {unix: /tmp/ppp.sock}}: a listening unix socket (qemu
+//	      #   -serial unix:PATH,server, ser2net); no line settings apply; redials if the peer goes
 //	    interfaces:                   # by the names the plugin declares
 //	      eth:
 //	        mac: "02:00:00:00:00:01"
@@ -598,7 +601,7 @@ func (g BusGrant) ClaimKey() string {
 	case g.GPIO != nil:
 		return "gpio:" + g.GPIO.Chip + "/" + g.GPIO.Line
 	case g.UART != nil:
-		return "uart:" + g.UART.Device
+		return "uart:" + g.UART.Port()
 	case g.MDIO != nil:
 		return "mdio:" + g.MDIO.Interface
 	case g.TAP != nil:

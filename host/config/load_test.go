@@ -95,6 +95,11 @@ func TestLoadConfig_Lines(t *testing.T) {
 			line: 9, want: "plugins[0]: a: buses.spi: bus: spi config: speed_hz: 5 out of range",
 		},
 		{
+			name: "uart grant of a device and a socket",
+			yaml: "plugins:\n  - name: a\n    source: x\n    buses:\n      serial:\n        kind: uart\n        uart:\n          device: /dev/ttyS0\n          unix: /tmp/ppp.sock\n",
+			line: 9, want: "plugins[0]: a: buses.serial: bus: uart config: unix: and device: are exclusive",
+		},
+		{
 			name: "grant naming no bus",
 			yaml: "plugins:\n  - name: a\n    source: x\n    buses:\n      spi:\n        kind: spi\n",
 			line: 5, want: "neither sim: nor a spi: section",

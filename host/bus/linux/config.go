@@ -74,11 +74,18 @@ func (c GPIOConfig) Validate() error {
 	return nil
 }
 
-// UARTConfig selects a serial port for OpenUART.
+// UARTConfig selects a serial port for OpenUART: a device, or a unix
+// stream socket that another program listens on. Exactly one of Device and
+// Unix is set.
 type UARTConfig struct {
 	// Device is the serial port, e.g. /dev/ttyUSB0 or /dev/serial0.
 	Device string `yaml:"device"`
-	// Baud is the bit rate, e.g. 115200.
+	// Unix is the path of a listening unix stream socket to connect to
+	// instead of a device: what qemu's -serial unix:PATH,server, ser2net
+	// and test peers offer. A socket has no line settings, so Baud,
+	// DataBits, Parity and StopBits are checked but have no effect.
+	Unix string `yaml:"unix"`
+	// Baud is the bit rate, e.g. 115200; required for a device.
 	Baud int `yaml:"baud"`
 	// DataBits is 5..8; 0 means 8.
 	DataBits int `yaml:"data_bits"`
@@ -90,13 +97,23 @@ type UARTConfig struct {
 	BufferSize int `yaml:"buffer_size"`
 }
 
+// maxUnixPath is the longest socket path Linux takes (sun_path is 108
+// bytes with its terminating NUL).
+const maxUnixPath = 107
+
 // Validate reports the first bad field, by its yaml name.
 func (c UARTConfig) Validate() error {
 	switch {
-	case c.Device == "":
-		return errors.New("bus: uart config: device: missing, want a path such as /dev/ttyUSB0")
-	case c.Baud <= 0:
+	case c.Device == "" && c.Unix == "":
+		return errors.New("bus: uart config: device: missing, want a path such as /dev/ttyUSB0 (or unix: a socket path)")
+	case c.Device != "" && c.Unix != "":
+		return errors.New("bus: uart config: unix: and device: are exclusive: give one")
+	case len(c.Unix) > maxUnixPath:
+		return fmt.Errorf("bus: uart config: unix: path of %d bytes, longer than the %d a socket address holds", len(c.Unix), maxUnixPath)
+	case c.Device != "" && c.Baud <= 0:
 		return fmt.Errorf("bus: uart config: baud: %d, want a positive rate such as 115200", c.Baud)
+	case c.Baud < 0:
+		return fmt.Errorf("bus: uart config: baud: %d, want a positive rate or none for a socket", c.Baud)
 	case c.DataBits != 0 && (c.DataBits < 5 || c.DataBits > 8):
 		return fmt.Errorf("bus: uart config: data_bits: %d out of range 5..8", c.DataBits)
 	case c.StopBits != 0 && c.StopBits != 1 && c.StopBits != 1.5 && c.StopBits != 2:
@@ -110,6 +127,15 @@ func (c UARTConfig) Validate() error {
 		return fmt.Errorf("bus: uart config: parity: %q, want none, odd, even, mark or space", c.Parity)
 	}
 	return nil
+}
+
+// Port names the port the config selects: the device's path, or "unix:"
+// and the socket's path. Two grants of one port have the same Port.
+func (c UARTConfig) Port() string {
+	if c.Unix != "" {
+		return "unix:" + c.Unix
+	}
+	return c.Device
 }
 
 // MDIOConfig selects the MDIO bus behind a Linux network interface for

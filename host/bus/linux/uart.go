@@ -10,14 +10,22 @@ import (
 	"go.bug.st/serial"
 )
 
-// OpenUART opens a serial port through go.bug.st/serial in raw mode. A reader
-// goroutine moves received bytes into a buffer of cfg.BufferSize bytes, so
-// Read never blocks; bytes arriving while the buffer is full are dropped and
-// counted (the returned UART has a Stats() bus.UARTStats method). Close stops the
-// goroutine.
+// OpenUART opens a serial port through go.bug.st/serial in raw mode, or
+// connects to the unix stream socket cfg.Unix names (see dialUnix). A
+// reader goroutine moves received bytes into a buffer of cfg.BufferSize
+// bytes, so Read never blocks; bytes arriving while the buffer is full are
+// dropped and counted (the returned UART has a Stats() bus.UARTStats
+// method). Close stops the goroutine.
 func OpenUART(cfg UARTConfig) (bus.UART, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	size := cfg.BufferSize
+	if size == 0 {
+		size = bus.DefaultUARTBuffer
+	}
+	if cfg.Unix != "" {
+		return openUnixUART(cfg.Unix, size)
 	}
 	mode := &serial.Mode{BaudRate: cfg.Baud, DataBits: 8}
 	if cfg.DataBits != 0 {
@@ -43,34 +51,34 @@ func OpenUART(cfg UARTConfig) (bus.UART, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bus: uart: open %s: %w", cfg.Device, err)
 	}
-	size := cfg.BufferSize
-	if size == 0 {
-		size = bus.DefaultUARTBuffer
-	}
-	return newStreamUART(port, cfg.Device, size), nil
+	return newStreamUART(port, cfg.Device, size, nil), nil
 }
 
 // streamUART turns a blocking byte stream into a UART: a goroutine reads the
-// stream into a bounded buffer and notifies; Read drains the buffer.
+// stream into a bounded buffer and notifies; Read drains the buffer. With a
+// redial function, a stream that fails is replaced by a fresh one when
+// redial next succeeds (see dialUnix); until then Read and Write fail.
 type streamUART struct {
-	rw   io.ReadWriteCloser
-	name string
-	done chan struct{} // closed when the reader goroutine returns
+	name   string
+	redial func(stop <-chan struct{}) (io.ReadWriteCloser, error) // nil: the stream is for good
+	stop   chan struct{}                                          // closed by Close: ends a redial
+	done   chan struct{}                                          // closed when the reader goroutine returns
 
 	wmu sync.Mutex // serialises Write
 
 	mu      sync.Mutex
+	rw      io.ReadWriteCloser // replaced by a redial
 	rx      queue.Bytes
 	notify  func()
 	closed  bool
-	readErr error // why the reader stopped, if it did before Close
+	readErr error // why the stream stopped, if it did before Close; nil again after a redial
 	stats   bus.UARTStats
 }
 
 var _ bus.UART = (*streamUART)(nil)
 
-func newStreamUART(rw io.ReadWriteCloser, name string, size int) *streamUART {
-	u := &streamUART{rw: rw, name: name, rx: queue.NewBytes(size), done: make(chan struct{})}
+func newStreamUART(rw io.ReadWriteCloser, name string, size int, redial func(<-chan struct{}) (io.ReadWriteCloser, error)) *streamUART {
+	u := &streamUART{rw: rw, name: name, redial: redial, rx: queue.NewBytes(size), stop: make(chan struct{}), done: make(chan struct{})}
 	go u.readLoop()
 	return u
 }
@@ -78,8 +86,11 @@ func newStreamUART(rw io.ReadWriteCloser, name string, size int) *streamUART {
 func (u *streamUART) readLoop() {
 	defer close(u.done)
 	buf := make([]byte, 4096)
+	u.mu.Lock()
+	rw := u.rw
+	u.mu.Unlock()
 	for {
-		n, err := u.rw.Read(buf)
+		n, err := rw.Read(buf)
 		u.mu.Lock()
 		stored := u.rx.Push(buf[:n])
 		u.stats.RxBytes += uint64(stored)
@@ -87,7 +98,7 @@ func (u *streamUART) readLoop() {
 		if err != nil && !u.closed {
 			u.readErr = err
 		}
-		stop := err != nil || u.closed
+		stop := u.closed || (err != nil && u.redial == nil)
 		fn := u.notify
 		u.mu.Unlock()
 		// Notify on data, and once when the stream fails so that the reader
@@ -98,22 +109,59 @@ func (u *streamUART) readLoop() {
 		if stop {
 			return
 		}
+		if err != nil {
+			u.mu.Lock()
+			if u.rw == rw {
+				u.rw = nil // Close has nothing left to close
+			}
+			u.mu.Unlock()
+			_ = rw.Close()
+			if rw = u.reconnect(); rw == nil {
+				return
+			}
+		}
 	}
 }
 
-// Write implements bus.UART.
+// reconnect waits for redial to give a new stream and installs it; nil
+// when Close came first.
+func (u *streamUART) reconnect() io.ReadWriteCloser {
+	rw, err := u.redial(u.stop)
+	if err != nil {
+		return nil // only Close ends a redial without a stream
+	}
+	u.mu.Lock()
+	if u.closed {
+		u.mu.Unlock()
+		_ = rw.Close()
+		return nil
+	}
+	u.rw, u.readErr = rw, nil
+	fn := u.notify
+	u.mu.Unlock()
+	if fn != nil {
+		fn() // the driver may retry what failed while the stream was down
+	}
+	return rw
+}
+
+// Write implements bus.UART. While the stream is down (its peer left and
+// no redial succeeded yet) it fails with the reason, and nothing is sent.
 func (u *streamUART) Write(p []byte) (int, error) {
 	u.wmu.Lock()
 	defer u.wmu.Unlock()
 	u.mu.Lock()
-	closed := u.closed
+	closed, rw, down := u.closed, u.rw, u.readErr
 	u.mu.Unlock()
 	if closed {
 		return 0, bus.ErrClosed
 	}
+	if down != nil && u.redial != nil {
+		return 0, fmt.Errorf("bus: uart: %s: write: %w", u.name, &peerGone{down})
+	}
 	written := 0
 	for written < len(p) {
-		n, err := u.rw.Write(p[written:])
+		n, err := rw.Write(p[written:])
 		written += n
 		if err != nil {
 			return written, fmt.Errorf("bus: uart: %s: write: %w", u.name, err)
@@ -138,6 +186,8 @@ func (u *streamUART) Read(p []byte) (int, error) {
 		return 0, bus.ErrClosed
 	case u.rx.Len() > 0:
 		return u.rx.Pop(p), nil
+	case u.readErr != nil && u.redial != nil:
+		return 0, fmt.Errorf("bus: uart: %s: read: %w", u.name, &peerGone{u.readErr})
 	case u.readErr != nil:
 		return 0, fmt.Errorf("bus: uart: %s: read: %w", u.name, u.readErr)
 	}
@@ -160,8 +210,13 @@ func (u *streamUART) Close() error {
 	}
 	u.closed = true
 	u.notify = nil
+	rw := u.rw
 	u.mu.Unlock()
-	err := u.rw.Close()
+	close(u.stop)
+	var err error
+	if rw != nil {
+		err = rw.Close()
+	}
 	<-u.done
 	if err != nil {
 		return fmt.Errorf("bus: uart: %s: close: %w", u.name, err)

@@ -33,7 +33,7 @@ func streamPair(size int) (*streamUART, io.ReadWriteCloser) {
 	r2, w2 := io.Pipe() // uart -> device
 	uartEnd := &pipeEnd{Reader: r1, Writer: w2, closers: []io.Closer{r1, w2}}
 	devEnd := &pipeEnd{Reader: r2, Writer: w1, closers: []io.Closer{r2, w1}}
-	return newStreamUART(uartEnd, "pipe", size), devEnd
+	return newStreamUART(uartEnd, "pipe", size, nil), devEnd
 }
 
 // readWithin polls u until n bytes arrived or the deadline passed.
