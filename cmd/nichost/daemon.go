@@ -36,6 +36,7 @@ type daemon struct {
 	log   *slog.Logger
 	level *slog.LevelVar
 	h     *host.Host
+	sock  string // the control socket
 
 	mu  sync.Mutex // serialises SIGHUPs and the control API's reloads
 	cfg *config.Config
@@ -86,7 +87,7 @@ func runDaemon(ctx context.Context, f runFlags, out, errOut io.Writer) error {
 		return err
 	}
 	defer h.Close() // before the simulated devices close; after Shutdown it does nothing
-	d := &daemon{path: f.configPath, flags: f, log: log, level: level, h: h, cfg: cfg}
+	d := &daemon{path: f.configPath, flags: f, log: log, level: level, h: h, sock: socket, cfg: cfg}
 	for _, pc := range cfg.Plugins {
 		if err := d.load(ctx, pc); err != nil {
 			h.Close()
@@ -196,7 +197,7 @@ func (d *daemon) reconfigure(ctx context.Context) {
 	note := func(format string, a ...any) {
 		msg := fmt.Sprintf(format, a...)
 		changes = append(changes, msg)
-		d.log.Info("SIGHUP: "+msg)
+		d.log.Info("SIGHUP: " + msg)
 	}
 	fail := func(format string, a ...any) {
 		msg := fmt.Sprintf(format, a...)

@@ -8,6 +8,10 @@
 //	nichost check CONFIG      validate a configuration file
 //	nichost run -c CONFIG     the daemon: run the configured plugins, serve the control API
 //	nichost nc HOST PORT      a TCP connection through the daemon's network stack
+//	nichost nic ls | nic NAME METHOD [ARGS]   AbstractNIC calls on the daemon's NICs
+//	nichost hostname|country|ipconfig|phy-mode [VALUE]   the network module's functions
+//	nichost plugin ls|reload|restart, events, logs [-f], shell
+//	nichost completion bash|zsh|fish   shell completion scripts
 //	nichost version           versions of nichost, its ABI and Go
 package main
 
@@ -19,6 +23,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/nichost/nichost/host/config"
 )
 
 func main() {
@@ -26,7 +32,8 @@ func main() {
 	defer stop()
 	if err := newRoot().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "nichost:", err)
-		os.Exit(1)
+		stop()
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -37,6 +44,9 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.PersistentFlags().String("socket", "", "the daemon's control socket (default $NICHOST_SOCKET, else "+config.DefaultControlSocket+")")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{exitUsage, err} })
 	root.AddCommand(newDemo(), newBuild(), newTest(), newCheck(), newRun(), newVersion(), newNC())
+	root.AddCommand(clientCommands()...)
 	return root
 }

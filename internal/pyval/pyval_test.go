@@ -1,0 +1,110 @@
+package pyval
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/nichost/nichost/abi"
+)
+
+func TestParseAndRepr(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		want any
+		repr string
+	}{
+		{`'board-7'`, "board-7", `'board-7'`},
+		{`"it's"`, "it's", `"it's"`},
+		{`b'\x02\x00\x00\x00\x00\x01'`, []byte{2, 0, 0, 0, 0, 1}, `b'\x02\x00\x00\x00\x00\x01'`},
+		{`b''`, []byte{}, `b''`},
+		{`42`, int64(42), `42`},
+		{`-0x10`, int64(-16), `-16`},
+		{`1_000`, int64(1000), `1000`},
+		{`1.5`, 1.5, `1.5`},
+		{`2.0`, 2.0, `2.0`},
+		{`1e3`, 1000.0, `1000.0`},
+		{`True`, true, `True`},
+		{`None`, nil, `None`},
+		{`(1,)`, abi.Tuple{int64(1)}, `(1,)`},
+		{`()`, abi.Tuple{}, `()`},
+		{`('10.0.0.2', '255.255.255.0')`, abi.Tuple{"10.0.0.2", "255.255.255.0"}, `('10.0.0.2', '255.255.255.0')`},
+		{`(5)`, int64(5), `5`},
+		{`[1, 'a', [None]]`, []any{int64(1), "a", []any{nil}}, `[1, 'a', [None]]`},
+		{`{'b': 2, 'a': (1, 2)}`, map[string]any{"a": abi.Tuple{int64(1), int64(2)}, "b": int64(2)}, `{'a': (1, 2), 'b': 2}`},
+		{`'tab\there\n'`, "tab\there\n", `'tab\there\n'`},
+		{`'\u00e9'`, "é", `'é'`},
+	} {
+		got, err := Parse(c.src)
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("Parse(%s) = %#v, %v; want %#v", c.src, got, err, c.want)
+			continue
+		}
+		if r := Repr(got); r != c.repr {
+			t.Errorf("Repr(%#v) = %s, want %s", got, r, c.repr)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{`'open`, "not closed"},
+		{`{1: 2}`, "dict keys must be str"},
+		{`board`, `name "board" isn't a value`},
+		{`[1 2]`, "want , or ]"},
+		{`99999999999999999999`, "out of the 64-bit range"},
+		{strings.Repeat("[", 40), "nest deeper"},
+		{`b'é'`, "ASCII"},
+		{`1 2`, "after the value"},
+	} {
+		if _, err := Parse(c.src); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Parse(%s) error %v, want %q", c.src, err, c.want)
+		}
+	}
+}
+
+func TestParseCall(t *testing.T) {
+	c, err := ParseCall(`eth0.config(mac=b'\x02\x00\x00\x00\x00\x01', hidden=True)`)
+	if err != nil || c.Target != "eth0" || c.Method != "config" || len(c.Args) != 0 ||
+		!reflect.DeepEqual(c.KW, map[string]any{"mac": []byte{2, 0, 0, 0, 0, 1}, "hidden": true}) {
+		t.Fatalf("ParseCall = %+v, %v", c, err)
+	}
+	c, err = ParseCall(`network.hostname()`)
+	if err != nil || c.Target != "network" || c.Method != "hostname" || c.Args != nil || c.KW != nil {
+		t.Fatalf("ParseCall = %+v, %v", c, err)
+	}
+	c, err = ParseCall(`eth0.ipconfig( 'addr4' )`)
+	if err != nil || !reflect.DeepEqual(c.Args, []any{"addr4"}) {
+		t.Fatalf("ParseCall = %+v, %v", c, err)
+	}
+	for _, bad := range []string{`eth0`, `eth0.config(mac=1, 2)`, `eth0.x(a=1, a=2)`, `eth0.x(1) + 1`, `.x()`} {
+		if _, err := ParseCall(bad); err == nil {
+			t.Errorf("ParseCall(%s) succeeded", bad)
+		}
+	}
+}
+
+// Whatever Repr prints, Parse reads back as the same value.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{`'a'`, `b'\x00'`, `(1, [2.5, None], {'k': True})`, `-7`, `"q'"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		v, err := Parse(src)
+		if err != nil {
+			return
+		}
+		again, err := Parse(Repr(v))
+		if err != nil || !reflect.DeepEqual(norm(again), norm(v)) {
+			t.Fatalf("Parse(%q) = %#v; Repr %s reads back as %#v, %v", src, v, Repr(v), again, err)
+		}
+	})
+}
+
+// norm makes NaN comparable.
+func norm(v any) any {
+	if f, ok := v.(float64); ok && f != f {
+		return "nan"
+	}
+	return v
+}
