@@ -9,7 +9,8 @@ import (
 )
 
 func newBuild() *cobra.Command {
-	var cacheDir string
+	var cacheDir, reload string
+	var watching bool
 	cmd := &cobra.Command{
 		Use:   "build DIR...",
 		Short: "Build driver plugins from Go or C source into WebAssembly (cached by content)",
@@ -28,10 +29,21 @@ A C plugin needs clang, lld, wasi-libc and the wasm32 compiler runtime
 (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32);
 $NICHOST_CLANG names another clang. Results are cached by a hash of every
 input, so an unchanged plugin is not built again; the path of the module is
-printed.`,
+printed.
+
+--watch (one DIR) builds again after every change to the directory and asks
+the running daemon to reload the plugin built from it (--reload NAME, or
+every plugin whose configured source is DIR), printing the new generation.
+A build that fails is printed and the running plugin is left alone.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b := &build.Builder{CacheDir: cacheDir, Progress: func(msg string) { fmt.Fprintln(cmd.ErrOrStderr(), msg) }}
+			if watching {
+				if len(args) != 1 {
+					return usage("build --watch takes one directory")
+				}
+				return watch(cmd.Context(), cmd, b, args[0], reload)
+			}
 			for _, dir := range args {
 				res, err := b.Build(cmd.Context(), dir)
 				if err != nil {
@@ -51,5 +63,7 @@ printed.`,
 		},
 	}
 	cmd.Flags().StringVar(&cacheDir, "cache", "", "build cache directory (default: $NICHOST_CACHE or the user cache dir)")
+	cmd.Flags().BoolVar(&watching, "watch", false, "rebuild on every change and reload the plugin into the running daemon")
+	cmd.Flags().StringVar(&reload, "reload", "", "with --watch: the daemon's plugin to reload (default: those whose source is DIR)")
 	return cmd
 }
