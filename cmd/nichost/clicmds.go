@@ -26,17 +26,19 @@ const (
 	exitUnreachable = 3 // no daemon at the socket, or no permission on it
 )
 
-// exitError carries an exit code to main.
+// exitError carries an exit code to main; quiet ones were reported
+// already (the shell printed what raised).
 type exitError struct {
-	code int
-	err  error
+	code  int
+	err   error
+	quiet bool
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func usage(format string, a ...any) error {
-	return &exitError{exitUsage, fmt.Errorf(format, a...)}
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
 }
 
 // exitCode is the process's exit status for err.

@@ -31,7 +31,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := newRoot().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "nichost:", err)
+		if ee, ok := err.(*exitError); !ok || !ee.quiet {
+			fmt.Fprintln(os.Stderr, "nichost:", err)
+		}
 		stop()
 		os.Exit(exitCode(err))
 	}
@@ -45,7 +47,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().String("socket", "", "the daemon's control socket (default $NICHOST_SOCKET, else "+config.DefaultControlSocket+")")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{exitUsage, err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: exitUsage, err: err} })
 	root.AddCommand(newDemo(), newBuild(), newTest(), newCheck(), newRun(), newVersion(), newNC())
 	root.AddCommand(clientCommands()...)
 	return root

@@ -69,7 +69,7 @@ line and exits 1 if a line raised. help() lists the NICs.`,
 				return err
 			}
 			if raised {
-				return &exitError{exitRaised, errors.New("shell: a line raised")}
+				return &exitError{code: exitRaised, err: errors.New("shell: a line raised"), quiet: true}
 			}
 			return nil
 		},

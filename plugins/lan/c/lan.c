@@ -594,6 +594,10 @@ static int start(void) {
 				const char *s = nic_str(v, &n);
 				return nic_value_error("options.phy_type: \"%.*s\" is not supported by this driver (supported: %s)", (int)(n > 64 ? 64 : n), s, phy_type_list);
 			}
+		} else if (nic_str_is(k, "fault_injection")) {
+			/* The Go SDK's option (ABI.md 7.5): the same configuration
+			 * must load this build and the Go one, so it is accepted;
+			 * the C SDK injects no faults. */
 		} else {
 			size_t n;
 			const char *s = nic_str(k, &n);
