@@ -182,7 +182,7 @@ func TestRun_SimFlag(t *testing.T) {
 // says what the line should show, for the failure message.
 func runUntil(t *testing.T, args []string, nic, want string, ok func(line string) bool) string {
 	t.Helper()
-	var out lockedBuffer // plugin goroutines log while the status loop prints
+	var out lockedBuffer  // plugin goroutines log while the status loop prints
 	if args[0] == "run" { // a socket of its own, not the system daemon's
 		args = append(args, "--control-socket", filepath.Join(t.TempDir(), "control.sock"))
 	}
