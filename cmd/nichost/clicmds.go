@@ -173,7 +173,8 @@ of MicroPython's AbstractNIC methods on NIC NAME:
   connect [SERVICE] [--key K] [--bssid B] [--security S --user U]
   disconnect | isconnected | scan | ifconfig
   status [PARAM]
-  ipconfig [PARAM | K=V ...]           e.g. addr4=192.168.0.4/24 gw4=192.168.0.1
+  ipconfig [PARAM | K=V ...]           e.g. addr4=192.168.0.4/24 gw4=192.168.0.1;
+                                       nothing: every parameter
   config [PARAM | K=V ...]             e.g. mac=02:00:00:00:00:01 hidden=true
   call METHOD [ARG ...]                a class-specific method (Python literals)
 
@@ -183,13 +184,19 @@ numbers, 02:00:00:00:00:01 for bytes of a MAC address, Python literals
 MicroPython's REPL prints them; --json prints the API's JSON form.`,
 		Args: cobra.MinimumNArgs(1),
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-			if len(args) == 1 {
-				return []string{"active", "connect", "disconnect", "isconnected", "scan", "status", "ipconfig", "ifconfig", "config", "call"}, cobra.ShellCompDirectiveNoFileComp
-			}
-			if len(args) > 1 {
+			switch {
+			case len(args) == 0:
+				return append([]string{"ls"}, nicNames(cmd)...), cobra.ShellCompDirectiveNoFileComp
+			case args[0] == "ls":
 				return nil, cobra.ShellCompDirectiveNoFileComp
+			case len(args) == 1:
+				return []string{"active", "connect", "disconnect", "isconnected", "scan", "status", "ipconfig", "ifconfig", "config", "call"}, cobra.ShellCompDirectiveNoFileComp
+			case args[1] == "active" && len(args) == 2:
+				return []string{"on", "off"}, cobra.ShellCompDirectiveNoFileComp
+			case args[1] == "ipconfig":
+				return nicIPConfigParams, cobra.ShellCompDirectiveNoFileComp
 			}
-			return append([]string{"ls"}, nicNames(cmd)...), cobra.ShellCompDirectiveNoFileComp
+			return nil, cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := callCtx(cmd)
@@ -270,6 +277,11 @@ MicroPython's REPL prints them; --json prints the API's JSON form.`,
 					pos = append(pos, r)
 				}
 			case "ipconfig", "config":
+				if method == "ipconfig" && len(rest) == 0 {
+					return printParams(out, nicIPConfigParams, f.json, func(p string) (any, error) {
+						return c.Call(ctx, name, "ipconfig", []any{p}, nil)
+					})
+				}
 				if pos, kw, err = getOrSet(rest); err != nil {
 					return err
 				}
@@ -301,6 +313,33 @@ MicroPython's REPL prints them; --json prints the API's JSON form.`,
 	cmd.Flags().StringVar(&security, "security", "", "connect: the security (an integer, as the class's SEC_ constants)")
 	cmd.Flags().StringVar(&user, "user", "", "connect: the user (PPP's PAP or CHAP)")
 	return cmd
+}
+
+// nicIPConfigParams are the parameters of a NIC's ipconfig(), which the
+// core answers the same way for every NIC (core/ipconfig.go).
+var nicIPConfigParams = []string{"addr4", "gw4", "dhcp4", "has_dhcp4", "addr6", "autoconf6", "has_autoconf6", "dhcp6"}
+
+// printParams prints every parameter of an ipconfig() for a bare
+// `ipconfig`, where MicroPython would raise TypeError (it wants one
+// parameter or keywords): one "name  repr" line each, or one JSON object.
+// The first parameter that raises ends it with that error.
+func printParams(w io.Writer, params []string, asJSON bool, get func(string) (any, error)) error {
+	vals := make(map[string]any, len(params))
+	for _, p := range params {
+		v, err := get(p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		vals[p] = v
+	}
+	if asJSON {
+		return printValue(w, vals, true)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, p := range params {
+		fmt.Fprintf(tw, "%s\t%s\n", p, pyval.Repr(vals[p]))
+	}
+	return tw.Flush()
 }
 
 // nicNames lists the daemon's NICs for completion; nothing if it is down.
@@ -345,6 +384,10 @@ func newNetworkCmd(use, fn, short string, kv bool) *cobra.Command {
 			var pos []any
 			var kw map[string]any
 			switch {
+			case kv && len(args) == 0:
+				return printParams(cmd.OutOrStdout(), []string{"dns", "prefer"}, f.json, func(p string) (any, error) {
+					return client(cmd).Network(ctx, fn, []any{p}, nil)
+				})
 			case kv:
 				var err error
 				if pos, kw, err = getOrSet(args); err != nil {
@@ -456,6 +499,9 @@ func newEventsCmd() *cobra.Command {
 					}
 					_, err = fmt.Fprintln(out, string(b))
 					return err
+				}
+				if ev.Missed > 0 {
+					fmt.Fprintf(out, "(%d events missed: this client read too slowly)\n", ev.Missed)
 				}
 				where := ev.Plugin
 				if ev.NIC != "" {

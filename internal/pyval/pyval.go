@@ -31,6 +31,17 @@ type SyntaxError struct {
 
 func (e *SyntaxError) Error() string { return fmt.Sprintf("SyntaxError: %s (column %d)", e.Msg, e.Col) }
 
+// TypeError is a literal that parses as Python but has no form in the ABI's
+// value model: a dict key that is not a str. MicroPython would take
+// {1: 2}; nichost's values cannot carry it, so the shell raises TypeError
+// as MicroPython does for a value of the wrong type.
+type TypeError struct {
+	Col int
+	Msg string
+}
+
+func (e *TypeError) Error() string { return fmt.Sprintf("TypeError: %s (column %d)", e.Msg, e.Col) }
+
 type parser struct {
 	s   string
 	i   int
@@ -221,7 +232,7 @@ func (p *parser) dict() (any, error) {
 		}
 		ks, ok := k.(string)
 		if !ok {
-			return nil, &SyntaxError{Col: p.i + 1, Msg: fmt.Sprintf("dict keys must be str here (nichost's values), not %s", abi.TypeName(k))}
+			return nil, &TypeError{Col: p.i + 1, Msg: fmt.Sprintf("dict keys must be str here (nichost's values), not %s", abi.TypeName(k))}
 		}
 		if !p.eat(':') {
 			return nil, p.fail("want : after a dict key")
@@ -250,12 +261,24 @@ func (p *parser) number() (any, error) {
 	lit := strings.ReplaceAll(p.s[j:p.i], "_", "")
 	digits := strings.ToLower(strings.TrimLeft(lit, "+-"))
 	prefixed := strings.HasPrefix(digits, "0x") || strings.HasPrefix(digits, "0o") || strings.HasPrefix(digits, "0b")
-	if prefixed || !strings.ContainsAny(digits, ".e") {
+	switch {
+	case prefixed:
 		if n, err := strconv.ParseInt(lit, 0, 64); err == nil {
 			return n, nil
 		}
-	} else if f, err := strconv.ParseFloat(lit, 64); err == nil {
-		return f, nil
+	case !strings.ContainsAny(digits, ".e"):
+		// Python reads 010 as a syntax error, not as C's octal 8.
+		if len(digits) > 1 && digits[0] == '0' && strings.Trim(digits, "0") != "" {
+			p.i = j
+			return nil, p.fail("%q: leading zeros are not allowed in a decimal integer (0o for octal)", lit)
+		}
+		if n, err := strconv.ParseInt(lit, 10, 64); err == nil {
+			return n, nil
+		}
+	default:
+		if f, err := strconv.ParseFloat(lit, 64); err == nil {
+			return f, nil
+		}
 	}
 	p.i = j
 	return nil, p.fail("%q is not a number (or is out of the 64-bit range)", lit)
@@ -408,8 +431,11 @@ func repr(sb *strings.Builder, v any) {
 	}
 }
 
-// float prints as MicroPython does: the shortest form that reads back, with
-// ".0" on integral values and inf/nan.
+// float prints as MicroPython does: its repr is C's %.16g with ".0" added
+// to integral values, so 1000000.0 and 1e+16, 0.0001 and 1e-05, inf and
+// nan. The digits are Go's shortest that read back rather than %.16g's
+// sixteen, so a value survives a print and a parse; the two differ only
+// for the rare double that needs seventeen digits.
 func float(f float64) string {
 	switch {
 	case math.IsInf(f, 1):
@@ -419,8 +445,12 @@ func float(f float64) string {
 	case math.IsNaN(f):
 		return "nan"
 	}
-	s := strconv.FormatFloat(f, 'g', -1, 64)
-	if !strings.ContainsAny(s, ".eEn") {
+	s := strconv.FormatFloat(f, 'e', -1, 64) // 1e+16, 1.5e-05: %g's form
+	_, exp, _ := strings.Cut(s, "e")
+	if e, _ := strconv.Atoi(exp); e >= -4 && e < 16 {
+		s = strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	if !strings.ContainsAny(s, ".en") {
 		s += ".0"
 	}
 	return s

@@ -1,6 +1,7 @@
 package pyval
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -34,6 +35,27 @@ func TestParseAndRepr(t *testing.T) {
 		{`{'b': 2, 'a': (1, 2)}`, map[string]any{"a": abi.Tuple{int64(1), int64(2)}, "b": int64(2)}, `{'a': (1, 2), 'b': 2}`},
 		{`'tab\there\n'`, "tab\there\n", `'tab\there\n'`},
 		{`'\u00e9'`, "é", `'é'`},
+		{`'both \' and "'`, `both ' and "`, `'both \' and "'`},
+		{`b'a\tb\\\x7f\xff'`, []byte("a\tb\\\x7f\xff"), `b'a\tb\\\x7f\xff'`},
+		{`'\x01'`, "\x01", `'\x01'`},
+		// Floats as MicroPython's %.16g repr: positional from 1e-4 up to
+		// 1e16, exponent form outside, ".0" on integral values.
+		{`1e6`, 1e6, `1000000.0`},
+		{`1234567.5`, 1234567.5, `1234567.5`},
+		{`1e15`, 1e15, `1000000000000000.0`},
+		{`1e16`, 1e16, `1e+16`},
+		{`-2.5e20`, -2.5e20, `-2.5e+20`},
+		{`0.0001`, 0.0001, `0.0001`},
+		{`0.00001`, 0.00001, `1e-05`},
+		{`-0.0`, math.Copysign(0, -1), `-0.0`},
+		{`0.1`, 0.1, `0.1`},
+		{`0o17`, int64(15), `15`},
+		{`0b101`, int64(5), `5`},
+		{`000`, int64(0), `0`},
+		{`-9223372036854775808`, int64(math.MinInt64), `-9223372036854775808`},
+		{`[]`, []any{}, `[]`},
+		{`{}`, map[string]any{}, `{}`},
+		{`((1,), [()])`, abi.Tuple{abi.Tuple{int64(1)}, []any{abi.Tuple{}}}, `((1,), [()])`},
 	} {
 		got, err := Parse(c.src)
 		if err != nil || !reflect.DeepEqual(got, c.want) {
@@ -49,13 +71,21 @@ func TestParseAndRepr(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
 		{`'open`, "not closed"},
-		{`{1: 2}`, "dict keys must be str"},
+		{`{1: 2}`, "TypeError: dict keys must be str"},
 		{`board`, `name "board" isn't a value`},
 		{`[1 2]`, "want , or ]"},
 		{`99999999999999999999`, "out of the 64-bit range"},
 		{strings.Repeat("[", 40), "nest deeper"},
 		{`b'é'`, "ASCII"},
 		{`1 2`, "after the value"},
+		{`010`, "leading zeros"},
+		{`0x`, "not a number"},
+		{`1e`, "not a number"},
+		{`b'\u00e9'`, "in a str"},
+		{`'\x4'`, "two hex digits"},
+		{`{'a' 1}`, "want :"},
+		{`(1, 2`, "want , or )"},
+		{`inf`, `name "inf" isn't a value`},
 	} {
 		if _, err := Parse(c.src); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Parse(%s) error %v, want %q", c.src, err, c.want)
