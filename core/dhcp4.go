@@ -592,6 +592,20 @@ func (c *dhcpClient) linkUp() {
 	c.poke()
 }
 
+// linkBack resumes the client after a flap (flap.go): the lease and the
+// exchange under way stay as they were, and what fell due while the link
+// was down is done now.
+func (c *dhcpClient) linkBack() {
+	c.mu.Lock()
+	if c.state == dhcpBound {
+		c.next = c.t1
+	} else {
+		c.next = time.Time{}
+	}
+	c.mu.Unlock()
+	c.poke()
+}
+
 // stop ends the client; with release it gives the lease back to the server.
 func (c *dhcpClient) stop(release bool) {
 	c.mu.Lock()

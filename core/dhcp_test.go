@@ -87,15 +87,18 @@ func TestDHCP_LeaseRenewRelease(t *testing.T) {
 	}
 }
 
+// A link down for longer than the flap window is a new link: the lease is
+// confirmed (INIT-REBOOT) when it comes back.
 func TestDHCP_LinkDownUpRebootsLease(t *testing.T) {
 	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1})
 	_, srv := router(t, seg, time.Hour)
-	client := newNode(t, "c")
+	client := newNodeWith(t, core.Options{FlapWindow: 20 * time.Millisecond})
 	nic := client.attach(t, seg, "eth0", mac(8))
 	nic.SetIPConfig(map[string]any{"dhcp4": true})
 	eventually(t, "a lease", func() bool { v, _ := nic.IPConfig("has_dhcp4"); return v == true })
 	before := srv.Leases()[0].Expires
 	nic.LinkChanged(core.LinkState{Up: false, Type: core.LinkEthernet})
+	eventually(t, "the end of the flap window", func() bool { return !nic.Flapping() })
 	nic.LinkChanged(core.LinkState{Up: true, Type: core.LinkEthernet})
 	eventually(t, "the lease confirmed again", func() bool { return srv.Leases()[0].Expires.After(before) })
 	if got, _ := nic.IPConfig("addr4"); !reflect.DeepEqual(got, abi.Tuple{"10.64.0.100", "255.255.255.0"}) {

@@ -14,6 +14,20 @@ const (
 	MaxAddrs6        = maxAddrs6
 )
 
+// Flapping reports whether the NIC's link is down within the flap window.
+func (n *NIC) Flapping() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.flap != nil
+}
+
+// ARPRequestsReceived counts the ARP requests the stack received.
+func (st *Stack) ARPRequestsReceived() uint64 { return st.s.Stats().ARP.RequestsReceived.Value() }
+
+// TCPTimeouts counts the retransmission timeouts of the stack's
+// connections.
+func (st *Stack) TCPTimeouts() uint64 { return st.s.Stats().TCP.Timeouts.Value() }
+
 // RouteCount is the number of routes in gVisor's route table.
 func (st *Stack) RouteCount() int { return len(st.s.GetRouteTable()) }
 

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -31,6 +30,9 @@ type NIC struct {
 	mac  net.HardwareAddr
 	ep   *endpoint
 
+	// linkMu serialises the link's changes (LinkChanged, and the end of a
+	// flap on its timer). Taken before ep.txMu and mu.
+	linkMu    sync.Mutex
 	mu        sync.Mutex
 	link      LinkState
 	addr4     netip.Prefix // current IPv4 address (static, DHCP or PPP)
@@ -45,6 +47,7 @@ type NIC struct {
 	dnsDHCP6  []netip.Addr // from stateless DHCPv6
 	dhcp6     *dhcp6Client // non-nil while dhcp6 is on
 	removed   bool
+	flap      *flap // the link is down within FlapWindow (flap.go); nil otherwise
 
 	stats nicCounters
 }
@@ -110,9 +113,13 @@ func (n *NIC) SetMAC(mac net.HardwareAddr) {
 
 func (n *NIC) txError(err error) { n.stats.drop("transmit: " + err.Error()) }
 
-// send is the endpoint's transmit function wrapper: it counts.
+// counted is the endpoint's transmit function wrapper: it counts, and
+// drops the frames the stack sends while the link is down (in a flap).
 func (n *NIC) counted(tx func([]byte) error) func([]byte) error {
 	return func(b []byte) error {
+		if n.downDrop() {
+			return nil
+		}
 		if err := tx(b); err != nil {
 			return err
 		}
@@ -122,24 +129,48 @@ func (n *NIC) counted(tx func([]byte) error) func([]byte) error {
 	}
 }
 
+// DropError is DeliverFrame's error for a frame the core dropped: Reason
+// is the fixed text it is counted under, in the core's statistics and the
+// host's.
+type DropError struct{ Reason string }
+
+func (e *DropError) Error() string { return "core: frame dropped: " + e.Reason }
+
+// Reasons of DropError.
+const (
+	DropRunt     = "runt frame"
+	DropNotMine  = "not for this MAC"
+	DropLinkDown = "link down"
+	DropNotIP    = "not IP"
+)
+
+// dropped counts a frame dropped for reason and returns its DropError.
+func (n *NIC) dropped(reason string) error {
+	n.stats.drop(reason)
+	return &DropError{Reason: reason}
+}
+
 // DeliverFrame takes one frame the driver received. frame is copied. On an
 // Ethernet link, frames for another unicast MAC are dropped (the MAC filter
-// a NIC has in hardware).
+// a NIC has in hardware). Every frame dropped (while the link is down,
+// too short, for another MAC, not IP) is counted and returns a
+// *DropError naming why.
 func (n *NIC) DeliverFrame(frame []byte) error {
 	n.stats.rxFrames.Add(1)
 	n.stats.rxBytes.Add(uint64(len(frame)))
+	if !n.linkUp() {
+		return n.dropped(DropLinkDown)
+	}
 	if n.kind == LinkEthernet {
 		if len(frame) < header.EthernetMinimumSize {
-			n.stats.drop("runt frame")
-			return errors.New("core: runt frame")
+			return n.dropped(DropRunt)
 		}
 		dst := frame[:6]
 		n.mu.Lock()
 		mine := string(dst) == string(n.mac)
 		n.mu.Unlock()
 		if !mine && dst[0]&1 == 0 {
-			n.stats.drop("not for this MAC")
-			return nil
+			return n.dropped(DropNotMine)
 		}
 		n.mu.Lock()
 		c := n.dhcp4
@@ -149,24 +180,19 @@ func (n *NIC) DeliverFrame(frame []byte) error {
 		}
 	}
 	if !n.ep.deliver(frame) {
-		n.stats.drop("link down or not IP")
+		return n.dropped(DropNotIP)
 	}
 	return nil
 }
 
-// LinkChanged applies the driver's link report: up enables the interface
-// (IPv6 duplicate address detection runs again, DHCP renews or starts
-// over), down disables it (connections wait; nothing is sent).
+// LinkChanged applies the driver's link report. Down starts a flap
+// (flap.go): for FlapWindow the interface keeps its neighbours, addresses
+// and lease, and the frames it sends are dropped; then, if the link is
+// still down, the interface is disabled (connections wait; nothing is
+// sent). Up within the window ends the flap (nothing restarts); up after
+// it enables the interface (IPv6 duplicate address detection runs again,
+// DHCP confirms the lease or starts over).
 func (n *NIC) LinkChanged(st LinkState) {
-	n.mu.Lock()
-	was := n.link.Up
-	n.link = st
-	c := n.dhcp4
-	removed := n.removed
-	n.mu.Unlock()
-	if removed {
-		return
-	}
 	if st.MTU > 0 {
 		mtu := uint32(st.MTU)
 		if n.kind == LinkEthernet {
@@ -174,17 +200,45 @@ func (n *NIC) LinkChanged(st LinkState) {
 		}
 		n.ep.SetMTU(mtu)
 	}
+	n.linkMu.Lock()
+	defer n.linkMu.Unlock()
+	n.mu.Lock()
+	was := n.link.Up
+	n.link = st
+	c := n.dhcp4
+	removed := n.removed
+	flapped, renewed := false, false
 	switch {
-	case st.Up && !was:
+	case removed:
+	case st.Up && !was && n.flap != nil:
+		n.flap.stop()
+		// Another address is another station to the network: the outage
+		// was a real one after all.
+		flapped, renewed = n.flap.mac == string(n.mac), n.flap.mac != string(n.mac)
+		n.flap = nil
+	case !st.Up && was:
+		n.flap = n.startFlap()
+	}
+	n.mu.Unlock()
+	if removed || st.Up == was {
+		return
+	}
+	switch {
+	case flapped:
+		if c != nil {
+			c.linkBack()
+		}
+	case st.Up:
+		if renewed {
+			if err := n.st.s.DisableNIC(n.id); err != nil {
+				n.st.log.Warn("disabling NIC failed", "nic", n.name, "err", err)
+			}
+		}
 		if err := n.st.s.EnableNIC(n.id); err != nil {
 			n.st.log.Warn("enabling NIC failed", "nic", n.name, "err", err)
 		}
 		if c != nil {
 			c.linkUp()
-		}
-	case !st.Up && was:
-		if err := n.st.s.DisableNIC(n.id); err != nil {
-			n.st.log.Warn("disabling NIC failed", "nic", n.name, "err", err)
 		}
 	}
 }
@@ -258,6 +312,10 @@ func (n *NIC) Remove() {
 	n.removed = true
 	c, c6 := n.dhcp4, n.dhcp6
 	n.dhcp4, n.dhcp6 = nil, nil
+	if n.flap != nil {
+		n.flap.stop()
+		n.flap = nil
+	}
 	n.mu.Unlock()
 	if c != nil {
 		c.stop(false)
