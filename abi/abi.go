@@ -47,6 +47,10 @@ const (
 	ExportTransmit    = "nic_transmit"
 	// ExportTransmitBatch is optional (since 1.1): several frames per call.
 	ExportTransmitBatch = "nic_transmit_batch"
+	// ExportSuspend is optional (since 1.1, with FeatureResume): the old
+	// instance of a reload hands its running device over (ABI.md "Warm
+	// handover").
+	ExportSuspend = "nic_suspend"
 )
 
 // Imports the host provides in module "nic".
@@ -84,11 +88,18 @@ const (
 	FeatureTxBatch = "tx_batch" // the host calls nic_transmit_batch when the plugin exports it
 	FeatureRxBatch = "rx_batch" // the rx_push_batch import
 	FeatureBlob    = "blob"     // blob buses and the blob_size and blob_read imports
+	// FeatureResume is the warm handover: a host lists it when it calls
+	// nic_suspend and offers StartInfo.Resume; a driver declares it (in
+	// Description.Features) when it exports nic_suspend and can adopt a
+	// running device.
+	FeatureResume = "resume"
 )
 
 // HostFeatures lists the features this host offers, in the order ABI.md
 // gives them.
-func HostFeatures() []string { return []string{FeatureTxBatch, FeatureRxBatch, FeatureBlob} }
+func HostFeatures() []string {
+	return []string{FeatureTxBatch, FeatureRxBatch, FeatureBlob, FeatureResume}
+}
 
 // Status codes returned by control exports (every export but nic_abi_version
 // and nic_transmit's busy case).
@@ -236,6 +247,7 @@ const (
 	MaxRxBatch        = 256       // frames per rx_push_batch call
 	MaxBlobRead       = 1 << 20   // bytes per blob_read call
 	FrameRecordHeader = 4         // the u32 length before each frame of a batch
+	MaxResumeState    = 4096      // bytes of state nic_suspend may hand over
 )
 
 // Classes a plugin may declare.
@@ -271,6 +283,7 @@ func ExportFuncs() []Func {
 		{ExportPoll, "(i32) -> i32", 0},
 		{ExportTransmit, "(i32, i32) -> i32", 0},
 		{ExportTransmitBatch, "(i32, i32, i32) -> i32", Version11},
+		{ExportSuspend, "(i32) -> i32", Version11},
 	}
 }
 

@@ -96,7 +96,23 @@ type StartInfo struct {
 	Country    string            `cbor:"country"`            // network.country()
 	PhyMode    int               `cbor:"phy_mode,omitempty"` // network.phy_mode(), 0 if never set
 	Features   []string          `cbor:"features,omitempty"` // optional features the host offers
+	// Resume offers a driver that declares FeatureResume the running
+	// device (nil: a cold start). See ABI.md "Warm handover".
+	Resume *Resume `cbor:"resume,omitempty"`
 }
+
+// Resume is the start info's "resume": why the device is still running and
+// what the previous instance handed over.
+type Resume struct {
+	Reason string `cbor:"reason"`          // ResumeReload or ResumeFault
+	State  []byte `cbor:"state,omitempty"` // nic_suspend's reply; none after a fault
+}
+
+// Reasons of a Resume.
+const (
+	ResumeReload = "reload" // the previous instance was stopped for a reload
+	ResumeFault  = "fault"  // the previous instance faulted
+)
 
 // InterfaceInfo is the host's identity for one interface.
 type InterfaceInfo struct {

@@ -130,6 +130,47 @@ func (h *hooks) Down() {
 	}
 }
 
+// Hold implements supervise.Hooks: the links that are up stay up in the
+// core while the next instance takes the device over.
+func (h *hooks) Hold() {
+	for _, n := range h.p().NICs() {
+		n.mu.Lock()
+		n.held, n.pended = n.state.Up, nil
+		n.mu.Unlock()
+	}
+}
+
+// Held implements supervise.Hooks.
+func (h *hooks) Held() bool {
+	for _, n := range h.p().NICs() {
+		n.mu.Lock()
+		held := n.held
+		n.mu.Unlock()
+		if held {
+			return true
+		}
+	}
+	return false
+}
+
+// Release implements supervise.Hooks.
+func (h *hooks) Release(takenOver bool) {
+	for _, n := range h.p().NICs() {
+		n.mu.Lock()
+		held, back, st := n.held, n.pended, n.state
+		n.held, n.pended = false, nil
+		n.mu.Unlock()
+		switch {
+		case !held:
+		case takenOver && back != nil:
+			n.setLink(*back)
+		case !takenOver:
+			st.Up = false
+			n.setLink(st)
+		}
+	}
+}
+
 // Sent implements supervise.Hooks.
 func (h *hooks) Sent(iface int, frame []byte, outcome supervise.TxOutcome, err error) {
 	nics := h.nics.Load() // not NICs(): no copy per frame

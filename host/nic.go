@@ -59,6 +59,8 @@ type NIC struct {
 	mac    net.HardwareAddr
 	link   Link
 	state  LinkState
+	held   bool       // the link is held for the plugin's next instance (hooks.Hold)
+	pended *LinkState // a report held back meanwhile; nil: none
 	info   map[string]any
 	trace  *pcapng.Writer // config(trace="file.pcapng")
 	rx     *rxqueue.Queue

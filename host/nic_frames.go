@@ -82,16 +82,26 @@ func (n *NIC) toLink(frame []byte) {
 		return
 	}
 	if err := l.DeliverFrame(frame); err != nil {
-		n.stats.drop(dropCoreRefused)
+		n.stats.drop(coreDropReason(err))
 	}
 }
 
 // setLink applies a link report: the Link first, then the state LinkState
 // returns, so that once LinkState says up the core has enabled the
 // interface and a Dial can find a route. Every caller runs on the plugin's
-// goroutine (as attach does), so two reports cannot interleave.
+// goroutine (as attach does), so two reports cannot interleave. While the
+// link is held for the plugin's next instance (hooks.Hold), a report of
+// the link down waits for the hold's end, and one of the link up ends it.
 func (n *NIC) setLink(st LinkState) {
 	n.mu.Lock()
+	if n.held {
+		if !st.Up {
+			n.pended = &st
+			n.mu.Unlock()
+			return
+		}
+		n.held, n.pended = false, nil
+	}
 	l := n.link
 	n.mu.Unlock()
 	if l != nil {

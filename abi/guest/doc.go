@@ -28,6 +28,18 @@
 // the export ends. Env.Blob reads large operator-supplied data such as
 // firmware.
 //
+// A driver that implements Resumer takes part in the warm handover of
+// ABI.md: on a reload its Suspend hands its state to the next instance,
+// whose Resume takes the running device over instead of resetting it, and
+// after a fault Resume takes over a device it finds as it expects; the SDK
+// declares the "resume" feature for it and exports nic_suspend. Package
+// guesttest's Options.Resume and Host.Suspend test a driver's handover.
+//
+// With the plugin option fault_injection: true, the SDK answers
+// call("_fault", KIND) itself by trapping, panicking, looping or exhausting
+// memory (fault.go), so that an operator can show the host containing a
+// failing driver; without it, _fault raises ValueError.
+//
 // Built with
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o drv.wasm .

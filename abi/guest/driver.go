@@ -97,6 +97,34 @@ type BatchTransmitter interface {
 	TransmitBatch(iface int, frames [][]byte) (int, error)
 }
 
+// Resumer is implemented by drivers that can hand their running device to
+// the next instance and adopt one the previous instance left running (the
+// warm handover of ABI.md): a reload then swaps the code without touching
+// the device, the link stays up and no frame is lost. The SDK declares the
+// "resume" feature in the description of a driver that implements it.
+// Without it, every start is cold, as in ABI 1.0.
+type Resumer interface {
+	// Suspend is nic_suspend: the instance is about to be replaced. The
+	// driver finishes or records what is under way (a frame it took and
+	// has not sent is sent now or recorded in the state: a frame taken is
+	// never dropped) and returns its state for the next instance, at most
+	// abi.MaxResumeState bytes (nil: none). No call reaches the instance
+	// afterwards. An error declines: the host starts the next instance
+	// cold.
+	Suspend() ([]byte, error)
+	// Resume is called right after Start when the host offers the running
+	// device: r.Reason says why it still runs (abi.ResumeReload,
+	// abi.ResumeFault) and r.State is what the previous instance's Suspend
+	// returned (nil after a fault, or from a driver without Resumer). The
+	// driver reads the device and takes it over, returning nil, if the
+	// device is as the state says (after a fault: in a state it can take
+	// over); it never trusts the state alone. An error says why it cannot
+	// (the state of another version, a device that does not match): the
+	// SDK logs it and the instance starts cold, so Resume must leave the
+	// driver as Start did when it fails.
+	Resume(r abi.Resume) error
+}
+
 // ErrBusy is returned by Transmit when the device has no room for the frame
 // now.
 var ErrBusy = errors.New("guest: transmitter busy")

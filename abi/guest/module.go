@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/nichost/nichost/abi"
 )
@@ -21,7 +22,9 @@ type Module struct {
 	scan     Scanner
 	call     Caller
 	batch    BatchTransmitter
-	class    string // from Describe, for NotImplementedError messages
+	resumer  Resumer // nil when the driver cannot hand over or adopt a device
+	faults   bool    // options.fault_injection: _fault injects (fault.go)
+	class    string  // from Describe, for NotImplementedError messages
 	imp      abi.Imports
 	env      *Env
 	argBuf   []byte
@@ -37,6 +40,7 @@ func NewModule(d Driver, imp abi.Imports) *Module {
 	m.scan, _ = d.(Scanner)
 	m.call, _ = d.(Caller)
 	m.batch, _ = d.(BatchTransmitter)
+	m.resumer, _ = d.(Resumer)
 	return m
 }
 
@@ -53,11 +57,14 @@ func (m *Module) driverClass() string {
 func (m *Module) ABIVersion() int32 { return abi.Version }
 
 // Describe is nic_describe: it replies with the driver's Description,
-// declaring abi.Version.
+// declaring abi.Version, and the "resume" feature for a Resumer.
 func (m *Module) Describe() int32 {
 	desc := m.d.Describe()
 	desc.ABI = abi.Version
 	m.class = desc.Class
+	if m.resumer != nil && !slices.Contains(desc.Features, abi.FeatureResume) {
+		desc.Features = append(slices.Clip(desc.Features), abi.FeatureResume)
+	}
 	b, err := encodeDescription(desc)
 	if err != nil {
 		return m.raise(fmt.Errorf("description: %w", err))
@@ -67,7 +74,9 @@ func (m *Module) Describe() int32 {
 }
 
 // Start is nic_start: it reads the StartInfo, registers the transmit buffer
-// and starts the driver.
+// and starts the driver. When the host offers the running device
+// (StartInfo.Resume) to a Resumer, Resume follows Start, and the reply says
+// whether the driver took the device over (True) or started cold (False).
 func (m *Module) Start() int32 {
 	b, err := m.readArgs()
 	if err != nil {
@@ -83,11 +92,43 @@ func (m *Module) Start() int32 {
 	if rc := m.imp.TxBuffer(m.txBuf); rc < 0 {
 		return m.raise(errnoError("tx_buffer", rc))
 	}
+	if err := m.takeFaultOption(&info); err != nil { // fault.go
+		return m.raise(err)
+	}
 	m.env = newEnv(m.imp, info)
 	if err := m.d.Start(m.env); err != nil {
 		return m.done(m.raise(err))
 	}
+	if info.Resume != nil && m.resumer != nil {
+		resumed := true
+		if err := m.resumer.Resume(*info.Resume); err != nil {
+			resumed = false
+			m.env.Logf(abi.LogInfo, "starting cold: the running device cannot be taken over (after a %s): %v", info.Resume.Reason, err)
+		}
+		return m.finish(resumed, nil)
+	}
 	return m.done(abi.StatusOK)
+}
+
+// Suspend is nic_suspend: Resumer.Suspend, replying with its state (None
+// for none). flags is reserved (0). A driver without Resumer declines with
+// NotImplementedError, and the host starts the next instance cold.
+func (m *Module) Suspend(flags int32) int32 {
+	if m.resumer == nil {
+		return m.raise(abi.Unsupported("nic_suspend: the driver cannot hand its device over (it does not implement guest.Resumer)"))
+	}
+	state, err := m.resumer.Suspend()
+	if err == nil && len(state) > abi.MaxResumeState {
+		err = abi.ValueError("nic_suspend: the driver's state is %d bytes, more than the %d the host takes", len(state), abi.MaxResumeState)
+	}
+	if err != nil {
+		return m.done(m.raise(err))
+	}
+	var res any
+	if state != nil {
+		res = state
+	}
+	return m.finish(res, nil)
 }
 
 // Active is nic_active: active() or active(bool).
@@ -208,6 +249,9 @@ func (m *Module) Call(iface int32) int32 {
 	a, err := toArgs([]any{l[1], l[2]})
 	if err != nil {
 		return m.raise(err)
+	}
+	if name == FaultMethod {
+		return m.finish(m.fault(a)) // fault.go: the SDK's own, before the driver
 	}
 	if m.call == nil {
 		return m.raise(NoMethod(m.driverClass(), name))

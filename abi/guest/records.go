@@ -75,12 +75,33 @@ func decodeStartInfo(b []byte) (abi.StartInfo, error) {
 			info.PhyMode = int(n)
 		case "features":
 			info.Features, err = strs(k, v)
+		case "resume":
+			info.Resume, err = resumeInfo(v)
 		}
 		if err != nil {
 			return abi.StartInfo{}, err
 		}
 	}
 	return info, nil
+}
+
+// resumeInfo reads "resume": the reason, and the state if any.
+func resumeInfo(v any) (*abi.Resume, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, startInfoError("resume", "dict", v)
+	}
+	r := &abi.Resume{}
+	var err error
+	if r.Reason, err = str("resume.reason", m["reason"]); err != nil {
+		return nil, err
+	}
+	if s, ok := m["state"]; ok {
+		if r.State, ok = s.([]byte); !ok {
+			return nil, startInfoError("resume.state", "bytes", s)
+		}
+	}
+	return r, nil
 }
 
 func startInfoError(key, want string, got any) error {

@@ -81,6 +81,9 @@ func nicTransmitBatch(iface, count, length int32) int32 {
 	return m.TransmitBatch(iface, count, buf[:length])
 }
 
+//go:wasmexport nic_suspend
+func nicSuspend(flags int32) int32 { return must().Suspend(flags) }
+
 //go:wasmimport nic args
 func hostArgs(ptr unsafe.Pointer, capacity uint32) int32
 

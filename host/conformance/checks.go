@@ -193,6 +193,7 @@ func ethernetSuite(class string) []check {
 			return get(ctx, e)
 		}},
 		{"a burst of frames arrives whole", secExports, checkBurst},
+		{reloadCheck, secWarm, checkReload},
 		{"cable out: frames offered are refused, not kept", secLink, checkRefusedWhileDown},
 		{"cable out: link down; back in: traffic resumes", secLink, func(ctx context.Context, e *env) error {
 			e.dev.SetLink(false)

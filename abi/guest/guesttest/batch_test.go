@@ -48,7 +48,7 @@ func TestOptions_WithoutFeatures(t *testing.T) {
 		t.Errorf("features %v, want %v", got, abi.HostFeatures())
 	}
 	guesttest.New(t, d, guesttest.Options{WithoutFeatures: []string{abi.FeatureRxBatch}})
-	if got := d.env.Info().Features; !slices.Equal(got, []string{abi.FeatureTxBatch, abi.FeatureBlob}) {
+	if got := d.env.Info().Features; !slices.Equal(got, []string{abi.FeatureTxBatch, abi.FeatureBlob, abi.FeatureResume}) {
 		t.Errorf("features without rx_batch: %v", got)
 	}
 	if _, err := guesttest.Start(d, guesttest.Options{WithoutFeatures: []string{"tx_bacth"}}); err == nil || !strings.Contains(err.Error(), `"tx_bacth", which is not a host feature`) {

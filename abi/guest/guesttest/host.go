@@ -52,6 +52,12 @@ type Options struct {
 	// abi.HostFeatures. A driver's call of an import of a feature left out
 	// is an ABI violation (a real host would have refused the module).
 	WithoutFeatures []string
+	// Resume offers the driver a running device in the start info, as a
+	// host does on a reload or after a fault (abi.StartInfo.Resume; ABI.md
+	// "Warm handover"); nil is a cold start. It is passed only to a
+	// driver that declares abi.FeatureResume. Host.Resumed says what the
+	// driver did with it.
+	Resume *abi.Resume
 }
 
 // Host is a fake host running one driver instance. Make it with New (or
@@ -75,6 +81,7 @@ type Host struct {
 
 	txbuf    []byte // registered with tx_buffer: the guest's, kept for its life
 	features []string
+	resumed  bool           // nic_start replied True to a resume offer
 	calls    map[string]int // host calls by import name
 	grants   []*grant
 	handles  map[string]uint32
@@ -131,9 +138,14 @@ func start(d guest.Driver, o Options, logf func(string, ...any)) (*Host, error) 
 		h.Close()
 		return nil, err
 	}
-	if _, err := h.run(abi.ExportStart, info, h.mod.Start); err != nil {
+	reply, err := h.run(abi.ExportStart, info, h.mod.Start)
+	if err != nil {
 		h.Close()
 		return nil, fmt.Errorf("guesttest: %s: %w", abi.ExportStart, err)
+	}
+	if err := h.startReply(reply); err != nil {
+		h.Close()
+		return nil, err
 	}
 	if h.txbuf == nil {
 		h.Close()
@@ -204,6 +216,9 @@ func (h *Host) grant() ([]byte, error) {
 		Buses: h.handles, Options: h.opts.Options, PhyMode: h.opts.PhyMode,
 		Hostname: cmp.Or(h.opts.Hostname, "guesttest"), Country: cmp.Or(h.opts.Country, "XX"),
 		Features: h.features,
+	}
+	if h.opts.Resume != nil && slices.Contains(h.desc.Features, abi.FeatureResume) {
+		info.Resume = h.opts.Resume
 	}
 	for i, name := range h.desc.Interfaces {
 		mac := []byte{0x02, 0, 0, 0, 0, byte(i + 1)}

@@ -5,49 +5,117 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/host/bus"
 	"github.com/nichost/nichost/host/internal/engine"
+	"github.com/nichost/nichost/host/internal/grant"
 	"github.com/nichost/nichost/host/internal/hostcall"
 )
 
 // The life of an instance: start, handshake, replay, fault, restart. All of
-// it runs on the plugin goroutine (or on the loader's, before Go).
+// it runs on the plugin goroutine (or on the loader's, before Go). A reload
+// and the warm handover are in reload.go.
 
-// startInstance makes an instance, checks it, starts it and, unless first,
-// replays the desired state.
-func (s *Supervisor) startInstance(first bool) error {
-	ctx, cancel := context.WithTimeout(context.Background(), s.limits.StartTimeout)
-	defer cancel()
-	sess := hostcall.New(s.hooks, s.epoch)
-	inst, err := s.mod.NewInstance(ctx, sess)
-	if err != nil {
-		return err
-	}
-	s.inst, s.sess = inst, sess
-	s.wakeAt = -1 // before nic_start, which may ask for a wake-up
-	s.txWarned = false
-	if err := s.handshake(first); err != nil {
-		s.discard()
-		return err
-	}
-	s.startedAt = time.Now()
-	s.obs.gen.Add(1)
-	s.setState(func(st *State) { st.Up, st.RestartAt = true, time.Time{} })
-	if !first {
-		s.replay()
-	}
-	s.poll(abi.EventStart)
-	if s.inst == nil {
-		return s.State().LastFault
-	}
-	return nil
+// candidate is an instance that passed the handshake but has not been
+// started: during a reload it exists beside the running instance.
+type candidate struct {
+	inst  engine.Instance
+	sess  *hostcall.Session
+	gate  *gate
+	desc  abi.Description
+	batch bool // it takes frames with nic_transmit_batch
 }
 
-func (s *Supervisor) handshake(first bool) error {
+// gate is the owner a candidate's host calls reach. Until the candidate is
+// started, the calls that would touch the plugin's buses, NICs or
+// schedule find nothing (a bus handle is not granted, an interface does
+// not exist, a wake-up is ignored): a module's initialisation or
+// description cannot disturb the instance still serving, nor the device.
+type gate struct {
+	Hooks
+	live atomic.Bool
+}
+
+func (g *gate) Grant(h uint32, k bus.Kind) *grant.Grant {
+	if !g.live.Load() {
+		return nil
+	}
+	return g.Hooks.Grant(h, k)
+}
+
+func (g *gate) NIC(iface int32) hostcall.NIC {
+	if !g.live.Load() {
+		return nil
+	}
+	return g.Hooks.NIC(iface)
+}
+
+func (g *gate) Notify(ev abi.Event) {
+	if g.live.Load() {
+		g.Hooks.Notify(ev)
+	}
+}
+
+func (g *gate) WakeAt(ns int64) {
+	if g.live.Load() {
+		g.Hooks.WakeAt(ns)
+	}
+}
+
+// startInstance makes an instance of the current module, checks it,
+// starts it (offering resume, if not nil, to a driver that declares the
+// feature) and, unless first, replays the desired state. It reports
+// whether the driver took the running device over.
+func (s *Supervisor) startInstance(first bool, resume *abi.Resume) (bool, error) {
+	c, err := s.newCandidate(s.mod, first)
+	if err != nil {
+		return false, err
+	}
+	return s.startCandidate(c, first, resume)
+}
+
+// newCandidate instantiates m and runs the handshake up to nic_start:
+// version, exports and imports, description, and its checks against the
+// config (first) or the plugin's NICs. It touches nothing of the running
+// instance, so a reload runs it on the caller's goroutine while the plugin
+// goroutine goes on serving: instantiating a Go module takes tens of
+// milliseconds. A fault of the candidate is its error, not the plugin's
+// fault.
+func (s *Supervisor) newCandidate(m Module, first bool) (*candidate, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.limits.StartTimeout)
+	defer cancel()
+	g := &gate{Hooks: s.hooks}
+	sess := hostcall.New(g, s.epoch)
+	inst, err := m.NewInstance(ctx, sess)
+	if err != nil {
+		return nil, err
+	}
+	c := &candidate{inst: inst, sess: sess, gate: g}
+	if err := s.handshake(c, first); err != nil {
+		closeInstance(inst)
+		return nil, err
+	}
+	return c, nil
+}
+
+// swapIn makes c's instance the one calls go to (plugin goroutine).
+func (s *Supervisor) swapIn(c *candidate) {
+	c.gate.live.Store(true)
+	s.inst, s.sess, s.batch = c.inst, c.sess, c.batch
+}
+
+func closeInstance(inst engine.Instance) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	inst.Close(ctx)
+	cancel()
+}
+
+func (s *Supervisor) handshake(c *candidate, first bool) error {
 	ctx, cancel := s.callCtx()
-	v, err := s.inst.ABIVersion(ctx)
+	v, err := c.inst.ABIVersion(ctx)
 	cancel()
 	if err != nil {
 		return err
@@ -55,26 +123,26 @@ func (s *Supervisor) handshake(first bool) error {
 	if v>>16 != abi.VersionMajor || v&0xffff > abi.VersionMinor {
 		return fmt.Errorf("%w: the plugin speaks ABI %s, this host speaks %s", ErrABIVersion, abi.VersionString(v), abi.VersionString(abi.Version))
 	}
-	if c, ok := s.inst.(interface{ CheckExports(uint32) error }); ok {
-		if err := c.CheckExports(v); err != nil {
+	if ch, ok := c.inst.(interface{ CheckExports(uint32) error }); ok {
+		if err := ch.CheckExports(v); err != nil {
 			return fmt.Errorf("%w: %v", ErrBadModule, err)
 		}
 	}
-	if c, ok := s.inst.(interface{ CheckImports(uint32) error }); ok {
-		if err := c.CheckImports(v); err != nil {
+	if ch, ok := c.inst.(interface{ CheckImports(uint32) error }); ok {
+		if err := ch.CheckImports(v); err != nil {
 			return fmt.Errorf("%w: %v", ErrBadModule, err)
 		}
 	}
 	// A 1.0 plugin sees nothing of 1.1, even an export of that name.
-	s.batch = v > abi.Version10 && s.inst.CanBatch()
-	if _, err := s.Control(abi.ExportDescribe, 0, []byte{}); err != nil {
+	c.batch = v > abi.Version10 && c.inst.CanBatch()
+	reply, err := c.describe(s.limits.CallTimeout)
+	if err != nil {
 		return fmt.Errorf("describe: %w", err)
 	}
-	var desc abi.Description
-	reply, _ := s.sess.Result()
-	if err := abi.UnmarshalInto(reply, &desc); err != nil {
+	if err := abi.UnmarshalInto(reply, &c.desc); err != nil {
 		return fmt.Errorf("%w: its description: %v", ErrBadModule, err)
 	}
+	desc := c.desc
 	if err := desc.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadModule, err)
 	}
@@ -87,15 +155,81 @@ func (s *Supervisor) handshake(first bool) error {
 	if old := s.Description(); !first && (desc.Class != old.Class || !slices.Equal(desc.Interfaces, old.Interfaces)) {
 		return fmt.Errorf("%w: the new instance declares %s %v, the NICs are %s %v", ErrClassMismatch, desc.Class, desc.Interfaces, old.Class, old.Interfaces)
 	}
-	s.desc.Store(&desc) // a reloaded module may bring other features or buses
-	info, err := abi.MarshalStruct(s.hooks.StartInfo())
-	if err != nil {
-		return err
-	}
-	if _, err := s.Control(abi.ExportStart, 0, info); err != nil {
-		return fmt.Errorf("start: %w", err)
-	}
 	return nil
+}
+
+// describe calls the candidate's nic_describe and returns its reply, with
+// the checks Control makes, on whatever goroutine the candidate is being
+// made.
+func (c *candidate) describe(timeout time.Duration) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c.sess.Begin(ctx, []byte{})
+	rc, err := c.inst.Call(ctx, abi.ExportDescribe, 0)
+	switch {
+	case err != nil:
+		return nil, err
+	case c.sess.Violation() != nil:
+		return nil, &engine.Fault{Kind: engine.FaultViolation, Export: abi.ExportDescribe, Detail: c.sess.Violation().Error()}
+	case rc == abi.StatusError && c.sess.Raised() != nil:
+		return nil, c.sess.Raised()
+	case rc != abi.StatusOK:
+		return nil, &engine.Fault{Kind: engine.FaultViolation, Export: abi.ExportDescribe, Detail: fmt.Sprintf("it returned %d; control exports return 0 or -1", rc)}
+	}
+	reply, _ := c.sess.Result()
+	return reply, nil
+}
+
+// canResume reports whether a driver of description d takes part in the
+// warm handover: it declares the feature, and speaks 1.1 or later (a 1.0
+// plugin sees nothing of 1.1).
+func canResume(d abi.Description) bool {
+	return d.ABI > abi.Version10 && slices.Contains(d.Features, abi.FeatureResume)
+}
+
+// startCandidate makes c the running instance and starts it: nic_start
+// (with resume for a driver that takes part in the warm handover), the
+// replay unless first, and the first poll. It reports whether the driver
+// took the running device over. On failure no instance runs; a fault is
+// handled as the plugin's unless s.probing.
+func (s *Supervisor) startCandidate(c *candidate, first bool, resume *abi.Resume) (bool, error) {
+	s.swapIn(c)
+	s.wakeAt = -1 // before nic_start, which may ask for a wake-up
+	s.txWarned = false
+	prev := s.desc.Swap(&c.desc) // a reloaded module may bring other features or buses
+	if !canResume(c.desc) {
+		resume = nil
+	}
+	info := s.hooks.StartInfo()
+	info.Resume = resume
+	b, err := abi.MarshalStruct(info)
+	if err != nil {
+		s.desc.Store(prev)
+		s.dropInstance()
+		return false, err
+	}
+	s.obs.gen.Add(1)
+	reply, err := s.Control(abi.ExportStart, 0, b)
+	if err != nil {
+		if s.inst != nil {
+			s.dropInstance()
+		}
+		return false, fmt.Errorf("start: %w", err)
+	}
+	resumed := resume != nil && reply == true
+	s.startedAt = time.Now()
+	s.setState(func(st *State) { st.Up, st.RestartAt = true, time.Time{} })
+	if !first {
+		s.replay()
+	}
+	s.poll(abi.EventStart)
+	if s.inst == nil {
+		if s.probing && s.probeErr != nil {
+			return false, s.probeErr
+		}
+		return false, s.State().LastFault
+	}
+	return resumed, nil
 }
 
 // replay brings a fresh instance to the state callers asked for.
@@ -111,7 +245,9 @@ func (s *Supervisor) replay() {
 }
 
 // fault handles an error from the instance: a Fault discards it and
-// schedules a restart. It returns err.
+// schedules a restart. It returns err. While s.probing (a candidate's
+// handshake, a reload's start, a suspend) the instance is only dropped and
+// the fault recorded in probeErr: the caller decides what follows.
 func (s *Supervisor) fault(err error) error {
 	var f *engine.Fault
 	if !errors.As(err, &f) {
@@ -121,8 +257,19 @@ func (s *Supervisor) fault(err error) error {
 		f.Detail += fmt.Sprintf(" (memory limit %s)", s.limits.MemoryLimit)
 	}
 	recorded := s.hooks.Wrap(f.Export, err)
+	if s.probing {
+		s.probeErr = recorded
+		s.dropInstance()
+		return err
+	}
 	s.log.Error("plugin instance failed; discarding it", "err", recorded, "generation", s.Generation())
 	s.hooks.Lifecycle(LifeFault, s.Generation(), recorded)
+	// The next instance may take the device over: the link is held for it
+	// (ABI.md "Warm handover").
+	if canResume(s.Description()) {
+		s.resumeNext = &abi.Resume{Reason: abi.ResumeFault}
+		s.holdLinks()
+	}
 	s.scheduleRestart(recorded)
 	return err
 }
@@ -147,24 +294,34 @@ func (s *Supervisor) scheduleRestart(cause error) {
 	})
 }
 
-// discard closes the running instance, if any.
+// discard closes the running instance, if any. Unless the links are held
+// for the next instance, the core is told they are down.
 func (s *Supervisor) discard() {
 	if s.inst == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	s.inst.Close(ctx)
-	cancel()
+	s.dropInstance()
+	if !s.hold {
+		s.hooks.Down()
+	}
+}
+
+// dropInstance closes the running instance and forgets it, leaving the
+// links as they are.
+func (s *Supervisor) dropInstance() {
+	if s.inst == nil {
+		return
+	}
+	closeInstance(s.inst)
 	s.inst, s.sess = nil, nil
 	s.txBusy = false
 	s.instanceGone()
-	s.hooks.Down()
 }
 
 // restart starts a fresh instance after a fault; on failure it schedules
 // the next try.
 func (s *Supervisor) restart() {
-	if err := s.tryStart(); err != nil {
+	if _, err := s.tryStart(); err != nil {
 		s.log.Error("plugin restart failed", "err", err, "retry_in", s.backoff)
 		return
 	}
@@ -180,13 +337,17 @@ var ErrOperatorRestart = errors.New("restarted by the operator")
 // Restart discards the running instance, if any, and starts a fresh one
 // now with the desired state replayed, as after a fault but without the
 // back-off: the operator's way out of a plugin waiting out a long back-off
-// or stuck in a bad state. If the new instance fails to start, the plugin
-// is down and retries after the back-off, and the error says why.
+// or stuck in a bad state. It is a cold start: the device is not offered
+// to the fresh instance, and a link held for a warm restart is reported
+// down. If the new instance fails to start, the plugin is down and retries
+// after the back-off, and the error says why.
 func (s *Supervisor) Restart(ctx context.Context) error {
 	_, err := s.DoAlways(ctx, "restart", func() (any, error) {
+		s.releaseHold(false)
+		s.resumeNext = nil
 		s.discard()
 		s.backoff = 0
-		if err := s.tryStart(); err != nil {
+		if _, err := s.tryStart(); err != nil {
 			return nil, err
 		}
 		s.setState(func(st *State) { st.Restarts++ })
@@ -197,59 +358,25 @@ func (s *Supervisor) Restart(ctx context.Context) error {
 	return err
 }
 
-// tryStart starts a fresh instance after a fault or for a reload. If it
-// fails without a fault having been handled already (a start that raised,
-// a module that would not instantiate), the failure is recorded as it is
-// and the next try backs off.
-func (s *Supervisor) tryStart() error {
+// tryStart starts a fresh instance after a fault, a failed reload or for
+// an operator's restart, offering it the device if s.resumeNext says the
+// device was left to take over. If it fails without a fault having been
+// handled already (a start that raised, a module that would not
+// instantiate), the failure is recorded as it is and the next try backs
+// off. It reports whether the driver took the device over.
+func (s *Supervisor) tryStart() (bool, error) {
 	before := s.faults.Load()
-	err := s.startInstance(false)
+	resume := s.resumeNext
+	s.resumeNext = nil
+	resumed, err := s.startInstance(false, resume)
 	if err != nil && s.faults.Load() == before {
+		if resume != nil && s.resumeNext == nil {
+			s.resumeNext = resume // the next try may still take the device over
+		}
 		s.scheduleRestart(s.hooks.Wrap("restart", err))
 	}
-	return err
-}
-
-// Reload replaces the module with m without dropping the plugin's NICs: the
-// new module must declare the same class and interfaces, and is brought to
-// the state callers asked for. If it fails to start, the old module is
-// started again and the error returned. On success, done runs on the plugin
-// goroutine right after the swap, so that two reloads record their results
-// in the order they took effect. It returns how long the new instance took
-// to start.
-func (s *Supervisor) Reload(ctx context.Context, m Module, done func()) (time.Duration, error) {
-	ran := false
-	var took time.Duration
-	_, err := s.DoAlways(ctx, "reload", func() (any, error) {
-		ran = true
-		old := s.mod
-		s.discard()
-		s.mod = m
-		t0 := time.Now()
-		if err := s.startInstance(false); err != nil {
-			s.discard()
-			s.mod = old
-			if m.Release != nil {
-				m.Release()
-			}
-			if rerr := s.tryStart(); rerr != nil {
-				err = fmt.Errorf("%w (and the previous module failed to start again: %v; retrying after back-off)", err, rerr)
-			}
-			return nil, err
-		}
-		took = time.Since(t0)
-		if old.Release != nil {
-			old.Release()
-		}
-		s.setState(func(st *State) { st.Reloads++ })
-		if done != nil {
-			done()
-		}
-		s.hooks.Lifecycle(LifeReload, s.Generation(), nil)
-		return nil, nil
-	})
-	if !ran && m.Release != nil { // the plugin closed or ctx ended before the swap ran
-		m.Release()
+	if err == nil {
+		s.afterStart(resumed)
 	}
-	return took, err
+	return resumed, err
 }

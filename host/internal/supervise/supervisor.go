@@ -3,7 +3,11 @@
 // a time, under the call deadline. When the instance faults (a trap, a
 // deadline, memory exhaustion, an ABI violation) it is discarded and a fresh
 // one is started after a back-off, and the plugin's owner replays the state
-// callers asked for. A reload swaps the module the same way.
+// callers asked for. A reload swaps the module the same way, after checking
+// the new one while the old one runs, and rolls back if it fails to start.
+// A driver that declares the resume feature is handed the running device
+// instead of resetting it (ABI.md "Warm handover"), with the links held as
+// they are meanwhile.
 //
 // The owner (package host's Plugin) supplies what is not supervision through
 // Hooks: the host calls' view of grants and NICs, the checks of a
@@ -51,8 +55,20 @@ type Hooks interface {
 	// Replay lists the calls that bring a fresh instance to the state
 	// callers asked for, in order.
 	Replay() []Step
-	// Down says the instance was discarded: nothing moves frames now.
+	// Down says the instance was discarded: nothing moves frames now, and
+	// the core is told the links are down.
 	Down()
+	// Hold says the instance stopped and the next one will be offered the
+	// running device: the links stay as the core has them, and link
+	// reports of the down state are held back until Release, while an up
+	// report of a held link ends its hold.
+	Hold()
+	// Held reports whether any link is still held.
+	Held() bool
+	// Release ends the hold. takenOver: a resumed instance took the links
+	// over, and the reports held back apply now; otherwise every link still
+	// held is reported down.
+	Release(takenOver bool)
 	// Sent says what became of a frame offered to nic_transmit.
 	Sent(iface int, frame []byte, outcome TxOutcome, err error)
 	// Wrap turns an error of operation op into the plugin's error type.
@@ -157,6 +173,13 @@ type Supervisor struct {
 	restartAt time.Time
 	startedAt time.Time
 
+	// The warm handover (reload.go).
+	probing    bool        // faults of the instance are only recorded (a candidate, a reload's start, a suspend)
+	probeErr   error       // the fault recorded while probing
+	hold       bool        // the links are held for the next instance
+	holdUntil  time.Time   // when the hold runs out
+	resumeNext *abi.Resume // what the next start after a fault offers; nil: a cold start
+
 	obs observer // statistics (observe.go)
 }
 
@@ -179,7 +202,7 @@ func New(name string, limits config.Limits, log *slog.Logger, epoch time.Time, h
 // Start starts the first instance on the caller's goroutine, before Go.
 // On failure the instance is discarded and the module released.
 func (s *Supervisor) Start() error {
-	if err := s.startInstance(true); err != nil {
+	if _, err := s.startInstance(true, nil); err != nil {
 		s.discard()
 		s.release()
 		return err
@@ -304,6 +327,9 @@ func (s *Supervisor) run() {
 		} else {
 			due = s.restartAt
 		}
+		if s.hold && (due.IsZero() || s.holdUntil.Before(due)) {
+			due = s.holdUntil
+		}
 		var tc <-chan time.Time
 		if !due.IsZero() {
 			timer.Reset(max(time.Until(due), 0))
@@ -320,8 +346,11 @@ func (s *Supervisor) run() {
 		case <-wake:
 			s.pollFor(abi.Event(s.pending.Swap(0)))
 		case <-tc:
+			s.holding() // ends a hold that ran out
 			if s.inst == nil {
-				s.restart()
+				if !s.restartAt.IsZero() && !time.Now().Before(s.restartAt) {
+					s.restart()
+				}
 				break
 			}
 			// The wake-up that was due, or the end of a throttled window

@@ -65,6 +65,9 @@ func (s *Supervisor) dequeue(n int) {
 // flushTx offers queued frames to the driver until it is busy, the queue is
 // empty, or the plugin used up its CPU share.
 func (s *Supervisor) flushTx() {
+	if s.holding() {
+		return // the frames wait for the instance that takes the links over
+	}
 	for s.inst != nil && !s.txBusy && !s.throttling() {
 		var more bool
 		if s.batch {

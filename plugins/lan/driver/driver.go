@@ -98,6 +98,7 @@ type Driver struct {
 	dropped bool          // a BMSR read outside the link watch saw a latched failure
 	silent  bool          // the PHY stopped answering (reads 0xffff)
 	more    bool          // frames were left in the port at the end of a poll
+	warm    bool          // a PHY taken over after a fault: active(True) takes its link as it is
 	speed   int           // 10 or 100 while up
 	full    bool          // full duplex while up
 	buf     []byte
@@ -197,10 +198,13 @@ func (d *Driver) SetActive(iface int, up bool) error {
 		return nil
 	}
 	if !up {
-		d.active = false
+		d.active, d.warm = false, false
 		d.setState(stateOff)
 		d.env.WakeAfter(-1)
 		return nil
+	}
+	if d.warm {
+		return d.activateWarm()
 	}
 	if err := d.findPHY(); err != nil {
 		return err

@@ -16,7 +16,10 @@ const maxRxPerPoll = 256
 // the interface active, frames for this MAC address, broadcasts and
 // multicasts go to the core (the MAC's address filter); the rest, and
 // everything while the link is down or the interface inactive, is
-// discarded, as a MAC whose receiver is off would.
+// discarded, as a MAC whose receiver is off would: on real hardware no
+// frame arrives without a link, while the simulated port delivers them
+// regardless. A warm handover never takes the link down, so a reload
+// discards nothing here.
 func (d *Driver) receive() error {
 	d.more = false
 	for i := 0; i < maxRxPerPoll; i++ {

@@ -281,6 +281,7 @@ func (d *Driver) setLowPower(on bool) error {
 	if on == d.lowPower {
 		return nil
 	}
+	d.warm = false // the PHY changes: active(True) resets it as usual
 	if d.state == stateReset || d.addr < 0 {
 		d.lowPower = on
 		return nil

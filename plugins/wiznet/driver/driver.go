@@ -77,6 +77,7 @@ type Driver struct {
 	bad     int           // status reads in a row that did not add up
 	broken  bool          // an SPI failure left the chip's state unknown
 	stuck   bool          // the link came back with a SEND outstanding
+	warm    bool          // a chip taken over after a fault: active(True) goes on from its pointers
 
 	rxRD    uint16 // next record in the RX buffer (our Sn_RX_RD)
 	commit  bool   // rxRD must be written and RECV issued before the next status read
@@ -204,8 +205,17 @@ func (d *Driver) SetActive(iface int, up bool) error {
 		return nil
 	}
 	if !up {
+		d.warm = false
 		return d.deactivate()
 	}
+	if d.warm {
+		return d.activateWarm()
+	}
+	return d.activateCold()
+}
+
+// activateCold is active(True) from a reset: bring-up, then frames move.
+func (d *Driver) activateCold() error {
 	if err := d.bringUp(); err != nil {
 		return err
 	}
