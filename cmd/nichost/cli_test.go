@@ -14,6 +14,7 @@ import (
 
 	"github.com/nichost/nichost/abi"
 
+	"github.com/nichost/nichost/internal/testenv"
 	"github.com/nichost/nichost/internal/wait"
 )
 
@@ -160,9 +161,9 @@ func TestCLI_UnreachableAndCompletion(t *testing.T) {
 
 // stream runs a client command that does not end by itself (events, logs
 // -f) until the test ends; its output grows in the returned buffer.
-func stream(t *testing.T, sock string, args ...string) *syncBuffer {
+func stream(t *testing.T, sock string, args ...string) *testenv.Buffer {
 	t.Helper()
-	var out syncBuffer
+	var out testenv.Buffer
 	cmd := newRoot()
 	cmd.SetOut(&out)
 	cmd.SetErr(&out)

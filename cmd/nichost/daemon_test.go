@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nichost/nichost/host/config"
+	"github.com/nichost/nichost/internal/testenv"
 	"github.com/nichost/nichost/internal/wait"
 )
 
@@ -24,12 +25,12 @@ func testPlugin(t *testing.T, name string) string {
 
 // startDaemon runs `nichost run -c cfg args...` in-process until the test
 // ends and returns the daemon once it serves, with its log.
-func startDaemon(t *testing.T, cfg string, args ...string) (*daemon, *lockedBuffer) {
+func startDaemon(t *testing.T, cfg string, args ...string) (*daemon, *testenv.Buffer) {
 	t.Helper()
 	ready := make(chan *daemon, 1)
 	daemonReady = func(d *daemon) { ready <- d }
 	t.Cleanup(func() { daemonReady = nil })
-	var out lockedBuffer
+	var out testenv.Buffer
 	cmd := newRoot()
 	cmd.SetOut(&out)
 	cmd.SetErr(&out)

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/nichost/nichost/abi"
@@ -182,8 +181,8 @@ func TestRun_SimFlag(t *testing.T) {
 // says what the line should show, for the failure message.
 func runUntil(t *testing.T, args []string, nic, want string, ok func(line string) bool) string {
 	t.Helper()
-	var out lockedBuffer  // plugin goroutines log while the status loop prints
-	if args[0] == "run" { // a socket of its own, not the system daemon's
+	var out testenv.Buffer // plugin goroutines log while the status loop prints
+	if args[0] == "run" {  // a socket of its own, not the system daemon's
 		args = append(args, "--control-socket", filepath.Join(t.TempDir(), "control.sock"))
 	}
 	cmd := newRoot()
@@ -223,23 +222,6 @@ func statusFields(line string) map[string]string {
 		}
 	}
 	return f
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func TestTestCommand(t *testing.T) {

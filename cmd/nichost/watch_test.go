@@ -1,35 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/nichost/nichost/internal/testenv"
 	"github.com/nichost/nichost/internal/wait"
 )
-
-// syncBuffer is a bytes.Buffer safe for the watch goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // build --watch rebuilds a plugin when its source changes and reloads it
 // into the running daemon; a broken edit is reported and changes nothing.
@@ -54,7 +34,7 @@ func TestBuild_WatchRebuildsAndReloads(t *testing.T) {
 	d, _ := startDaemon(t, cfg, "--sim", "lan0=lan8720")
 	p, _ := d.h.Plugin("eth0")
 
-	var out syncBuffer
+	var out testenv.Buffer
 	cmd := newRoot()
 	cmd.SetOut(&out)
 	cmd.SetErr(&out)
