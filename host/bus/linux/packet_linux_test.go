@@ -23,6 +23,14 @@ func newTestVeth(t *testing.T) (ns, a, b string) {
 	ip(t, "-n", ns, "link", "add", a, "type", "veth", "peer", "name", b)
 	ip(t, "-n", ns, "link", "set", a, "up")
 	ip(t, "-n", ns, "link", "set", b, "up")
+	// A veth end passes frames once both ends have carrier: a frame sent
+	// before that is dropped by the kernel, uncounted by the port.
+	for _, dev := range []string{a, b} {
+		wait.For(t, dev+" up with carrier", func() bool {
+			out := ip(t, "-n", ns, "-o", "link", "show", dev)
+			return strings.Contains(out, "LOWER_UP") && strings.Contains(out, "state UP")
+		})
+	}
 	return ns, a, b
 }
 
