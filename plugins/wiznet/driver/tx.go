@@ -143,8 +143,10 @@ func (d *Driver) Transmit(iface int, frame []byte) error {
 // or a poll 500 µs later; the count returned includes them. When nothing
 // fits the answer is busy (the host keeps the frames for the next poll).
 //
-// While the interface is inactive, the link is down or the chip is being
-// reset, frames[0] is refused with an OSError EAGAIN, which the host
+// Right after the link came back with a SEND outstanding the answer is
+// busy until the next poll has reopened socket 0. While the interface is
+// inactive, the link is down or the chip is being reset, frames[0] is
+// refused with an OSError EAGAIN, which the host
 // counts (a busy answer would make the host hold frames for a cable that
 // may stay out for hours); a frame outside 14..1514 bytes with EMSGSIZE.
 func (d *Driver) TransmitBatch(iface int, frames [][]byte) (int, error) {
@@ -158,6 +160,13 @@ func (d *Driver) TransmitBatch(iface int, frames [][]byte) (int, error) {
 		return 0, abi.OSError(abi.EAGAIN, "w5500: the link is down; frame dropped")
 	case d.broken:
 		return 0, abi.OSError(abi.EAGAIN, "w5500: the chip is being reset; frame dropped")
+	case d.stuck:
+		// The link came back behind a SEND that will never complete: the
+		// next poll reopens socket 0, which empties the TX buffer. A frame
+		// staged now would be lost there; the host keeps it and offers it
+		// again after that poll.
+		d.rearm()
+		return 0, guest.ErrBusy
 	}
 	taken := 0
 	for taken < len(frames) {
