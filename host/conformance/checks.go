@@ -276,6 +276,22 @@ func expectValue(got any, err error) func(want any, what string) error {
 
 func second[T any](_ T, err error) error { return err }
 
+// quietFor is how long no frame may have moved for quiet.
+const quietFor = 50 * time.Millisecond
+
+// quiet waits until no frame has moved through the NIC, either way, for
+// quietFor.
+func quiet(ctx context.Context, e *env) error {
+	moved := func() uint64 { st := e.nic.Stats(); return st.TxFrames + st.RxFrames }
+	last, since := moved(), time.Now()
+	return until(ctx, "the NIC to go quiet", func() (bool, error) {
+		if n := moved(); n != last {
+			last, since = n, time.Now()
+		}
+		return time.Since(since) >= quietFor, nil
+	})
+}
+
 // until polls cond until it holds, fails, or ctx ends.
 func until(ctx context.Context, what string, cond func() (bool, error)) error {
 	for {
@@ -547,6 +563,12 @@ func checkRefusedWhileDown(ctx context.Context, e *env) error {
 		return err
 	}
 	defer pc.Close()
+	// The cable comes out between frames: what the previous checks left
+	// moving (an HTTP connection closing) has gone out first, so that the
+	// only frames this check judges are its own.
+	if err := quiet(ctx, e); err != nil {
+		return err
+	}
 	defer e.dev.SetLink(true)
 	e.dev.SetLink(false)
 	if err := until(ctx, "the link reported down and status() 0", func() (bool, error) {
@@ -592,7 +614,8 @@ func checkRefusedWhileDown(ctx context.Context, e *env) error {
 	}
 	got, err := readDatagrams(ctx, pc, refusedPort, n+1, func(seen []bool) bool { return seen[n] })
 	if err != nil {
-		return fmt.Errorf("a frame sent after the cable was plugged back in: %w", err)
+		st := e.nic.Stats()
+		return fmt.Errorf("a frame sent after the cable was plugged back in: %w (the driver took %d frames since, drops %v)", err, st.TxFrames-after.TxFrames, st.Drops)
 	}
 	if i := slices.Index(got[:n], true); i >= 0 {
 		return fmt.Errorf("frame %d of the %d offered with the link down reached the router after the cable was plugged back in: the driver kept it", i+1, n)
