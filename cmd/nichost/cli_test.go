@@ -40,15 +40,7 @@ func cli(t *testing.T, sock, stdin string, args ...string) (string, int, error) 
 // plugin on a simulated LAN: outputs as MicroPython prints them, --json
 // for scripts, exit codes that say what went wrong.
 func TestCLI_AgainstTheDaemon(t *testing.T) {
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := filepath.Join(t.TempDir(), "nichost.yaml")
-	writeFile(t, cfg, "hostname: board-7\nplugins:\n  - name: eth0\n    source: "+filepath.Join(root, "plugins", "lan")+
-		"\n    buses: {port: {kind: frame, sim: lan0-port}, mdio: {kind: mdio, sim: lan0-mdio}}\n    interfaces: {eth: {mac: \"02:00:00:00:00:01\"}}\n")
-	d, _ := startDaemon(t, cfg, "--sim", "lan0=lan8720")
-	sock := d.sock
+	sock := startLANDaemon(t).sock
 	ok := func(stdin string, args ...string) string {
 		t.Helper()
 		out, code, err := cli(t, sock, stdin, args...)

@@ -10,10 +10,10 @@ import (
 	"github.com/nichost/nichost/internal/wait"
 )
 
-// startLAN runs the daemon with the LAN plugin as eth0 (MAC
+// startLANDaemon runs the daemon with the LAN plugin as eth0 (MAC
 // 02:00:00:00:00:01, hostname board-7) on a simulated LAN with a DHCP
-// server, brings eth0 up and waits for its lease.
-func startLAN(t *testing.T) *daemon {
+// server.
+func startLANDaemon(t *testing.T) *daemon {
 	t.Helper()
 	root, err := moduleRoot()
 	if err != nil {
@@ -23,6 +23,13 @@ func startLAN(t *testing.T) *daemon {
 	writeFile(t, cfg, "hostname: board-7\nplugins:\n  - name: eth0\n    source: "+filepath.Join(root, "plugins", "lan")+
 		"\n    buses: {port: {kind: frame, sim: lan0-port}, mdio: {kind: mdio, sim: lan0-mdio}}\n    interfaces: {eth: {mac: \"02:00:00:00:00:01\"}}\n")
 	d, _ := startDaemon(t, cfg, "--sim", "lan0=lan8720")
+	return d
+}
+
+// startLAN is startLANDaemon with eth0 brought up and its lease bound.
+func startLAN(t *testing.T) *daemon {
+	t.Helper()
+	d := startLANDaemon(t)
 	if out, code, err := cli(t, d.sock, "", "nic", "eth0", "active", "on"); code != 0 {
 		t.Fatalf("nic eth0 active on: exit %d, %v\n%s", code, err, out)
 	}
