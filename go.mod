@@ -3,6 +3,7 @@ module github.com/nichost/nichost
 go 1.26.3
 
 require (
+	github.com/bytecodealliance/wasmtime-go/v39 v39.0.1
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/fxamacker/cbor/v2 v2.10.0
 	github.com/insomniacslk/dhcp v0.0.0-20260901064844-234b97448fae

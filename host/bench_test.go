@@ -169,8 +169,16 @@ func benchModule(b *testing.B) []byte {
 func BenchmarkLoad(b *testing.B) {
 	wasm := benchModule(b)
 	ctx := context.Background()
-	compile := func(b *testing.B, cache *engine.Cache) *engine.Module {
-		rt, err := engine.NewRuntime(ctx, cache, 64<<20)
+	// The engine NICHOST_ENGINE names, as Host.New would pick it.
+	open := func(b *testing.B, dir string) engine.Engine {
+		e, err := engine.Open(os.Getenv(EngineEnv), dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return e
+	}
+	compile := func(b *testing.B, e engine.Engine) engine.Module {
+		rt, err := e.NewRuntime(ctx, 64<<20)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -183,29 +191,30 @@ func BenchmarkLoad(b *testing.B) {
 	}
 	b.Run("compile-cold", func(b *testing.B) {
 		for range b.N {
-			cache, _ := engine.NewCache("") // empty: wazero compiles
-			compile(b, cache)
-			cache.Close(ctx)
+			e := open(b, "") // in memory and empty: the engine compiles
+			compile(b, e)
+			e.Close(ctx)
 		}
 	})
 	b.Run("compile-cached", func(b *testing.B) {
-		cache, err := engine.NewCache(b.TempDir())
-		if err != nil {
-			b.Fatal(err)
-		}
-		compile(b, cache) // fill the disk cache
+		e := open(b, b.TempDir())
+		defer e.Close(ctx)
+		compile(b, e) // fill the disk cache
 		b.ResetTimer()
 		for range b.N {
-			compile(b, cache)
+			if m := compile(b, e); !m.Cached() {
+				b.Fatal("the module was compiled again")
+			}
 		}
 	})
 	b.Run("instantiate", func(b *testing.B) {
-		cache, _ := engine.NewCache("")
-		m := compile(b, cache)
+		e := open(b, "")
+		defer e.Close(ctx)
+		m := compile(b, e)
 		p := &Plugin{h: &Host{}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		b.ResetTimer()
 		for range b.N {
-			inst, err := m.InstantiateWith(ctx, hostcall.New((*hooks)(p), time.Now()), engine.Output{})
+			inst, err := m.Instantiate(ctx, hostcall.New((*hooks)(p), time.Now()), engine.Output{})
 			if err != nil {
 				b.Fatal(err)
 			}

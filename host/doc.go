@@ -23,4 +23,21 @@
 // Errors from a plugin are *PluginError, naming the plugin and the call;
 // match them with errors.Is against the Err* values, abi.ErrValue and
 // friends, or context.DeadlineExceeded.
+//
+// # Engines
+//
+// Plugins run on a WebAssembly engine of the host's (Options.Engine):
+// wazero, pure Go, by default; or wasmtime-go, in a nichost built with
+// -tags wasmtime (it needs cgo and gcc). Both give a plugin the same ABI,
+// WASI and bounds and report faults in the same words (abi/ABI.md §7);
+// wasmtime runs guest code faster and crosses between host and guest more
+// slowly. When Options.Engine is empty the environment variable
+// NICHOST_ENGINE (EngineEnv) names the engine, so that
+//
+//	NICHOST_ENGINE=wasmtime go test -tags wasmtime ./...
+//
+// runs a whole test suite on wasmtime. A build without the tag refuses
+// wasmtime, asked for either way, with an error from New saying how to
+// build it; it never runs wazero instead. Plugin.Engine and LoadInfo.Engine
+// say what runs a plugin.
 package host

@@ -22,9 +22,15 @@ import (
 
 // Options configure a Host.
 type Options struct {
-	// CacheDir holds built plugins and wazero's compilation cache
+	// CacheDir holds built plugins and the engine's compiled modules
 	// (build.DefaultCacheDir() when empty).
 	CacheDir string
+	// Engine is the WebAssembly engine the host runs plugins on: "wazero"
+	// (pure Go, the default) or "wasmtime" (only in a nichost built with
+	// -tags wasmtime, which needs cgo and gcc). When empty, the
+	// environment variable NICHOST_ENGINE decides, else "wazero"; a name
+	// this build does not have fails New.
+	Engine string
 	// Logger receives the host's and the plugins' log lines
 	// (slog.Default() when nil).
 	Logger *slog.Logger
@@ -51,7 +57,7 @@ type Host struct {
 	opts    Options
 	log     *slog.Logger
 	epoch   time.Time
-	cache   *engine.Cache
+	engine  engine.Engine
 	builder *build.Builder
 	core    *core.Stack
 
@@ -100,19 +106,25 @@ func New(opts Options) (*Host, error) {
 		}
 		g.country = c
 	}
-	wdir := filepath.Join(opts.CacheDir, "wazero")
-	if err := os.MkdirAll(wdir, 0o755); err != nil {
+	fromEnv := opts.Engine == ""
+	if fromEnv {
+		opts.Engine = os.Getenv(EngineEnv)
+	}
+	if err := os.MkdirAll(opts.CacheDir, 0o755); err != nil {
 		return nil, fmt.Errorf("host: cache: %w", err)
 	}
-	cache, err := engine.NewCache(wdir)
+	eng, err := engine.Open(opts.Engine, opts.CacheDir)
 	if err != nil {
-		return nil, err
+		if fromEnv {
+			return nil, fmt.Errorf("host: $%s: %w", EngineEnv, err)
+		}
+		return nil, fmt.Errorf("host: %w", err)
 	}
 	h := &Host{
 		opts:    opts,
 		log:     opts.Logger,
 		epoch:   time.Now(),
-		cache:   cache,
+		engine:  eng,
 		builder: &build.Builder{CacheDir: filepath.Join(opts.CacheDir, "plugins"), Progress: opts.Progress},
 		plugins: map[string]*Plugin{},
 		names:   map[string]bool{},
@@ -123,6 +135,20 @@ func New(opts Options) (*Host, error) {
 	h.core = core.New(core.Options{Hostname: h.Hostname, Logger: opts.Logger.With("part", "core"), OnLease: h.leaseEvent})
 	return h, nil
 }
+
+// EngineEnv is the environment variable that picks the engine of every
+// Host whose Options.Engine is empty: NICHOST_ENGINE=wasmtime runs a test
+// suite, or a program, on wasmtime without changing its code.
+const EngineEnv = "NICHOST_ENGINE"
+
+// Engine is the name of the WebAssembly engine the host runs its plugins
+// on ("wazero", "wasmtime").
+func (h *Host) Engine() string { return h.engine.Name() }
+
+// Engines lists the engine names Options.Engine accepts, the default
+// first; a build without the wasmtime tag refuses "wasmtime" with an
+// error saying how to build it.
+func Engines() []string { return engine.Names() }
 
 // build.Builder is the host's plugin builder (its cache lives in the host's
 // cache directory).
@@ -183,7 +209,7 @@ func (h *Host) Close() error {
 	}
 	h.events.closeAll() // after the plugins' last events
 	h.core.Close()
-	return h.cache.Close(context.Background())
+	return h.engine.Close(context.Background())
 }
 
 // errClosed is ErrClosed for operation op once the host is closed, else

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io/fs"
 	"maps"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -26,8 +24,9 @@ import (
 // LoadInfo says how a plugin's module was obtained.
 type LoadInfo struct {
 	Build         *build.Result // set when the source was a Go or C directory
-	Compile       time.Duration // compiling the module (fast when wazero's cache had it)
-	CompileCached bool          // wazero's disk cache already held this module
+	Engine        string        // the WebAssembly engine the plugin runs on ("wazero", "wasmtime"); "native" for LoadNative
+	Compile       time.Duration // compiling the module (fast when the engine's cache had it)
+	CompileCached bool          // the engine's disk cache already held this module
 	Start         time.Duration // instantiating, the handshake and nic_start
 	Digest        string        // "sha256:" and the hex SHA-256 of the module's bytes
 }
@@ -73,13 +72,12 @@ func (h *Host) prepare(ctx context.Context, name, source string, limits config.L
 		return supervise.Module{}, fmt.Errorf("source: %w", err)
 	}
 	info.Digest = digest(wasm)
-	rt, err := engine.NewRuntime(ctx, h.cache, uint64(limits.MemoryLimit))
+	info.Engine = h.engine.Name()
+	rt, err := h.engine.NewRuntime(ctx, uint64(limits.MemoryLimit))
 	if err != nil {
 		return supervise.Module{}, err
 	}
-	// Whether wazero's disk cache had the module shows afterwards: a miss
-	// stores a new file there. A person waiting is told why after a moment.
-	before := countFiles(filepath.Join(h.opts.CacheDir, "wazero"))
+	// A person waiting is told why after a moment.
 	t0 := time.Now()
 	var slow *time.Timer
 	if h.opts.Progress != nil {
@@ -96,7 +94,7 @@ func (h *Host) prepare(ctx context.Context, name, source string, limits config.L
 		return supervise.Module{}, fmt.Errorf("%w: %v", ErrBadModule, err)
 	}
 	info.Compile = time.Since(t0)
-	info.CompileCached = countFiles(filepath.Join(h.opts.CacheDir, "wazero")) == before
+	info.CompileCached = mod.Cached()
 	log := h.log.With("plugin", name)
 	return supervise.Module{
 		NewInstance: func(ctx context.Context, imp abi.Imports) (engine.Instance, error) {
@@ -104,7 +102,7 @@ func (h *Host) prepare(ctx context.Context, name, source string, limits config.L
 			if s, ok := imp.(*hostcall.Session); ok { // stdout and stderr share the log import's limit
 				out.Allow, out.Dropped = s.AllowLog, s.OutputDropped()
 			}
-			return mod.InstantiateWith(ctx, imp, out)
+			return mod.Instantiate(ctx, imp, out)
 		},
 		Release: func() {
 			ctx := context.Background()
@@ -113,6 +111,10 @@ func (h *Host) prepare(ctx context.Context, name, source string, limits config.L
 		},
 	}, nil
 }
+
+// EngineNative is Plugin.Engine and LoadInfo.Engine of a plugin loaded
+// with LoadNative.
+const EngineNative = "native"
 
 // LoadNative runs a plugin compiled into the host instead of a WASM module:
 // the same ABI calls, grants, supervision and NICs, without the sandbox (no
@@ -136,7 +138,7 @@ func (h *Host) LoadNative(ctx context.Context, cfg config.PluginConfig, newExpor
 	m := supervise.Module{NewInstance: func(_ context.Context, imp abi.Imports) (engine.Instance, error) {
 		return engine.NewNative(newExports(imp)), nil
 	}}
-	var info LoadInfo
+	info := LoadInfo{Engine: EngineNative}
 	p, err := h.start(cfg, cfg.Limits.Or(h.opts.Limits), m, &info)
 	if err != nil {
 		return nil, &PluginError{Plugin: cfg.Name, Op: "load", Err: err}
@@ -147,7 +149,7 @@ func (h *Host) LoadNative(ctx context.Context, cfg config.PluginConfig, newExpor
 // start opens the grants, starts the first instance and registers the
 // plugin. On failure everything it opened is released.
 func (h *Host) start(cfg config.PluginConfig, limits config.Limits, m supervise.Module, info *LoadInfo) (*Plugin, error) {
-	p := &Plugin{h: h, name: cfg.Name, cfg: cfg, limits: limits, log: h.log.With("plugin", cfg.Name), digest: info.Digest}
+	p := &Plugin{h: h, name: cfg.Name, cfg: cfg, limits: limits, log: h.log.With("plugin", cfg.Name), digest: info.Digest, engine: info.Engine}
 	p.sup = supervise.New(cfg.Name, limits, p.log, h.epoch, (*hooks)(p), m)
 	if err := h.reserve(cfg); err != nil {
 		p.sup.Close()
@@ -301,16 +303,4 @@ func (h *Host) unreserve(cfg config.PluginConfig) {
 			delete(h.claims, g.ClaimKey())
 		}
 	}
-}
-
-// countFiles counts the files under dir (0 if it cannot be read).
-func countFiles(dir string) int {
-	n := 0
-	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			n++
-		}
-		return nil
-	})
-	return n
 }

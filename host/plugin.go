@@ -37,6 +37,7 @@ type Plugin struct {
 	mu     sync.Mutex
 	cfg    config.PluginConfig // Source changes with Reload
 	digest string              // the running module's (LoadInfo.Digest); changes with Reload
+	engine string              // LoadInfo.Engine
 	nics   atomic.Pointer[[]*NIC]
 
 	logLimit  rateLimiter
@@ -93,6 +94,10 @@ func (p *Plugin) Digest() string {
 	defer p.mu.Unlock()
 	return p.digest
 }
+
+// Engine is what runs the plugin: the host's WebAssembly engine
+// ("wazero", "wasmtime"), or "native" for a plugin loaded with LoadNative.
+func (p *Plugin) Engine() string { return p.engine }
 
 // Description is what the plugin's module declared about itself (a reload
 // may bring a new one).

@@ -64,7 +64,8 @@ var buildNichost = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, "nichost")
-	out, err := exec.Command("go", "build", "-o", bin, "../cmd/nichost").CombinedOutput()
+	args := append(append([]string{"build"}, testenv.BuildFlags()...), "-o", bin, "../cmd/nichost")
+	out, err := exec.Command("go", args...).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build ./cmd/nichost: %v\n%s", err, out)
 	}

@@ -31,7 +31,7 @@ func TestExtDriver(t *testing.T) {
 
 	// No timeout of our own: a cold run builds nichost's host and the
 	// plugin's WASM, which takes as long as the machine needs.
-	cmd := exec.CommandContext(t.Context(), gotool, "test", "./...")
+	cmd := exec.CommandContext(t.Context(), gotool, append(append([]string{"test"}, testenv.BuildFlags()...), "./...")...)
 	cmd.Dir = dir
 	// The caller's GOFLAGS stay; a later -mod overrides an earlier one.
 	goflags := strings.TrimSpace(os.Getenv("GOFLAGS") + " -mod=readonly")

@@ -453,10 +453,10 @@ instance of the same module (clearing a restart back-off).`,
 					return printJSON(out, ps)
 				}
 				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tCLASS\tDRIVER\tUP\tGEN\tRESTARTS\tRELOADS\tFAULTS\tDIGEST\tSOURCE")
+				fmt.Fprintln(tw, "NAME\tCLASS\tDRIVER\tUP\tGEN\tRESTARTS\tRELOADS\tFAULTS\tENGINE\tDIGEST\tSOURCE")
 				for _, p := range ps {
-					fmt.Fprintf(tw, "%s\t%s\t%s %s\t%v\t%d\t%d\t%d\t%d\t%s\t%s\n", p.Name, p.Class, p.Driver.Name, p.Driver.Version,
-						p.Up, p.Generation, p.Restarts, p.Reloads, p.Faults, short(p.Digest), p.Source)
+					fmt.Fprintf(tw, "%s\t%s\t%s %s\t%v\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", p.Name, p.Class, p.Driver.Name, p.Driver.Version,
+						p.Up, p.Generation, p.Restarts, p.Reloads, p.Faults, p.Engine, short(p.Digest), p.Source)
 				}
 				return tw.Flush()
 			case args[0] == "reload" && len(args) == 2:

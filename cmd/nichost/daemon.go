@@ -79,9 +79,13 @@ func runDaemon(ctx context.Context, f runFlags, out, errOut io.Writer) error {
 		defer metricsLn.Close()
 	}
 
+	eng := cfg.Engine
+	if f.engine != "" {
+		eng = f.engine
+	}
 	h, err := host.New(host.Options{
 		Logger: log, Limits: cfg.Limits, Hostname: cfg.Hostname, Country: cfg.Country,
-		Progress: func(msg string) { log.Info(msg) }, Buses: buses,
+		Progress: func(msg string) { log.Info(msg) }, Buses: buses, Engine: eng,
 	})
 	if err != nil {
 		return err
@@ -109,7 +113,7 @@ func runDaemon(ctx context.Context, f runFlags, out, errOut io.Writer) error {
 		log.Info("metrics", "url", "http://"+metricsLn.Addr().String()+"/metrics")
 	}
 	hup := signals(ctx) // before anyone is told the daemon runs
-	log.Info("nichost running", "config", f.configPath, "control", socket, "plugins", len(cfg.Plugins), "pid", os.Getpid())
+	log.Info("nichost running", "config", f.configPath, "control", socket, "plugins", len(cfg.Plugins), "engine", h.Engine(), "pid", os.Getpid())
 	if daemonReady != nil {
 		daemonReady(d)
 	}
@@ -328,6 +332,9 @@ func restartOnly(a, b *config.Config) []string {
 	}
 	if a.Log.Format != b.Log.Format {
 		out = append(out, "log.format")
+	}
+	if a.Engine != b.Engine { // the host's, for every plugin
+		out = append(out, "engine")
 	}
 	return out
 }

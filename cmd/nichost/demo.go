@@ -29,6 +29,7 @@ import (
 
 func newDemo() *cobra.Command {
 	var once, asJSON, contain bool
+	var engine string
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run NIC plugins on built-in simulated hardware and a simulated LAN (no root, no hardware)",
@@ -38,7 +39,7 @@ func newDemo() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d := &demo{out: cmd.OutOrStdout(), root: root}
+			d := &demo{out: cmd.OutOrStdout(), root: root, engine: engine}
 			if asJSON {
 				d.out = io.Discard
 			}
@@ -70,6 +71,7 @@ func newDemo() *cobra.Command {
 	cmd.Flags().BoolVar(&once, "once", false, "exit after one pass (status 1 if any NIC failed)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per NIC instead of text (implies --once)")
 	cmd.Flags().BoolVar(&contain, "contain", false, "also load a driver that hangs and show the host interrupting and restarting it")
+	engineFlag(cmd, &engine, "")
 	return cmd
 }
 
@@ -78,7 +80,8 @@ type nicResult struct {
 	Name        string   `json:"name"`
 	Class       string   `json:"class"`
 	Plugin      string   `json:"plugin"`
-	Load        string   `json:"load"` // "cold" or "cached"
+	Engine      string   `json:"engine"` // the WebAssembly engine the plugin ran on
+	Load        string   `json:"load"`   // "cold" or "cached"
 	LoadMillis  int64    `json:"load_ms"`
 	Active      bool     `json:"active"`
 	IsConnected bool     `json:"isconnected"`
@@ -114,6 +117,7 @@ type device struct {
 type demo struct {
 	out    io.Writer
 	root   string
+	engine string // host.Options.Engine
 	router *simnet.Router
 	h      *host.Host
 	nics   []*host.NIC
@@ -185,11 +189,12 @@ func (d *demo) run(ctx context.Context) ([]nicResult, error) {
 		Hostname: "nichost-demo",
 		Progress: func(msg string) { d.say("  %s", msg) },
 		Buses:    sims,
+		Engine:   d.engine,
 	})
 	if err != nil {
 		return nil, err
 	}
-	d.say("nichost demo: NIC drivers as WebAssembly plugins on simulated hardware")
+	d.say("nichost demo: NIC drivers as WebAssembly plugins (on %s) on simulated hardware", d.h.Engine())
 	d.say("simulated LAN %s: router %s serving DHCP, DNS and %s\n", simnet.Subnet, simnet.RouterAddr, d.router.URL())
 	var results []nicResult
 	for _, dev := range devs {
@@ -214,7 +219,7 @@ func (d *demo) bringUp(ctx context.Context, dev device) nicResult {
 	if err != nil {
 		return fail("load", err)
 	}
-	res.LoadMillis, res.Load = time.Since(t0).Milliseconds(), "cached"
+	res.LoadMillis, res.Load, res.Engine = time.Since(t0).Milliseconds(), "cached", p.Engine()
 	if (info.Build != nil && !info.Build.Cached) || !info.CompileCached {
 		res.Load = "cold"
 	}

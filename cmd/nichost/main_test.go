@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/internal/testenv"
 	"github.com/nichost/nichost/internal/wait"
 	"github.com/nichost/nichost/simnet"
@@ -45,8 +46,15 @@ func TestDemo_JSON(t *testing.T) {
 		nics = append(nics, r)
 	}
 	classes := map[string]bool{}
+	wantEngine := os.Getenv(host.EngineEnv)
+	if wantEngine == "" {
+		wantEngine = "wazero"
+	}
 	for _, n := range nics {
 		classes[n.Class] = true
+		if n.Engine != wantEngine {
+			t.Errorf("NIC %s's plugin ran on %q, want %q", n.Name, n.Engine, wantEngine)
+		}
 		if !n.Active || !n.IsConnected || !strings.HasPrefix(n.Addr4, "10.64.0.") || n.Gw4 != "10.64.0.1" ||
 			len(n.DNS) == 0 || n.HTTPStatus != 200 || n.HTTPBytes == 0 || n.Error != "" {
 			t.Errorf("NIC %+v did not make it through the network", n)

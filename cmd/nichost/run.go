@@ -34,6 +34,7 @@ type runFlags struct {
 	sims       []string
 	simPHYs    []string
 	socket     string
+	engine     string
 }
 
 func newRun() *cobra.Command {
@@ -76,6 +77,7 @@ or packet: grant) with a PHY to bring up. Models: lan8720, ksz8081.`,
 	cmd.Flags().StringArrayVar(&f.sims, "sim", nil, "NAME=MODEL: a simulated device on a simulated LAN, for sim: grants (repeatable; "+devices.List()+")")
 	cmd.Flags().StringArrayVar(&f.simPHYs, "sim-phy", nil, "NAME=MODEL: a simulated PHY on a simulated MDIO bus NAME-mdio (repeatable; lan8720, ksz8081)")
 	cmd.Flags().StringVar(&f.socket, "control-socket", "", "the control API's socket (overrides control.socket of the config)")
+	engineFlag(cmd, &f.engine, ", else engine: of the config")
 	return cmd
 }
 

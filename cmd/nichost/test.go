@@ -11,7 +11,7 @@ import (
 )
 
 func newTest() *cobra.Command {
-	var sim string
+	var sim, engine string
 	cmd := &cobra.Command{
 		Use:   "test DIR --sim NAME",
 		Short: "Build a driver plugin and run the AbstractNIC conformance suite on a simulated device",
@@ -28,7 +28,7 @@ FAIL per check. No hardware, no root. Simulators: ` + devices.List(),
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "conformance suite for %s on the %s simulator\n", s.Class, sim)
 			plog := newPluginLog(conformance.PluginName)
-			results, err := conformance.Run(cmd.Context(), conformance.Config{Source: args[0], Class: s.Class, Device: s.Conformance, Logger: plog.Logger()},
+			results, err := conformance.Run(cmd.Context(), conformance.Config{Source: args[0], Class: s.Class, Device: s.Conformance, Logger: plog.Logger(), Engine: engine},
 				func(r conformance.Result) {
 					switch {
 					case r.Skipped != "":
@@ -65,5 +65,6 @@ FAIL per check. No hardware, no root. Simulators: ` + devices.List(),
 	}
 	cmd.Flags().StringVar(&sim, "sim", "", "simulated device: "+devices.List())
 	cmd.MarkFlagRequired("sim")
+	engineFlag(cmd, &engine, "")
 	return cmd
 }

@@ -27,6 +27,7 @@ import (
 //
 //	hostname: board-7
 //	country: DE
+//	engine: wazero                  # optional: or wasmtime, in a nichost built with -tags wasmtime
 //	limits: {memory_limit: 64MiB, call_timeout: 2s}
 //	plugins:
 //	  - name: eth0
@@ -75,6 +76,7 @@ type Config struct {
 	Country  string         `yaml:"country"`
 	Limits   Limits         `yaml:"limits"`
 	Plugins  []PluginConfig `yaml:"plugins"`
+	Engine   string         `yaml:"engine"` // the WebAssembly engine (Engines); "" is the host's default
 
 	// The daemon's settings (daemon.go); a host embedded in a program
 	// ignores them.
@@ -459,6 +461,9 @@ func (c *Config) Validate() error {
 			return at(fmt.Errorf("country: %w", err), "country")
 		}
 	}
+	if c.Engine != "" && !slices.Contains(Engines(), c.Engine) {
+		return at(fmt.Errorf("engine: %q is not an engine: %s", c.Engine, strings.Join(Engines(), " or ")), "engine")
+	}
 	if err := c.Limits.Validate(); err != nil {
 		return at(fmt.Errorf("limits: %w", err), "limits")
 	}
@@ -478,6 +483,12 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+// Engines are the names engine: accepts, the default first: those of
+// host.Engines. Whether this build of nichost has the engine is the host's
+// to say (host.New): a nichost built without -tags wasmtime refuses
+// wasmtime there, saying how to build it.
+func Engines() []string { return []string{"wazero", "wasmtime"} }
 
 var pluginNameRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_-]{0,14}$`)
 

@@ -14,6 +14,7 @@ import (
 const goodConfig = `
 hostname: board-7
 country: de
+engine: wasmtime
 limits: {memory_limit: 32MiB, call_timeout: 1500ms}
 plugins:
   - name: eth0
@@ -34,6 +35,9 @@ func TestParseConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := cfg.Plugins[0]
+	if cfg.Engine != "wasmtime" {
+		t.Fatalf("engine %q, want wasmtime", cfg.Engine)
+	}
 	if cfg.Limits.MemoryLimit != 32<<20 || cfg.Limits.CallTimeout != 1500*time.Millisecond {
 		t.Fatalf("limits %+v", cfg.Limits)
 	}
@@ -52,6 +56,7 @@ func TestParseConfig_Errors(t *testing.T) {
 		{"unknown key", "plugins:\n  - name: a\n    source: x\n    bsues: {}\n", `line 4: plugins[0]: unknown key "bsues"; want one of name, source,`},
 		{"long hostname", "hostname: " + strings.Repeat("h", 33) + "\n", "hostname: ValueError"},
 		{"bad country", "country: ZZ\n", "country: ValueError"},
+		{"bad engine", "hostname: h\nengine: wasmer\n", `line 2: engine: "wasmer" is not an engine: wazero or wasmtime`},
 		{"bad size", "limits: {memory_limit: lots}\n", `size "lots"`},
 		{"tiny memory", "limits: {memory_limit: 1MiB}\n", "memory_limit: 1MiB out of range"},
 		{"bad duration", "limits: {call_timeout: soon}\n", "soon"},

@@ -39,6 +39,9 @@ type Config struct {
 	// alone.
 	Timeout time.Duration
 	Logger  *slog.Logger
+	// Engine is the host's WebAssembly engine (host.Options.Engine): ""
+	// for $NICHOST_ENGINE or the default.
+	Engine string
 }
 
 // PluginName is the name the suite loads the plugin under: the host's log
@@ -104,7 +107,7 @@ func Run(ctx context.Context, cfg Config, report func(Result)) ([]Result, error)
 		defer dev.Close()
 	}
 	g := &gate{}
-	h, err := host.New(host.Options{Logger: cfg.Logger, Hostname: "conformance", Buses: g.wrap(dev)})
+	h, err := host.New(host.Options{Logger: cfg.Logger, Hostname: "conformance", Buses: g.wrap(dev), Engine: cfg.Engine})
 	if err != nil {
 		return nil, err
 	}

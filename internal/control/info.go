@@ -48,6 +48,7 @@ type PluginInfo struct {
 	Driver     DriverInfo  `json:"driver"`
 	Source     string      `json:"source"`
 	Digest     string      `json:"digest"` // "sha256:..." of the running module; "" for a native one
+	Engine     string      `json:"engine"` // what runs it: "wazero", "wasmtime" or "native"
 	Up         bool        `json:"up"`
 	Generation int         `json:"generation"`
 	Restarts   int         `json:"restarts"`
@@ -147,7 +148,7 @@ func pluginInfo(p *host.Plugin) PluginInfo {
 	s := p.Stats()
 	info := PluginInfo{
 		Name: p.Name(), Class: d.Class, Driver: DriverInfo{Name: d.Name, Version: d.Version},
-		Source: p.Config().Source, Digest: p.Digest(), Up: st.Up, Generation: p.Generation(),
+		Source: p.Config().Source, Digest: p.Digest(), Engine: p.Engine(), Up: st.Up, Generation: p.Generation(),
 		Restarts: st.Restarts, Reloads: st.Reloads, Faults: st.Faults, NICs: []string{},
 		Stats: PluginStats{
 			Calls: s.Calls, Polls: s.Polls, Faults: s.Faults, HostCalls: s.HostCalls, SPICalls: s.SPICalls,

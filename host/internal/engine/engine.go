@@ -1,17 +1,94 @@
-// Package engine runs one plugin instance behind a small interface, on
-// wazero or natively (the driver compiled into the host, as a baseline and a
-// debugging aid). It translates the ABI's (pointer, length) pairs into Go
-// slices, checking every one against guest memory, and classifies what goes
-// wrong into Faults. Nothing of wazero leaves this package.
+// Package engine runs one plugin instance behind a small interface, on a
+// WebAssembly engine or natively (the driver compiled into the host, as a
+// baseline and a debugging aid). It translates the ABI's (pointer, length)
+// pairs into Go slices, checking every one against guest memory, and
+// classifies what goes wrong into Faults.
+//
+// Two WebAssembly engines implement Engine: wazero (wazero*.go, pure Go,
+// the default) and wasmtime-go (wasmtime*.go, only in builds with the
+// wasmtime tag: it needs cgo and gcc). Both give a plugin the same ABI, the
+// same WASI and the same bounds, and report the same Faults with the same
+// texts; the host functions (hostfuncs.go) and the module checks
+// (checks.go) are shared. Nothing of either engine leaves this package.
 package engine
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/nichost/nichost/abi"
 )
+
+// The engines Open knows.
+const (
+	Wazero   = "wazero"   // pure Go; the default
+	Wasmtime = "wasmtime" // wasmtime-go, in builds with the wasmtime tag
+	Default  = Wazero
+)
+
+// Names lists the engines Open knows, the default first.
+func Names() []string { return []string{Wazero, Wasmtime} }
+
+// Engine is a WebAssembly engine with its cache of compiled modules. A
+// host opens one and makes a Runtime per plugin from it.
+type Engine interface {
+	// Name is what Open was given for it ("wazero", "wasmtime").
+	Name() string
+	// NewRuntime makes a runtime for one plugin, whose instances may grow
+	// their memory to at most memLimit bytes. Calls into the instances of
+	// one runtime must be serialised.
+	NewRuntime(ctx context.Context, memLimit uint64) (Runtime, error)
+	// Close releases the cache.
+	Close(ctx context.Context) error
+}
+
+// Runtime holds one plugin's compiled modules and instances.
+type Runtime interface {
+	// Compile compiles a plugin (or takes it from the engine's cache) and
+	// checks its imports and exports against ABI v1 (checks.go), so that
+	// a module that cannot work is refused before it runs.
+	Compile(ctx context.Context, wasm []byte) (Module, error)
+	// Close releases the runtime and every instance in it.
+	Close(ctx context.Context) error
+}
+
+// Module is a compiled plugin.
+type Module interface {
+	// Instantiate starts an instance: it runs the module's _initialize
+	// (Go and wasi-libc reactors) under ctx's deadline. The guest's stdout
+	// and stderr lines go to out (see Output and wasi.go for their
+	// bounds), and the last lines are kept to explain a fault.
+	Instantiate(ctx context.Context, imp Imports, out Output) (Instance, error)
+	// Cached reports whether Compile took the module from the engine's
+	// disk cache instead of compiling it.
+	Cached() bool
+	// CheckExports checks that every export of ABI version v is there
+	// with its type; CheckImports that the module imports nothing added
+	// after v (checks.go).
+	CheckExports(v uint32) error
+	CheckImports(v uint32) error
+	// DroppedLines is how many lines of stdout/stderr the rate limit
+	// dropped in the module's instances that had no Output.Dropped of
+	// their own.
+	DroppedLines() uint64
+	// Close releases the compiled module.
+	Close(ctx context.Context) error
+}
+
+// Open opens the engine called name ("" for the default) with its cache
+// of compiled modules in the subdirectory of cacheDir named after the
+// engine ("wazero", "wasmtime"), or in memory if cacheDir is empty.
+func Open(name, cacheDir string) (Engine, error) {
+	switch name {
+	case "", Wazero:
+		return openWazero(cacheDir)
+	case Wasmtime:
+		return openWasmtime(cacheDir) // wasmtime.go, or nowasmtime.go without the tag
+	}
+	return nil, fmt.Errorf("engine %q: unknown; the engines are %s", name, strings.Join(Names(), ", "))
+}
 
 // Imports is the host's implementation of the ABI for one instance, with
 // guest memory already turned into slices. Slices passed to it are views of
@@ -95,4 +172,46 @@ func (f *Fault) Is(target error) bool {
 func IsFault(err error) bool {
 	var f *Fault
 	return errors.As(err, &f)
+}
+
+// guestFault classifies a failed call from what the engine reported and
+// what the guest said last (its stderr tail). A Go guest that panics or
+// hits a fatal error prints it to stderr and then traps, so what it said
+// decides between a crash, memory exhaustion and a plain trap. exited says
+// the guest called proc_exit with code; trap is the engine's one-line
+// description of the trap otherwise, in wazero's words ("wasm error:
+// unreachable").
+func guestFault(export string, err error, said string, exited bool, code uint32, trap string) *Fault {
+	switch {
+	case strings.Contains(said, "out of memory"):
+		return &Fault{Kind: FaultMemory, Export: export, Detail: said, Err: err}
+	case exited:
+		detail := fmt.Sprintf("exit code %d", code)
+		if said != "" {
+			detail += ": " + said
+		}
+		return &Fault{Kind: FaultCrash, Export: export, Detail: detail, Err: err}
+	case strings.HasPrefix(said, "panic: ") || strings.HasPrefix(said, "fatal error: "):
+		return &Fault{Kind: FaultCrash, Export: export, Detail: said, Err: err}
+	}
+	detail := trap
+	if said != "" {
+		detail += "; the plugin said: " + said
+	}
+	return &Fault{Kind: FaultTrap, Export: export, Detail: detail, Err: err}
+}
+
+// timeoutFault is the fault of a call interrupted because ctx ended.
+func timeoutFault(ctx context.Context, export string, err error) *Fault {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return &Fault{Kind: FaultTimeout, Export: export, Detail: "the call was cancelled", Err: err}
+	}
+	return &Fault{Kind: FaultTimeout, Export: export, Detail: "the call was interrupted", Err: err}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

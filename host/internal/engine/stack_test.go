@@ -33,7 +33,7 @@ func heapInuse() int64 {
 const mib = 1 << 20
 
 func TestStack_Readable(t *testing.T) {
-	w := instantiate(t, recursion(), 64*mib, Output{})
+	w := instantiate(t, Wazero, recursion(), 64*mib, Output{}).(*wazeroInstance)
 	if n := stackBytes(w.fns["nic_poll"]); n <= 0 || n > stackKeep {
 		t.Fatalf("stackBytes = %d for a function never called: wazero's callEngine no longer has its stack where stack.go looks", n)
 	}
@@ -52,7 +52,7 @@ func TestStack_Readable(t *testing.T) {
 }
 
 func TestStack_DeepCallLeavesNoStack(t *testing.T) {
-	w := instantiate(t, recursion(), 64*mib, Output{})
+	w := instantiate(t, Wazero, recursion(), 64*mib, Output{}).(*wazeroInstance)
 	ctx := context.Background()
 	const depth = 1_000_000
 
@@ -88,7 +88,7 @@ func TestStack_DeepCallLeavesNoStack(t *testing.T) {
 }
 
 func BenchmarkInvoke(b *testing.B) {
-	w := instantiate(b, recursion(), 64*mib, Output{})
+	w := instantiate(b, Wazero, recursion(), 64*mib, Output{}).(*wazeroInstance)
 	ctx := context.Background()
 	b.Run("invoke", func(b *testing.B) {
 		for b.Loop() {

@@ -4,32 +4,29 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"sync/atomic"
 	"time"
 
 	"github.com/nichost/nichost/internal/ratelimit"
-	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
-// WASI as a plugin sees it: no files (only stdin, which is empty, and
-// stdout/stderr), no sockets, no args or environment, clocks that read the
-// host's, poll_oneoff and sched_yield that return at once (wazero's
-// default nanosleep and osyield do nothing). What remains that could keep
-// the host busy or make it hold memory is bounded here:
+// WASI as a plugin sees it, on either engine: no files (only stdin, which
+// is empty, and stdout/stderr), no sockets, no args or environment, clocks
+// that read the host's, poll_oneoff and sched_yield that return at once
+// (wazero's default nanosleep and osyield do nothing; the wasmtime engine's
+// own WASI, wasmtime_wasi.go, answers as wazero's does). What remains that
+// could keep the host busy or make it hold memory is bounded here:
 //
 //   - stdout and stderr together take at most maxOutputPerCall bytes per
 //     call into the instance, and nothing once the call's deadline has
 //     passed; each write counts at least one byte, so a flood of empty
 //     writes ends too. Beyond that a write fails (the guest sees EIO) and
-//     wazero's fd_write stops at once, so the guest's code runs again and
-//     the deadline interrupt lands.
+//     fd_write stops at once, so the guest's code runs again and the
+//     deadline interrupt lands.
 //   - random_get gives at most maxRandomPerCall bytes per call, then EIO.
 //   - fd_read, fd_write, fd_pread and fd_pwrite take at most iovMax iovecs
-//     (POSIX's IOV_MAX; more is EINVAL, as writev(2) answers): wazero walks
-//     every iovec, and a skipped empty one costs no write.
+//     (POSIX's IOV_MAX; more is EINVAL, as writev(2) answers): fd_write
+//     walks every iovec, and a skipped empty one costs no write.
 //   - poll_oneoff takes at most maxSubscriptions subscriptions (more is
 //     EINVAL): wazero allocates per subscription.
 //
@@ -62,10 +59,11 @@ const (
 // WASI errno values (wasi_snapshot_preview1's errno enum).
 const (
 	wasiEINVAL = 28
+	wasiEIO    = 29
 )
 
 // errOutputFull and errNoRandom fail a write or read beyond the call's
-// budget; wazero turns them into EIO for the guest.
+// budget; the guest sees EIO.
 var (
 	errOutputFull = errors.New("engine: the plugin's output for this call is used up (64 KiB, or the deadline passed)")
 	errNoRandom   = errors.New("engine: the plugin's random bytes for this call are used up (64 KiB, or the deadline passed)")
@@ -121,15 +119,22 @@ func (r randSource) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// logFunc applies out's rate limit to its Log; m keeps the limit and the
+// lineLimit is a module's own limit on its instances' logged lines, for
+// instances whose Output has none.
+type lineLimit struct {
+	outLimit ratelimit.Lines
+	dropped  atomic.Uint64
+}
+
+// logFunc applies out's rate limit to its Log; l keeps the limit and the
 // count when out has none.
-func (m *Module) logFunc(out Output) func(string) {
+func (l *lineLimit) logFunc(out Output) func(string) {
 	allow, dropped := out.Allow, out.Dropped
 	if allow == nil {
-		allow = func() bool { return m.outLimit.Allow(time.Now()) }
+		allow = func() bool { return l.outLimit.Allow(time.Now()) }
 	}
 	if dropped == nil {
-		dropped = &m.dropped
+		dropped = &l.dropped
 	}
 	log := out.Log
 	return func(line string) {
@@ -143,62 +148,5 @@ func (m *Module) logFunc(out Output) func(string) {
 	}
 }
 
-// DroppedLines is how many lines of stdout/stderr the rate limit dropped
-// in the module's instances that had no Output.Dropped of their own.
-func (m *Module) DroppedLines() uint64 { return m.dropped.Load() }
-
-// instantiateWASI defines module wasi_snapshot_preview1 in rt: wazero's,
-// with the iovec and subscription counts bounded.
-func instantiateWASI(ctx context.Context, rt wazero.Runtime) error {
-	b := rt.NewHostModuleBuilder(wasi_snapshot_preview1.ModuleName)
-	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(b)
-	// Compiling the builder as it is gives wazero's Go functions, which the
-	// bounded versions call.
-	orig, err := b.Compile(ctx)
-	if err != nil {
-		return fmt.Errorf("engine: WASI: %w", err)
-	}
-	defer orig.Close(ctx)
-	defs := orig.ExportedFunctions()
-	bound := func(name string, arg, most int) error {
-		def, ok := defs[name]
-		if !ok {
-			return fmt.Errorf("engine: WASI has no %s", name)
-		}
-		fn, ok := def.GoFunction().(api.GoModuleFunction)
-		if !ok {
-			return fmt.Errorf("engine: WASI's %s is a %T", name, def.GoFunction())
-		}
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
-			if uint32(stack[arg]) > uint32(most) {
-				stack[0] = wasiEINVAL
-				return
-			}
-			fn.Call(ctx, mod, stack)
-		}), def.ParamTypes(), def.ResultTypes()).
-			WithParameterNames(def.ParamNames()...).
-			WithResultNames(def.ResultNames()...).
-			Export(name)
-		return nil
-	}
-	for _, f := range []struct {
-		name      string
-		arg, most int
-	}{
-		// (fd, iovs, iovs_len, ...)
-		{"fd_read", 2, iovMax},
-		{"fd_write", 2, iovMax},
-		{"fd_pread", 2, iovMax},
-		{"fd_pwrite", 2, iovMax},
-		// (in, out, nsubscriptions, result.nevents)
-		{"poll_oneoff", 2, maxSubscriptions},
-	} {
-		if err := bound(f.name, f.arg, f.most); err != nil {
-			return err
-		}
-	}
-	if _, err := b.Instantiate(ctx); err != nil {
-		return fmt.Errorf("engine: WASI: %w", err)
-	}
-	return nil
-}
+// DroppedLines implements Module.
+func (l *lineLimit) DroppedLines() uint64 { return l.dropped.Load() }

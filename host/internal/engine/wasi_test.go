@@ -11,11 +11,8 @@ import (
 	"time"
 )
 
-// WASI errno values the tests expect.
-const (
-	wasiOK  = 0
-	wasiEIO = 29
-)
+// WASI errno values the tests expect (and wasi.go's).
+const wasiOK = 0
 
 // wasiMod exports one WASI call per export, each taking its count from the
 // export's argument n; pointers are fixed, the tests fill the memory:
@@ -79,16 +76,14 @@ func wasiMod() wasmMod {
 }
 
 // setIovecs points n iovecs at [ptr, ptr+l).
-func setIovecs(t *testing.T, w *Wasm, n int, ptr, l uint32) {
+func setIovecs(t *testing.T, w testInstance, n int, ptr, l uint32) {
 	t.Helper()
 	b := make([]byte, 8*n)
 	for i := range n {
 		binary.LittleEndian.PutUint32(b[8*i:], ptr)
 		binary.LittleEndian.PutUint32(b[8*i+4:], l)
 	}
-	if !w.mod.Memory().Write(iovsAt, b) {
-		t.Fatal("iovecs outside memory")
-	}
+	writeMem(t, w, iovsAt, b)
 }
 
 // lines collects what an instance logs.
@@ -102,12 +97,14 @@ func ctxFor(d time.Duration) context.Context {
 	return ctx
 }
 
-func TestWASI_WriteBomb(t *testing.T) {
+func TestWASI_WriteBomb(t *testing.T) { forEngines(t, testWASIWriteBomb) }
+
+func testWASIWriteBomb(t *testing.T, engine string) {
 	var out lines
-	w := instantiate(t, wasiMod(), wasiLim, Output{Log: out.log})
+	w := instantiate(t, engine, wasiMod(), wasiLim, Output{Log: out.log})
 	// One fd_write of 1024 iovecs, each pointing at the same 32 MiB of
 	// "x\n": 32 GiB of output and 16 Gi lines, were it all taken.
-	w.mod.Memory().Write(bufAt, bytes.Repeat([]byte("x\n"), bigBuf/2))
+	writeMem(t, w, bufAt, bytes.Repeat([]byte("x\n"), bigBuf/2))
 	setIovecs(t, w, iovMax, bufAt, bigBuf)
 	t0 := time.Now()
 	rc, err := w.invoke(ctxFor(10*time.Second), "nic_poll", uint64(iovMax))
@@ -122,17 +119,17 @@ func TestWASI_WriteBomb(t *testing.T) {
 	if len(out.got) < outputBurst || len(out.got) > outputBurst+refill {
 		t.Fatalf("logged %d lines, want %d..%d", len(out.got), outputBurst, outputBurst+refill)
 	}
-	if d := w.m.DroppedLines(); int(d)+len(out.got) != taken {
+	if d := w.module().DroppedLines(); int(d)+len(out.got) != taken {
 		t.Fatalf("dropped %d + logged %d lines, want the %d taken", d, len(out.got), taken)
 	}
-	if s := w.stderr.String(); s != strings.Repeat("x | ", tailLines-1)+"x" {
+	if s := w.outputTail().String(); s != strings.Repeat("x | ", tailLines-1)+"x" {
 		t.Fatalf("tail %q", s)
 	}
-	t.Logf("fd_write of 1024 x 32 MiB: %v; %d lines logged, %d dropped", took, len(out.got), w.m.DroppedLines())
+	t.Logf("fd_write of 1024 x 32 MiB: %v; %d lines logged, %d dropped", took, len(out.got), w.module().DroppedLines())
 
 	// The budget is per call: the next call writes again, and more iovecs
 	// than IOV_MAX is EINVAL.
-	w.mod.Memory().Write(bufAt, []byte("hello\n"))
+	writeMem(t, w, bufAt, []byte("hello\n"))
 	setIovecs(t, w, 2, bufAt, 6)
 	if rc, err := w.invoke(ctxFor(10*time.Second), "nic_poll", uint64(2)); err != nil || rc != wasiOK {
 		t.Fatalf("a small write after the bomb = %d, %v; want 0", rc, err)
@@ -142,11 +139,13 @@ func TestWASI_WriteBomb(t *testing.T) {
 	}
 }
 
-func TestWASI_WriteLoopMeetsDeadline(t *testing.T) {
+func TestWASI_WriteLoopMeetsDeadline(t *testing.T) { forEngines(t, testWASIWriteLoopMeetsDeadline) }
+
+func testWASIWriteLoopMeetsDeadline(t *testing.T, engine string) {
 	// The guest calls fd_write with the bomb in a loop: each call returns
 	// EIO at once, so the deadline interrupt lands.
-	w := instantiate(t, wasiMod(), wasiLim, Output{Allow: func() bool { return false }, Dropped: new(atomic.Uint64)})
-	w.mod.Memory().Write(bufAt, bytes.Repeat([]byte("x\n"), bigBuf/2))
+	w := instantiate(t, engine, wasiMod(), wasiLim, Output{Allow: func() bool { return false }, Dropped: new(atomic.Uint64)})
+	writeMem(t, w, bufAt, bytes.Repeat([]byte("x\n"), bigBuf/2))
 	setIovecs(t, w, iovMax, bufAt, bigBuf)
 	const deadline = 300 * time.Millisecond
 	t0 := time.Now()
@@ -200,36 +199,40 @@ func TestWASI_NothingAfterDeadline(t *testing.T) {
 	}
 }
 
-func TestWASI_OutputRateLimit(t *testing.T) {
+func TestWASI_OutputRateLimit(t *testing.T) { forEngines(t, testWASIOutputRateLimit) }
+
+func testWASIOutputRateLimit(t *testing.T, engine string) {
 	// The host's limit (shared with the log import) decides; what it
 	// refuses is counted where the host says.
 	var dropped atomic.Uint64
 	allowed := 3
 	var out lines
-	w := instantiate(t, wasiMod(), wasiLim, Output{Log: out.log, Dropped: &dropped, Allow: func() bool {
+	w := instantiate(t, engine, wasiMod(), wasiLim, Output{Log: out.log, Dropped: &dropped, Allow: func() bool {
 		allowed--
 		return allowed >= 0
 	}})
-	w.mod.Memory().Write(bufAt, []byte("a\nb\nc\nd\ne\n"))
+	writeMem(t, w, bufAt, []byte("a\nb\nc\nd\ne\n"))
 	setIovecs(t, w, 1, bufAt, 10)
 	if rc, err := w.invoke(ctxFor(10*time.Second), "nic_poll", uint64(1)); err != nil || rc != wasiOK {
 		t.Fatalf("fd_write = %d, %v", rc, err)
 	}
-	if strings.Join(out.got, "") != "abc" || dropped.Load() != 2 || w.m.DroppedLines() != 0 {
-		t.Fatalf("logged %q, dropped %d (module %d); want abc, 2 (0)", out.got, dropped.Load(), w.m.DroppedLines())
+	if strings.Join(out.got, "") != "abc" || dropped.Load() != 2 || w.module().DroppedLines() != 0 {
+		t.Fatalf("logged %q, dropped %d (module %d); want abc, 2 (0)", out.got, dropped.Load(), w.module().DroppedLines())
 	}
-	if s := w.stderr.String(); s != "a | b | c | d | e" {
+	if s := w.outputTail().String(); s != "a | b | c | d | e" {
 		t.Fatalf("tail %q: dropped lines still explain a fault", s)
 	}
 }
 
-func TestWASI_RandomBounded(t *testing.T) {
-	w := instantiate(t, wasiMod(), wasiLim, Output{})
+func TestWASI_RandomBounded(t *testing.T) { forEngines(t, testWASIRandomBounded) }
+
+func testWASIRandomBounded(t *testing.T, engine string) {
+	w := instantiate(t, engine, wasiMod(), wasiLim, Output{})
 	ctx := ctxFor(10 * time.Second)
 	if rc, err := w.invoke(ctx, "nic_scan", uint64(maxRandomPerCall)); err != nil || rc != wasiOK {
 		t.Fatalf("random_get(64 KiB) = %d, %v; want 0", rc, err)
 	}
-	if b, _ := w.mod.Memory().Read(bufAt, maxRandomPerCall); bytes.Count(b, []byte{0}) > maxRandomPerCall/64 {
+	if b := readMem(t, w, bufAt, maxRandomPerCall); bytes.Count(b, []byte{0}) > maxRandomPerCall/64 {
 		t.Fatal("random_get did not fill the buffer")
 	}
 	if rc, err := w.invoke(ctx, "nic_scan", uint64(maxRandomPerCall+1)); err != nil || rc != wasiEIO {
@@ -240,8 +243,10 @@ func TestWASI_RandomBounded(t *testing.T) {
 	}
 }
 
-func TestWASI_CountsBounded(t *testing.T) {
-	w := instantiate(t, wasiMod(), wasiLim, Output{})
+func TestWASI_CountsBounded(t *testing.T) { forEngines(t, testWASICountsBounded) }
+
+func testWASICountsBounded(t *testing.T, engine string) {
+	w := instantiate(t, engine, wasiMod(), wasiLim, Output{})
 	ctx := ctxFor(10 * time.Second)
 	setIovecs(t, w, iovMax+1, 0, 0) // empty iovecs
 	for _, tt := range []struct {

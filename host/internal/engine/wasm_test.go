@@ -137,35 +137,6 @@ func (m wasmMod) bytes() []byte {
 		section(10, vec(codes...)))
 }
 
-// instantiate compiles m in a runtime with a memory limit of memLimit and
-// starts an instance whose output goes to out.
-func instantiate(t testing.TB, m wasmMod, memLimit uint64, out Output) *Wasm {
-	t.Helper()
-	ctx := context.Background()
-	cache, err := NewCache("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := NewRuntime(ctx, cache, memLimit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mod, err := rt.Compile(ctx, m.bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := mod.InstantiateWith(ctx, nil, out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		w.Close(ctx)
-		rt.Close(ctx)
-		cache.Close(ctx)
-	})
-	return w
-}
-
 // abiVersion is a nic_abi_version function, which every plugin exports.
 var abiVersion = wasmFunc{sig: ":i", body: i32c(int32(abi.Version))}
 
@@ -173,14 +144,12 @@ var abiVersion = wasmFunc{sig: ":i", body: i32c(int32(abi.Version))}
 // -buildmode=c-shared makes) is refused at compile with a message saying
 // how to build a reactor; one with _initialize too is a reactor.
 func TestCompile_RefusesCommandModules(t *testing.T) {
+	forEngines(t, testCompileRefusesCommandModules)
+}
+
+func testCompileRefusesCommandModules(t *testing.T, engine string) {
+	rt := newRuntime(t, engine, 16<<20)
 	ctx := context.Background()
-	cache, _ := NewCache("")
-	defer cache.Close(ctx)
-	rt, err := NewRuntime(ctx, cache, 16<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close(ctx)
 	noop := wasmFunc{sig: ":", body: nil}
 	cmd := wasmMod{funcs: []wasmFunc{abiVersion, noop}, exports: map[string]int{abi.ExportABIVersion: 0, "_start": 1}, pages: 1}
 	if _, err := rt.Compile(ctx, cmd.bytes()); err == nil || !strings.Contains(err.Error(), "the module is a command (it exports _start): build a reactor (Go: -buildmode=c-shared") {

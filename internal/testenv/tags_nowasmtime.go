@@ -1,0 +1,5 @@
+//go:build !wasmtime
+
+package testenv
+
+const wasmtimeTag = false
