@@ -2,8 +2,6 @@ package tests
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"os"
@@ -47,18 +45,11 @@ func kernelTAP(t testing.TB) (*netns, *linux.TAP) {
 	t.Helper()
 	ns := newNetns(t)
 	testenv.Need(t, fileExists("/dev/net/tun"), "no /dev/net/tun (TUN/TAP support)")
-	b := make([]byte, 3)
-	rand.Read(b)
-	dev := "nhtap" + hex.EncodeToString(b)
-	var tap *linux.TAP
-	var err error
-	ns.do(t, func() { tap, err = linux.OpenTAP(linux.TAPConfig{Name: dev, Up: true}) })
+	tap, err := ns.KernelTAP("nhtap", kernelAddr4+"/24", kernelAddr6+"/64")
 	if err != nil {
-		t.Fatalf("TAP: %v", err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { tap.Close() })
-	ns.ip(t, "addr", "add", kernelAddr4+"/24", "dev", dev)
-	ns.ip(t, "-6", "addr", "add", kernelAddr6+"/64", "dev", dev, "nodad")
 	return ns, tap
 }
 

@@ -1,22 +1,18 @@
 package tests
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
-	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
+	nsx "github.com/nichost/nichost/internal/netns"
 	"github.com/nichost/nichost/internal/testenv"
 )
 
-// netns is a network namespace the test made; it is deleted at cleanup.
+// netns is a network namespace the test made (internal/netns); it is
+// deleted at cleanup.
 type netns struct {
+	*nsx.NS
 	name string
 }
 
@@ -25,62 +21,33 @@ func newNetns(t testing.TB) *netns {
 	t.Helper()
 	testenv.NeedRoot(t)
 	testenv.NeedTool(t, "ip", "iproute2")
-	b := make([]byte, 4)
-	rand.Read(b)
-	ns := &netns{name: "nhe2e-" + hex.EncodeToString(b)}
-	run(t, "ip", "netns", "add", ns.name)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns.name).Run() })
-	ns.ip(t, "link", "set", "lo", "up")
-	return ns
+	ns, err := nsx.New("nhe2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Close() })
+	return &netns{NS: ns, name: ns.Name}
 }
 
 // ip runs `ip ARGS` inside the namespace.
 func (ns *netns) ip(t testing.TB, args ...string) string {
 	t.Helper()
-	return run(t, "ip", append([]string{"-n", ns.name}, args...)...)
+	out, err := ns.IP(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // exec runs a program inside the namespace and returns its output.
-func (ns *netns) exec(name string, args ...string) (string, error) {
-	out, err := exec.Command("ip", append([]string{"netns", "exec", ns.name, name}, args...)...).CombinedOutput()
-	return string(out), err
-}
+func (ns *netns) exec(name string, args ...string) (string, error) { return ns.Exec(name, args...) }
 
 // do runs fn on an OS thread switched into the namespace: sockets fn
 // creates belong to it and keep working after the thread switches back.
 func (ns *netns) do(t testing.TB, fn func()) {
 	t.Helper()
-	done := make(chan struct{})
-	var err error
-	go func() {
-		defer close(done)
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		orig, e := os.Open("/proc/thread-self/ns/net")
-		if e != nil {
-			err = e
-			return
-		}
-		defer orig.Close()
-		target, e := os.Open("/var/run/netns/" + ns.name)
-		if e != nil {
-			err = e
-			return
-		}
-		defer target.Close()
-		if e := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); e != nil {
-			err = e
-			return
-		}
-		fn()
-		if e := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); e != nil {
-			// A thread stuck in the wrong namespace must not be reused.
-			panic(fmt.Sprintf("tests: cannot switch back to the original netns: %v", e))
-		}
-	}()
-	<-done
-	if err != nil {
-		t.Fatalf("entering netns %s: %v", ns.name, err)
+	if err := ns.Do(fn); err != nil {
+		t.Fatal(err)
 	}
 }
 

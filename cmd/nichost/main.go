@@ -12,6 +12,7 @@
 //	nichost hostname|country|ipconfig|phy-mode [VALUE]   the network module's functions
 //	nichost plugin ls|reload|restart, events, logs [-f], shell
 //	nichost completion bash|zsh|fish   shell completion scripts
+//	nichost bench [--quick]   measure the sandbox's costs (docs/benchmarks.md)
 //	nichost version           versions of nichost, its ABI and Go
 package main
 
@@ -48,7 +49,7 @@ func newRoot() *cobra.Command {
 	}
 	root.PersistentFlags().String("socket", "", "the daemon's control socket (default $NICHOST_SOCKET, else "+config.DefaultControlSocket+")")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: exitUsage, err: err} })
-	root.AddCommand(newDemo(), newBuild(), newTest(), newCheck(), newRun(), newVersion(), newNC())
+	root.AddCommand(newDemo(), newBuild(), newTest(), newCheck(), newRun(), newVersion(), newNC(), newBench())
 	root.AddCommand(clientCommands()...)
 	return root
 }

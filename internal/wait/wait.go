@@ -4,26 +4,23 @@
 // or $NICHOST_TEST_WAIT as a Go duration): a test must never pass or fail
 // on how fast the machine is, only on whether the condition comes true.
 //
-// It depends on nothing of this module, so any test may use it without
-// building the host.
+// It depends on nothing of this module but its core, package poll (the
+// same wait without package testing, for code that tests share with
+// commands), so any test may use it without building the host.
 package wait
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
+
+	"github.com/nichost/nichost/internal/wait/poll"
 )
 
 // Limit is how long For waits before it fails the test.
 var Limit = limit()
 
-func limit() time.Duration {
-	if d, err := time.ParseDuration(os.Getenv("NICHOST_TEST_WAIT")); err == nil && d > 0 {
-		return d
-	}
-	return time.Minute
-}
+func limit() time.Duration { return poll.DefaultLimit() }
 
 // For polls cond every few milliseconds until it holds, failing t if Limit
 // passes first. what says what was awaited, for the failure message.
@@ -37,20 +34,7 @@ func For(t testing.TB, what string, cond func() bool) {
 // Until polls cond until it holds (true), ctx ends or limit passes (false).
 // It is For without a test, for helpers that report failure themselves.
 func Until(ctx context.Context, limit time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(limit)
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		select {
-		case <-ctx.Done():
-			return cond()
-		case <-tick.C:
-		}
-	}
-	return true
+	return poll.Until(ctx, limit, cond)
 }
 
 // Context returns a context that ends after Limit or when the test ends,

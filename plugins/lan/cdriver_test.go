@@ -3,21 +3,12 @@
 package main_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/nichost/nichost/abi"
-	"github.com/nichost/nichost/host"
-	"github.com/nichost/nichost/host/bus/sim"
-	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/hosttest"
+	"github.com/nichost/nichost/internal/benchkit"
 	"github.com/nichost/nichost/internal/testenv"
-	"github.com/nichost/nichost/internal/wait"
-	"github.com/nichost/nichost/plugins/lan/landev"
-	"github.com/nichost/nichost/plugins/lan/phy"
 )
 
 // cDriver is the directory of the LAN driver written in C (c/lan.c, on the
@@ -31,47 +22,16 @@ func needClang(t testing.TB) {
 	testenv.NeedTool(t, "clang", "clang, with lld, wasi-libc and libclang-rt-14-dev-wasm32")
 }
 
-// frameBench is one LAN driver build on a simulated LAN8720A and segment,
-// with a pump moving frames between it and a peer on the segment.
-type frameBench struct {
-	pump *hosttest.FramePump
-	w    *landev.Watcher
-}
-
 // newFrameBench loads the driver at source (the Go one, ".", or the C one)
-// on a fresh PHY and segment of its own, and brings its link up.
-func newFrameBench(b *testing.B, source string) *frameBench {
-	seg := sim.NewSegment(sim.SegmentOptions{Seed: 1, QueueLen: 4096})
-	p := phy.New(phy.Options{Addr: 1, AutoNegTime: testANTime})
-	fb := &frameBench{w: landev.Watch(p)}
-	mdio := sim.NewMDIO()
-	mdio.Attach(1, fb.w)
-	h, err := host.New(host.Options{
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Buses:  map[string]any{"port": seg.Attach("lan"), "mdio": mdio},
-	})
+// as WASM on the host's default engine, on a fresh PHY and segment of its own, and brings its link up
+// (benchkit.LANFrames, which `nichost bench` measures with too).
+func newFrameBench(b *testing.B, source string) *benchkit.LANFrames {
+	f, err := benchkit.NewLANFrames(b.Context(), source, "", nil) // no deadline: a cold build takes what it takes
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { h.Close() })
-	plug, _, err := h.Load(context.Background(), config.PluginConfig{
-		Name: "lan", Source: source, Class: abi.ClassLAN,
-		Buses: map[string]config.BusGrant{"port": {Kind: "frame", Sim: "port"}, "mdio": {Kind: "mdio", Sim: "mdio"}},
-		// The host's CPU throttle never holds the driver back: the figures
-		// measure the driver and the sandbox crossing, not the limit.
-		Limits: config.Limits{CPUShare: 64},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	nic := plug.NICs()[0]
-	fb.pump = hosttest.NewFramePump(nic, seg.Attach("peer"))
-	ctx := context.Background()
-	if err := nic.SetActive(ctx, true); err != nil {
-		b.Fatal(err)
-	}
-	wait.For(b, "the link", func() bool { ok, _ := nic.IsConnected(ctx); return ok })
-	return fb
+	b.Cleanup(f.Close)
+	return f
 }
 
 // BenchmarkFrames_CvsGo measures, in one run and for each direction,
@@ -84,7 +44,7 @@ func newFrameBench(b *testing.B, source string) *frameBench {
 //	go test -run '^$' -bench Frames_CvsGo ./plugins/lan/
 func BenchmarkFrames_CvsGo(b *testing.B) {
 	needClang(b)
-	const size = 1000
+	const size = benchkit.FrameSize
 	goDrv, cDrv := newFrameBench(b, "."), newFrameBench(b, cDriver)
 	for _, dir := range []string{"rx", "tx"} {
 		b.Run(dir, func(b *testing.B) {
@@ -93,15 +53,13 @@ func BenchmarkFrames_CvsGo(b *testing.B) {
 			for range b.N {
 				const frames = 2000
 				for _, d := range []struct {
-					fb *frameBench
+					fb *benchkit.LANFrames
 					n  *int
 					el *time.Duration
 				}{{goDrv, &goN, &goEl}, {cDrv, &cN, &cEl}} {
-					var el time.Duration
-					if dir == "rx" {
-						el = d.fb.pump.Rx(b, frames, size, 256) // within the port's queue
-					} else {
-						el = d.fb.pump.Tx(b, frames, size, 256)
+					el, err := d.fb.Move(hosttest.Context(b), dir, frames, size)
+					if err != nil {
+						b.Fatal(err)
 					}
 					*d.n += frames
 					*d.el += el
@@ -114,8 +72,8 @@ func BenchmarkFrames_CvsGo(b *testing.B) {
 			b.ReportMetric(0, "ns/op") // b.N rounds of 2000 frames: ns/op means nothing
 		})
 	}
-	for name, fb := range map[string]*frameBench{"go": goDrv, "c": cDrv} {
-		for _, err := range fb.w.Errors() {
+	for name, fb := range map[string]*benchkit.LANFrames{"go": goDrv, "c": cDrv} {
+		if err := fb.Misuse(); err != nil {
 			b.Errorf("the %s driver misused the PHY: %v", name, err)
 		}
 	}

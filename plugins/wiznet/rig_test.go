@@ -187,7 +187,7 @@ func (r *rig) traffic() traffic {
 	s, p := r.spi.Stats(), r.plug.Stats()
 	t := traffic{transactions: s.Transactions, bytes: s.Bytes, spiCalls: p.SPICalls}
 	if r.calls != nil {
-		t.calls = r.calls.snapshot()
+		t.calls = r.calls.Snapshot()
 	}
 	return t
 }
@@ -202,13 +202,13 @@ type perFrame struct {
 func (r *rig) perFrame(before traffic, n int) perFrame {
 	now := r.traffic()
 	f := float64(n)
-	c := now.calls.sub(before.calls)
+	c := now.calls.Sub(before.calls)
 	return perFrame{
 		transactions: float64(now.transactions-before.transactions) / f,
 		bytes:        float64(now.bytes-before.bytes) / f,
 		spiCalls:     float64(now.spiCalls-before.spiCalls) / f,
-		imports:      float64(c.imports()) / f,
-		exports:      float64(c.exports()) / f,
-		rxPush:       float64(c.rxPush+c.rxBatch) / f,
+		imports:      float64(c.Imports()) / f,
+		exports:      float64(c.Exports()) / f,
+		rxPush:       float64(c.RxPush+c.RxPushBatch) / f,
 	}
 }
