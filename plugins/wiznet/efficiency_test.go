@@ -28,7 +28,7 @@ func TestWiznet_Efficiency(t *testing.T) {
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			engines(t, func(t *testing.T, native bool) {
-				rc := mode.rc
+				rc, gate := gated(mode.rc)
 				rc.native = native
 				r := newRig(t, rc)
 				r.up(t)
@@ -80,11 +80,17 @@ func TestWiznet_Efficiency(t *testing.T) {
 					bound("TX, one at a time", "host calls", p.imports, 1)
 				}
 
-				// Bursts: 10 frames arrive together; 20 frames queued together.
+				// Bursts: 10 frames arrive together (the driver is held at
+				// its next bus access until the chip has stored all ten);
+				// 20 frames queued together.
 				before = r.traffic()
+				in := r.chip.Stats().FramesIn
+				gate.shut()
 				for i := range 10 {
 					r.peer.WriteFrame(frame(mac, 100+i, size))
 				}
+				eventually(t, "the chip to store the burst", func() bool { return r.chip.Stats().FramesIn == in+10 })
+				gate.open()
 				eventually(t, "the burst", func() bool { return r.link.Count() == n+10 })
 				p = report("RX, burst of 10", before, 10)
 				// 0.9 transactions, 0.3 spi_transact and 0.4 host calls when

@@ -5,6 +5,7 @@ package main_test
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -211,4 +212,61 @@ func (r *rig) perFrame(before traffic, n int) perFrame {
 		exports:      float64(c.Exports()) / f,
 		rxPush:       float64(c.RxPush+c.RxPushBatch) / f,
 	}
+}
+
+// busGate stands between the driver and the chip. While shut, the
+// driver's next chip select waits at it until it opens, so that what the
+// test does meanwhile (frames arriving, frames queued) falls between two of
+// the driver's bus accesses, however the goroutines are scheduled.
+type busGate struct {
+	sim.SPIDevice
+	mu      sync.Mutex
+	opened  chan struct{} // nil while open
+	held    chan struct{} // closed once a select waits at the shut gate
+	waiting bool
+}
+
+// shut makes the next chip select wait.
+func (g *busGate) shut() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.opened, g.held, g.waiting = make(chan struct{}), make(chan struct{}), false
+}
+
+// open lets the waiting select, if any, and every later one through.
+func (g *busGate) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.opened != nil {
+		close(g.opened)
+		g.opened = nil
+	}
+}
+
+// holding returns a channel closed once a select waits at the shut gate.
+func (g *busGate) holding() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.held
+}
+
+func (g *busGate) Select() {
+	g.mu.Lock()
+	opened := g.opened
+	if opened != nil && !g.waiting {
+		g.waiting = true
+		close(g.held)
+	}
+	g.mu.Unlock()
+	if opened != nil {
+		<-opened
+	}
+	g.SPIDevice.Select()
+}
+
+// gated is rc with a busGate before the chip.
+func gated(rc rigConfig) (rigConfig, *busGate) {
+	g := &busGate{}
+	rc.wrap = func(d sim.SPIDevice) sim.SPIDevice { g.SPIDevice = d; return g }
+	return rc, g
 }
