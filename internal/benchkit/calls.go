@@ -53,10 +53,8 @@ type CallPlugins struct {
 // NewCallPlugins loads the test driver from root's host/testdata/plugins/full
 // on engine, and natively.
 func NewCallPlugins(ctx context.Context, root, engine string, progress func(string)) (*CallPlugins, error) {
-	o, err := hostOptions(engine, host.Options{Logger: discard, Progress: progress})
-	if err != nil {
-		return nil, err
-	}
+	o := host.Options{Logger: discard, Progress: progress}
+	o.Engine = engine
 	h, err := host.New(o)
 	if err != nil {
 		return nil, err

@@ -33,10 +33,9 @@ func NewLANFrames(ctx context.Context, source, engine string, progress func(stri
 	f := &LANFrames{Watch: landev.Watch(p)}
 	mdio := sim.NewMDIO()
 	mdio.Attach(1, f.Watch)
-	o, err := hostOptions(engine, host.Options{Logger: discard, Progress: progress, Buses: map[string]any{"port": seg.Attach("lan"), "mdio": mdio}})
-	if err != nil {
-		return nil, err
-	}
+	o := host.Options{Logger: discard, Progress: progress, Buses: map[string]any{"port": seg.Attach("lan"), "mdio": mdio}}
+	o.Engine = engine
+	var err error
 	if f.Host, err = host.New(o); err != nil {
 		return nil, err
 	}

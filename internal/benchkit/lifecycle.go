@@ -41,10 +41,7 @@ func lanHost(engine, cacheDir, src string, n int, progress func(string)) (*host.
 		}
 		cfgs = append(cfgs, config.PluginConfig{Name: name, Source: src, Class: "LAN", Buses: grants})
 	}
-	o, err := hostOptions(engine, o)
-	if err != nil {
-		return nil, nil, err
-	}
+	o.Engine = engine
 	h, err := host.New(o)
 	return h, cfgs, err
 }

@@ -96,15 +96,13 @@ func NewReloadRig(ctx context.Context, root, model, engine, tmp string, progress
 	r.mirror = newWireMirror(router.Attach("mirror"))
 	r.closers = append(r.closers, r.mirror.stop)
 
-	o, err := hostOptions(engine, host.Options{
+	o := host.Options{
 		Hostname: "reload",
 		Logger:   slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Progress: progress,
 		Buses:    dev.Sims,
-	})
-	if err != nil {
-		return nil, err
 	}
+	o.Engine = engine
 	if r.Host, err = host.New(o); err != nil {
 		return nil, err
 	}

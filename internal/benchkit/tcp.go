@@ -153,10 +153,8 @@ func SimTCPPaths(ctx context.Context, root, engine string, progress func(string)
 // pluginPath is the Go LAN driver of root as WASM on engine with the
 // buses sims and grants, statically addressed, up.
 func pluginPath(ctx context.Context, root, engine string, sims map[string]any, grants map[string]config.BusGrant, addr4 string, progress func(string), closers *[]func()) (*TCPPath, error) {
-	o, err := hostOptions(engine, host.Options{Logger: discard, Progress: progress, Buses: sims})
-	if err != nil {
-		return nil, err
-	}
+	o := host.Options{Logger: discard, Progress: progress, Buses: sims}
+	o.Engine = engine
 	h, err := host.New(o)
 	if err != nil {
 		return nil, err

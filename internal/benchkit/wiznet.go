@@ -47,11 +47,7 @@ func NewWiznetNIC(ctx context.Context, root, engine string, native bool, progres
 	chip.Attach(seg.Attach("chip"))
 	spi := sim.NewSPI(chip)
 	o := host.Options{Logger: discard, Progress: progress, Buses: map[string]any{"spi": spi, "int": chip.INT(), "rst": chip.RST()}}
-	o, err := hostOptions(engine, o)
-	if err != nil {
-		chip.Close()
-		return nil, err
-	}
+	o.Engine = engine
 	h, err := host.New(o)
 	if err != nil {
 		chip.Close()
