@@ -34,7 +34,9 @@ import (
 // included), with the module versions of everything else. For C: the clang
 // version, the compiler flags, the manifest, every source and header of the
 // directory, and the C SDK. An unchanged plugin is never built twice; a
-// change anywhere in its inputs rebuilds it. The cache is safe for
+// change anywhere in its inputs rebuilds it. Finding a Go plugin's inputs
+// takes the go toolchain (go list); a stamp beside the cache lets an
+// unchanged directory skip it (stamp.go). The cache is safe for
 // concurrent use by several processes (tests run packages in parallel).
 type Builder struct {
 	// CacheDir holds the built modules (DefaultCacheDir()/plugins when
@@ -51,6 +53,7 @@ type Result struct {
 	Path     string        // the .wasm file
 	Key      string        // content hash of the inputs
 	Cached   bool          // taken from the cache, not built
+	Stamped  bool          // the key came from the directory's stamp: no tool ran to find the inputs (Go plugins; stamp.go)
 	Duration time.Duration // time spent, hashing included
 }
 
@@ -126,6 +129,7 @@ type job struct {
 	key      string
 	progress string
 	noOutput string // the error when the compiler succeeded but wrote no module
+	stamped  bool   // key came from a stamp
 	// compile writes the module to out; cache is the cache directory, for
 	// files the build needs (the C SDK).
 	compile func(ctx context.Context, cache, out string) error
@@ -147,7 +151,7 @@ func (b *Builder) run(ctx context.Context, start time.Time, j job) (Result, erro
 		return Result{}, fmt.Errorf("build cache: %w", err)
 	}
 	out := filepath.Join(cache, j.key+".wasm")
-	res := Result{Path: out, Key: j.key, Cached: true}
+	res := Result{Path: out, Key: j.key, Cached: true, Stamped: j.stamped}
 	if _, err := os.Stat(out); err == nil {
 		res.Duration = time.Since(start)
 		return res, nil

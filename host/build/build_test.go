@@ -123,8 +123,14 @@ func TestBuilder_ConcurrentBuildsShareOneResult(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(b.CacheDir)
 	for _, e := range entries {
-		if filepath.Ext(e.Name()) != ".wasm" && filepath.Ext(e.Name()) != ".lock" {
+		if filepath.Ext(e.Name()) != ".wasm" && filepath.Ext(e.Name()) != ".lock" && e.Name() != "stamps" {
 			t.Fatalf("leftover %s in the cache", e.Name())
+		}
+	}
+	stamps, _ := os.ReadDir(filepath.Join(b.CacheDir, "stamps"))
+	for _, e := range stamps {
+		if filepath.Ext(e.Name()) != ".json" {
+			t.Fatalf("leftover %s in the cache's stamps", e.Name())
 		}
 	}
 }

@@ -26,11 +26,18 @@ var buildEnv = []string{"GOOS=wasip1", "GOARCH=wasm", "GOWASM=satconv,signext", 
 
 // goJob is the build of the Go main package in abs (named dir in messages).
 func (b *Builder) goJob(ctx context.Context, dir, abs string) (job, error) {
-	key, err := goKey(ctx, dir, abs)
-	if err != nil {
-		return job{}, err
+	key, stamped := b.stampedKey(abs)
+	if !stamped {
+		env := goFingerprint()
+		t, watch, err := goKey(ctx, dir, abs)
+		if err != nil {
+			return job{}, err
+		}
+		key = t.key()
+		b.saveStamp(abs, env, t, watch)
 	}
 	return job{
+		stamped:  stamped,
 		dir:      dir,
 		key:      key,
 		noOutput: "go build exited without error but wrote no module",
@@ -60,11 +67,14 @@ type listedPackage struct {
 		}
 	}
 	GoFiles, CgoFiles, SFiles, EmbedFiles, OtherFiles []string
+	IgnoredGoFiles, IgnoredOtherFiles                 []string
 	Error                                             *struct{ Err string }
 }
 
-// goKey hashes every input of the build of the package in abs.
-func goKey(ctx context.Context, dir, abs string) (string, error) {
+// goKey hashes every input of the build of the package in abs, as a
+// transcript a stamp can replay, and lists what else the stamp must watch
+// (stamp.go).
+func goKey(ctx context.Context, dir, abs string) (*transcript, []watched, error) {
 	cmd := exec.CommandContext(ctx, goTool(), "list", "-deps", "-json", ".")
 	cmd.Dir = abs
 	cmd.Env = append(os.Environ(), buildEnv...)
@@ -73,15 +83,21 @@ func goKey(ctx context.Context, dir, abs string) (string, error) {
 	outb, err := cmd.Output()
 	if err != nil {
 		if ctx.Err() != nil {
-			return "", fmt.Errorf("build %s: go list: %w", dir, ctx.Err())
+			return nil, nil, fmt.Errorf("build %s: go list: %w", dir, ctx.Err())
 		}
-		return "", fmt.Errorf("build %s: go list: %v\n%s", dir, err, strings.TrimSpace(stderr.String()))
+		return nil, nil, fmt.Errorf("build %s: go list: %v\n%s", dir, err, strings.TrimSpace(stderr.String()))
 	}
-	h := newHash()
-	fmt.Fprintf(h, "nichost-build-v1\n%s\n%s\n%s\n", goVersion(ctx), strings.Join(buildFlags, " "), strings.Join(buildEnv, " "))
+	t := newTranscript()
+	t.line("nichost-build-v1\n%s\n%s\n%s\n", goVersion(ctx), strings.Join(buildFlags, " "), strings.Join(buildEnv, " "))
 	// Settings the go command takes from the environment change the output.
 	for _, v := range []string{"GOFLAGS", "GOEXPERIMENT", "GOWASM", "GOAMD64", "GOTOOLCHAIN"} {
-		fmt.Fprintf(h, "%s=%s\n", v, os.Getenv(v))
+		t.line("%s=%s\n", v, os.Getenv(v))
+	}
+	var watch []watched
+	for _, f := range append(workFiles(abs), goEnvFile()) {
+		if f != "" {
+			watch = append(watch, look(f))
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(outb))
 	modFiles := map[string]bool{}
@@ -90,10 +106,10 @@ func goKey(ctx context.Context, dir, abs string) (string, error) {
 		if err := dec.Decode(&p); err == io.EOF {
 			break
 		} else if err != nil {
-			return "", fmt.Errorf("build %s: go list output: %w", dir, err)
+			return nil, nil, fmt.Errorf("build %s: go list output: %w", dir, err)
 		}
 		if p.Error != nil {
-			return "", fmt.Errorf("build %s: %s: %s", dir, p.ImportPath, p.Error.Err)
+			return nil, nil, fmt.Errorf("build %s: %s: %s", dir, p.ImportPath, p.Error.Err)
 		}
 		if p.Standard {
 			continue
@@ -106,7 +122,7 @@ func goKey(ctx context.Context, dir, abs string) (string, error) {
 			if p.Module.Replace != nil {
 				v += " => " + p.Module.Replace.Path + "@" + p.Module.Replace.Version
 			}
-			fmt.Fprintf(h, "dep %s %s@%s\n", p.ImportPath, p.Module.Path, v)
+			t.line("dep %s %s@%s\n", p.ImportPath, p.Module.Path, v)
 			continue
 		}
 		if p.Module != nil && p.Module.GoMod != "" {
@@ -114,11 +130,18 @@ func goKey(ctx context.Context, dir, abs string) (string, error) {
 		}
 		files := append(append(append(append(append([]string{}, p.GoFiles...), p.CgoFiles...), p.SFiles...), p.EmbedFiles...), p.OtherFiles...)
 		sort.Strings(files)
-		fmt.Fprintf(h, "pkg %s\n", p.ImportPath)
+		t.line("pkg %s\n", p.ImportPath)
 		for _, f := range files {
-			if err := hashFile(h, f, filepath.Join(p.Dir, f)); err != nil {
-				return "", fmt.Errorf("build %s: %w", dir, err)
+			if err := t.file(f, filepath.Join(p.Dir, f)); err != nil {
+				return nil, nil, fmt.Errorf("build %s: %w", dir, err)
 			}
+		}
+		// A file added to or removed from the directory changes its
+		// mtime; an edit of a file the build constraints leave out can
+		// bring it in.
+		watch = append(watch, look(p.Dir))
+		for _, f := range append(append([]string{}, p.IgnoredGoFiles...), p.IgnoredOtherFiles...) {
+			watch = append(watch, look(filepath.Join(p.Dir, f)))
 		}
 	}
 	// go.mod carries replace directives and the go line; go.sum pins
@@ -130,14 +153,16 @@ func goKey(ctx context.Context, dir, abs string) (string, error) {
 	sort.Strings(mods)
 	for _, gomod := range mods {
 		for _, f := range []string{gomod, strings.TrimSuffix(gomod, ".mod") + ".sum"} {
+			watch = append(watch, look(f))
 			if _, err := os.Stat(f); err == nil {
-				if err := hashFile(h, filepath.Base(f), f); err != nil {
-					return "", fmt.Errorf("build %s: %w", dir, err)
+				if err := t.file(filepath.Base(f), f); err != nil {
+					return nil, nil, fmt.Errorf("build %s: %w", dir, err)
 				}
 			}
 		}
+		watch = append(watch, look(filepath.Dir(gomod))) // a vendor directory appearing
 	}
-	return sum(h), nil
+	return t, watch, nil
 }
 
 func goTool() string {
