@@ -100,3 +100,47 @@ func TestEngine_Unknown(t *testing.T) {
 		t.Fatalf("the config accepts engines %v, the host has %v", got, host.Engines())
 	}
 }
+
+// A host keeps a compiled module after its plugin closes: the next load of
+// the same module with the same memory limit takes it without compiling,
+// and the plugin it starts works. A module still in use by a running
+// plugin is never handed to another (each plugin has a runtime of its
+// own), and another memory limit compiles anew.
+func TestEngine_KeepsModulesWarm(t *testing.T) {
+	r := newRig(t, config.Limits{})
+	res, err := r.h.Builder().Build(ctxT(t), plugin("full"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := host.New(host.Options{CacheDir: t.TempDir(), Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	load := func(name string, limits config.Limits) (*host.Plugin, host.LoadInfo) {
+		t.Helper()
+		p, info, err := h.Load(ctxT(t), config.PluginConfig{Name: name, Source: res.Path, Limits: limits})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p, info
+	}
+	a, ia := load("a", config.Limits{})
+	b, ib := load("b", config.Limits{})
+	if ia.Compile == 0 || ib.Compile == 0 {
+		t.Fatalf("two plugins running at once shared a compiled module (compile %v, %v); each needs a runtime of its own", ia.Compile, ib.Compile)
+	}
+	a.Close()
+	b.Close()
+	c, ic := load("c", config.Limits{})
+	if !ic.CompileCached || ic.Compile != 0 {
+		t.Fatalf("a load after the module's plugins closed compiled it again: %+v", ic)
+	}
+	if up, err := c.NICs()[0].Active(ctxT(t)); err != nil || up {
+		t.Fatalf("the plugin started from a kept module: active() = %v, %v; want False", up, err)
+	}
+	_, id := load("d", config.Limits{MemoryLimit: 32 << 20})
+	if id.Compile == 0 {
+		t.Fatalf("a load with another memory limit took a module kept for the default: %+v", id)
+	}
+}

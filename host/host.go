@@ -58,6 +58,7 @@ type Host struct {
 	log     *slog.Logger
 	epoch   time.Time
 	engine  engine.Engine
+	warm    warmModules // compiled modules kept after their plugins closed (warm.go)
 	builder *build.Builder
 	core    *core.Stack
 
@@ -209,6 +210,7 @@ func (h *Host) Close() error {
 	}
 	h.events.closeAll() // after the plugins' last events
 	h.core.Close()
+	h.warm.closeAll()
 	return h.engine.Close(context.Background())
 }
 

@@ -26,7 +26,7 @@ type LoadInfo struct {
 	Build         *build.Result // set when the source was a Go or C directory
 	Engine        string        // the WebAssembly engine the plugin runs on ("wazero", "wasmtime"); "native" for LoadNative
 	Compile       time.Duration // compiling the module (fast when the engine's cache had it)
-	CompileCached bool          // the engine's disk cache already held this module
+	CompileCached bool          // the module was compiled before: kept in memory by the host after its last plugin closed, or in the engine's disk cache
 	Start         time.Duration // instantiating, the handshake and nic_start
 	Digest        string        // "sha256:" and the hex SHA-256 of the module's bytes
 }
@@ -73,9 +73,36 @@ func (h *Host) prepare(ctx context.Context, name, source string, limits config.L
 	}
 	info.Digest = digest(wasm)
 	info.Engine = h.engine.Name()
-	rt, err := h.engine.NewRuntime(ctx, uint64(limits.MemoryLimit))
+	limit := uint64(limits.MemoryLimit)
+	w, ok := h.warm.take(info.Digest, limit)
+	if ok {
+		info.CompileCached = true
+	} else {
+		var err error
+		if w, err = h.compile(ctx, name, wasm, limit, info); err != nil {
+			return supervise.Module{}, err
+		}
+		w.digest = info.Digest
+	}
+	rt, mod := w.rt, w.mod
+	log := h.log.With("plugin", name)
+	return supervise.Module{
+		NewInstance: func(ctx context.Context, imp abi.Imports) (engine.Instance, error) {
+			out := engine.Output{Log: func(line string) { log.Debug("plugin output", "line", line) }}
+			if s, ok := imp.(*hostcall.Session); ok { // stdout and stderr share the log import's limit
+				out.Allow, out.Dropped = s.AllowLog, s.OutputDropped()
+			}
+			return mod.Instantiate(ctx, imp, out)
+		},
+		Release: func() { h.warm.put(warmModule{digest: info.Digest, limit: limit, rt: rt, mod: mod}) },
+	}, nil
+}
+
+// compile compiles wasm in a runtime of its own with memory limit limit.
+func (h *Host) compile(ctx context.Context, name string, wasm []byte, limit uint64, info *LoadInfo) (warmModule, error) {
+	rt, err := h.engine.NewRuntime(ctx, limit)
 	if err != nil {
-		return supervise.Module{}, err
+		return warmModule{}, err
 	}
 	// A person waiting is told why after a moment.
 	t0 := time.Now()
@@ -91,25 +118,11 @@ func (h *Host) prepare(ctx context.Context, name, source string, limits config.L
 	}
 	if err != nil {
 		rt.Close(ctx)
-		return supervise.Module{}, fmt.Errorf("%w: %v", ErrBadModule, err)
+		return warmModule{}, fmt.Errorf("%w: %v", ErrBadModule, err)
 	}
 	info.Compile = time.Since(t0)
 	info.CompileCached = mod.Cached()
-	log := h.log.With("plugin", name)
-	return supervise.Module{
-		NewInstance: func(ctx context.Context, imp abi.Imports) (engine.Instance, error) {
-			out := engine.Output{Log: func(line string) { log.Debug("plugin output", "line", line) }}
-			if s, ok := imp.(*hostcall.Session); ok { // stdout and stderr share the log import's limit
-				out.Allow, out.Dropped = s.AllowLog, s.OutputDropped()
-			}
-			return mod.Instantiate(ctx, imp, out)
-		},
-		Release: func() {
-			ctx := context.Background()
-			mod.Close(ctx)
-			rt.Close(ctx)
-		},
-	}, nil
+	return warmModule{limit: limit, rt: rt, mod: mod}, nil
 }
 
 // EngineNative is Plugin.Engine and LoadInfo.Engine of a plugin loaded

@@ -80,7 +80,7 @@ var Figures = []Figure{
 	{Key: "plugin_cold_start_ms", Group: "lifecycle", Unit: "ms", Baseline: "native",
 		Desc: "host.Load of the built Go LAN driver (.wasm, no build) with an empty compilation cache: compile, instantiate, handshake, nic_start; baseline: host.LoadNative of the same driver"},
 	{Key: "plugin_cached_start_ms", Group: "lifecycle", Unit: "ms", Baseline: "cold start",
-		Desc: "host.Load of the unchanged Go LAN driver source with every cache warm (build check, compiled module from disk, instantiate, handshake); baseline: plugin_cold_start_ms"},
+		Desc: "host.Load of the unchanged Go LAN driver source again in the same host, every cache warm (build check by the stamp, no go toolchain; the compiled module the host kept; instantiate, handshake); baseline: plugin_cold_start_ms"},
 	{Key: "plugin_instance_kib", Group: "lifecycle", Unit: "KiB", Baseline: "native",
 		Desc: "Go heap per loaded Go LAN driver plugin (runtime.ReadMemStats after GC around loading several): guest memory, compiled module, host state; baseline: the native driver"},
 

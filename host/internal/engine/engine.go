@@ -50,6 +50,9 @@ type Runtime interface {
 	// checks its imports and exports against ABI v1 (checks.go), so that
 	// a module that cannot work is refused before it runs.
 	Compile(ctx context.Context, wasm []byte) (Module, error)
+	// Live is how many instances made in it are open (made and not yet
+	// closed), so that a host can tell an idle runtime it may reuse.
+	Live() int
 	// Close releases the runtime and every instance in it.
 	Close(ctx context.Context) error
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	wt "github.com/bytecodealliance/wasmtime-go/v39"
 
@@ -50,7 +51,11 @@ type wasmtimeRuntime struct {
 	fired     chan struct{}     // the deadline's epoch increment is done (call)
 	interrupt func()            // increments the epoch, then sends on fired
 	params    [9]uint64         // the running host function's parameters (path_open has 9)
+	live      atomic.Int32      // instances made and not closed
 }
+
+// Live implements Runtime.
+func (r *wasmtimeRuntime) Live() int { return int(r.live.Load()) }
 
 // NewRuntime implements Engine.
 func (e *wasmtimeEngine) NewRuntime(_ context.Context, memLimit uint64) (Runtime, error) {
@@ -279,6 +284,7 @@ func (m *wasmtimeModule) Instantiate(ctx context.Context, imp Imports, out Outpu
 		w.closed = true
 		return nil, f
 	}
+	r.live.Add(1)
 	return w, nil
 }
 
@@ -498,6 +504,7 @@ func (w *wasmtimeInstance) Close(context.Context) error {
 	if w.store != nil {
 		w.store.Close()
 		w.store = nil
+		w.r.live.Add(-1)
 	}
 	w.closed = true
 	return nil

@@ -47,11 +47,15 @@ func (e *wazeroEngine) Close(ctx context.Context) error { return e.cache.Close(c
 // runtime-wide setting in wazero, and one runtime per plugin also keeps
 // plugins' instances apart.
 type wazeroRuntime struct {
-	e   *wazeroEngine
-	rt  wazero.Runtime
-	cur *wazeroInstance // the instance whose export is running; calls are serialised
-	seq atomic.Uint64
+	e    *wazeroEngine
+	rt   wazero.Runtime
+	cur  *wazeroInstance // the instance whose export is running; calls are serialised
+	seq  atomic.Uint64
+	live atomic.Int32 // instances made and not closed
 }
+
+// Live implements Runtime.
+func (r *wazeroRuntime) Live() int { return int(r.live.Load()) }
 
 // NewRuntime implements Engine.
 func (e *wazeroEngine) NewRuntime(ctx context.Context, memLimit uint64) (Runtime, error) {
@@ -167,6 +171,7 @@ type wazeroInstance struct {
 	stderr *tail
 	budget callBudget // what the running call may take from WASI (wasi.go)
 	stack  [4]uint64
+	closed bool // Close ran
 }
 
 var _ Instance = (*wazeroInstance)(nil)
@@ -192,6 +197,7 @@ func (m *wazeroModule) Instantiate(ctx context.Context, imp Imports, out Output)
 		return nil, w.classify("_initialize", err)
 	}
 	w.mod = mod
+	m.r.live.Add(1)
 	for _, f := range abi.ExportFuncs() {
 		if fn := mod.ExportedFunction(f.Name); fn != nil {
 			w.fns[f.Name] = fn
@@ -329,9 +335,11 @@ func (w *wazeroInstance) Counters() (hostCalls, memory uint64) {
 
 // Close implements Instance.
 func (w *wazeroInstance) Close(ctx context.Context) error {
-	if w.mod == nil {
+	if w.mod == nil || w.closed {
 		return nil
 	}
+	w.closed = true
+	w.r.live.Add(-1)
 	return w.mod.Close(ctx)
 }
 
