@@ -77,12 +77,8 @@ func (h *Host) prepare(ctx context.Context, name, source string, limits config.L
 	w, ok := h.warm.take(info.Digest, limit)
 	if ok {
 		info.CompileCached = true
-	} else {
-		var err error
-		if w, err = h.compile(ctx, name, wasm, limit, info); err != nil {
-			return supervise.Module{}, err
-		}
-		w.digest = info.Digest
+	} else if w, err = h.compile(ctx, name, wasm, limit, info); err != nil {
+		return supervise.Module{}, err
 	}
 	rt, mod := w.rt, w.mod
 	log := h.log.With("plugin", name)
@@ -98,7 +94,8 @@ func (h *Host) prepare(ctx context.Context, name, source string, limits config.L
 	}, nil
 }
 
-// compile compiles wasm in a runtime of its own with memory limit limit.
+// compile compiles wasm in a runtime of its own with memory limit limit;
+// the result's rt and mod are set, its key fields left to the caller.
 func (h *Host) compile(ctx context.Context, name string, wasm []byte, limit uint64, info *LoadInfo) (warmModule, error) {
 	rt, err := h.engine.NewRuntime(ctx, limit)
 	if err != nil {
@@ -122,7 +119,7 @@ func (h *Host) compile(ctx context.Context, name string, wasm []byte, limit uint
 	}
 	info.Compile = time.Since(t0)
 	info.CompileCached = mod.Cached()
-	return warmModule{limit: limit, rt: rt, mod: mod}, nil
+	return warmModule{rt: rt, mod: mod}, nil
 }
 
 // EngineNative is Plugin.Engine and LoadInfo.Engine of a plugin loaded

@@ -153,8 +153,9 @@ func goKey(ctx context.Context, dir, abs string) (*transcript, []watched, error)
 	sort.Strings(mods)
 	for _, gomod := range mods {
 		for _, f := range []string{gomod, strings.TrimSuffix(gomod, ".mod") + ".sum"} {
-			watch = append(watch, look(f))
-			if _, err := os.Stat(f); err == nil {
+			w := look(f)
+			watch = append(watch, w)
+			if !w.Missing {
 				if err := t.file(filepath.Base(f), f); err != nil {
 					return nil, nil, fmt.Errorf("build %s: %w", dir, err)
 				}
