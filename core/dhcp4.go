@@ -547,12 +547,14 @@ func (c *dhcpClient) bind(l dhcpLease, srcMAC []byte) {
 	renewed := c.lease == l.prefix
 	c.lease = l.prefix
 	c.state, c.next = dhcpBound, c.t1
-	if err := c.n.setAddr4(l.prefix, l.gw, false); err != nil {
-		c.n.st.log.Warn("DHCP: applying the lease failed", "nic", c.n.name, "err", err)
-	}
+	// The DNS servers go in before the address: isconnected() turns true
+	// with the address, and a caller that sees it may ask for them at once.
 	c.n.mu.Lock()
 	c.n.dns = l.dns
 	c.n.mu.Unlock()
+	if err := c.n.setAddr4(l.prefix, l.gw, false); err != nil {
+		c.n.st.log.Warn("DHCP: applying the lease failed", "nic", c.n.name, "err", err)
+	}
 	if !renewed {
 		c.n.st.log.Info("DHCP lease", "nic", c.n.name, "addr", l.prefix, "gateway", l.gw, "dns", joinAddrs(l.dns),
 			"lease", l.lease, "renew", l.renew, "rebind", l.rebind)
