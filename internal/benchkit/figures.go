@@ -82,7 +82,7 @@ var Figures = []Figure{
 	{Key: "plugin_cached_start_ms", Group: "lifecycle", Unit: "ms", Baseline: "cold start",
 		Desc: "host.Load of the unchanged Go LAN driver source again in the same host, every cache warm (build check by the stamp, no go toolchain; the compiled module the host kept; instantiate, handshake); baseline: plugin_cold_start_ms"},
 	{Key: "plugin_instance_kib", Group: "lifecycle", Unit: "KiB", Baseline: "native",
-		Desc: "Go heap per loaded Go LAN driver plugin (runtime.ReadMemStats after GC around loading several): guest memory, compiled module, host state; baseline: the native driver"},
+		Desc: "Go heap per loaded Go LAN driver plugin (runtime.ReadMemStats after GC around loading several): guest memory, host state, its share of the compiled module; baseline: the native driver"},
 
 	{Key: "reload_pause_ms", Group: "reload", Unit: "ms", Baseline: "steady",
 		Desc: "longest time with no frame on the wire around a warm reload of the Go LAN driver under a paced TCP stream both ways (its simulator, simnet's router); baseline: the longest gap of the same stream before the reloads"},

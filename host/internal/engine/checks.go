@@ -121,3 +121,109 @@ func (m *shape) checkImports(v uint32) error {
 	}
 	return nil
 }
+
+// The kinds of import in wasm's binary format (the import section's
+// descriptors).
+var importKinds = map[byte]string{0: "function", 1: "table", 2: "memory", 3: "global", 4: "tag"}
+
+// checkImportKinds reads the module's import section, before any engine
+// compiles it, and refuses an import that is not a function of the nic or
+// WASI modules (ABI.md section 1). Engines resolve imports by module
+// name, and where plugins share a runtime (wazero) another plugin's
+// instance is a module too: this check is what keeps one plugin from
+// importing another's memory, table, globals or functions. A module this
+// reader cannot follow is refused, never passed on unread.
+func checkImportKinds(wasm []byte) error {
+	r := wasmReader{b: wasm}
+	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
+		return errors.New("engine: compile: not a wasm module (it does not begin with \\0asm)")
+	}
+	r.b = wasm[8:]
+	for len(r.b) > 0 {
+		id := r.byte()
+		size := r.u32()
+		if r.err != nil || uint64(size) > uint64(len(r.b)) {
+			return fmt.Errorf("engine: compile: malformed module: section %d overruns the module", id)
+		}
+		body := wasmReader{b: r.b[:size]}
+		r.b = r.b[size:]
+		if id != 2 {
+			continue
+		}
+		for n := body.u32(); n > 0 && body.err == nil; n-- {
+			mod, field := body.name(), body.name()
+			kind := body.byte()
+			if body.err != nil {
+				break
+			}
+			if kind != 0 {
+				what := importKinds[kind]
+				if what == "" {
+					what = fmt.Sprintf("an import of unknown kind %d", kind)
+				}
+				return fmt.Errorf("engine: plugin imports %s %s.%s: a plugin may import only functions, from the %q and %q modules", what, mod, field, abi.ImportModule, wasiModule)
+			}
+			if mod != abi.ImportModule && mod != wasiModule {
+				return fmt.Errorf("engine: plugin imports %s.%s: only the %q and %q modules are provided", mod, field, abi.ImportModule, wasiModule)
+			}
+			body.u32() // the function's type index
+		}
+		if body.err != nil {
+			return fmt.Errorf("engine: compile: malformed module: import section: %v", body.err)
+		}
+		return nil // there is one import section at most
+	}
+	return nil
+}
+
+// wasmReader reads the binary format's bytes, names and unsigned LEB128
+// numbers; the first error sticks.
+type wasmReader struct {
+	b   []byte
+	err error
+}
+
+func (r *wasmReader) fail(what string) {
+	if r.err == nil {
+		r.err = errors.New(what)
+	}
+	r.b = nil
+}
+
+func (r *wasmReader) byte() byte {
+	if len(r.b) == 0 {
+		r.fail("unexpected end")
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *wasmReader) u32() uint32 {
+	var v uint64
+	for shift := 0; shift < 35; shift += 7 {
+		c := r.byte()
+		v |= uint64(c&0x7f) << shift
+		if c&0x80 == 0 {
+			if v > 1<<32-1 {
+				r.fail("number overflows 32 bits")
+				return 0
+			}
+			return uint32(v)
+		}
+	}
+	r.fail("number longer than 5 bytes")
+	return 0
+}
+
+func (r *wasmReader) name() string {
+	n := r.u32()
+	if uint64(n) > uint64(len(r.b)) {
+		r.fail("name overruns its section")
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}

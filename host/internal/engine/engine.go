@@ -10,6 +10,14 @@
 // same WASI and the same bounds, and report the same Faults with the same
 // texts; the host functions (hostfuncs.go) and the module checks
 // (checks.go) are shared. Nothing of either engine leaves this package.
+//
+// A Runtime is one plugin's, but what lies under it differs. On wazero the
+// plugins of one memory limit share one wazero runtime, and the plugins
+// running one module share its compiled form (about 6 MiB for a Go
+// plugin), across reloads too; checkImportKinds is what keeps their
+// instances from importing each other. On wasmtime each plugin has its own
+// engine and store, because epoch interruption, which bounds a call's
+// time, is counted per engine.
 package engine
 
 import (

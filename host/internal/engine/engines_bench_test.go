@@ -24,7 +24,7 @@ func hostCallMod() wasmMod {
 	loop := cat([]byte{opBlock, 0x40, opLoop, 0x40}, get(0), []byte{opI32Eqz, opBrIf, 0x01},
 		get(0), i32c(1), []byte{opI32Sub, 0x21, 0x00, opBr, 0x00, opEnd, opEnd}, get(0))
 	return wasmMod{
-		imports: []wasmImport{{abi.ImportModule, abi.ImportGPIORead, "i:i"}},
+		imports: []wasmImport{{module: abi.ImportModule, name: abi.ImportGPIORead, sig: "i:i"}},
 		funcs:   []wasmFunc{abiVersion, {sig: "i:i", body: body}, {sig: "i:i", body: loop}},
 		exports: map[string]int{"nic_abi_version": 1, "nic_poll": 2, "nic_status": 3},
 		pages:   1,

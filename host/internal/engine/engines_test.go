@@ -88,9 +88,8 @@ func readMem(t testing.TB, w testInstance, ptr, n uint32) []byte {
 // rawCall calls any export of the module with its parameters as wazero
 // passes them (an i32 zero-extended), and returns its one result.
 func (w *wazeroInstance) rawCall(ctx context.Context, name string, params ...uint64) (uint64, error) {
-	w.r.cur = w
 	w.budget.begin(ctx)
-	res, err := w.mod.ExportedFunction(name).Call(ctx, params...)
+	res, err := w.mod.ExportedFunction(name).Call(&wazeroCall{ctx, w}, params...)
 	if err != nil {
 		return 0, err
 	}

@@ -46,7 +46,7 @@ func faultyMod() wasmMod {
 		exports[n] = nImports + i
 	}
 	return wasmMod{
-		imports: []wasmImport{{wasiName, "proc_exit", "i:"}, {abi.ImportModule, abi.ImportLog, "iii:i"}},
+		imports: []wasmImport{{module: wasiName, name: "proc_exit", sig: "i:"}, {module: abi.ImportModule, name: abi.ImportLog, sig: "iii:i"}},
 		funcs:   fns,
 		exports: exports,
 		pages:   2,

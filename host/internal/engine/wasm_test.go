@@ -42,8 +42,16 @@ type wasmImport struct {
 	module, name, sig string
 }
 
+// A wasmOtherImport is an import that is not a function: desc is its kind
+// and descriptor as the binary format writes them.
+type wasmOtherImport struct {
+	module, name string
+	desc         []byte
+}
+
 type wasmMod struct {
 	imports []wasmImport
+	others  []wasmOtherImport // after the function imports
 	funcs   []wasmFunc
 	exports map[string]int // name -> function index (imports first)
 	pages   uint32         // memory, exported as "memory"
@@ -117,6 +125,9 @@ func (m wasmMod) bytes() []byte {
 	for _, im := range m.imports {
 		imports = append(imports, cat(name(im.module), name(im.name), []byte{0x00}, uleb(uint64(len(types)))))
 		types = append(types, functype(im.sig))
+	}
+	for _, im := range m.others {
+		imports = append(imports, cat(name(im.module), name(im.name), im.desc))
 	}
 	for _, f := range m.funcs {
 		funcs = append(funcs, uleb(uint64(len(types))))

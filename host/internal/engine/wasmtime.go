@@ -120,6 +120,9 @@ type wasmtimeModule struct {
 
 // Compile implements Runtime.
 func (r *wasmtimeRuntime) Compile(_ context.Context, wasm []byte) (Module, error) {
+	if err := checkImportKinds(wasm); err != nil {
+		return nil, err
+	}
 	mod, cached, err := r.e.compile(r.eng, wasm)
 	if err != nil {
 		return nil, err

@@ -2,11 +2,13 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
@@ -19,14 +21,27 @@ import (
 // wazeroEngine is wazero with its compilation cache, shared by every
 // runtime of a host. With a directory it persists across processes, so a
 // second start of the same module skips compilation.
+//
+// The plugins of one memory limit share one wazero runtime (wazeroShared),
+// and the plugins of one module in it share its compiled module: wazero's
+// decoded module, about 6 MiB for a Go plugin, is then held once however
+// many plugins run it. An instance is no less apart from the others: it
+// has its own memory, tables and globals, and checks.go refuses a module
+// that imports anything but functions of the nic and WASI modules, so no
+// instance can reach another's exports.
 type wazeroEngine struct {
 	cache wazero.CompilationCache
 	dir   string // "" for an in-memory cache
+
+	mu     sync.Mutex
+	shared map[uint32]*wazeroShared // by memory limit in pages
 }
 
 func openWazero(cacheDir string) (Engine, error) {
+	e := &wazeroEngine{shared: map[uint32]*wazeroShared{}}
 	if cacheDir == "" {
-		return &wazeroEngine{cache: wazero.NewCompilationCache()}, nil
+		e.cache = wazero.NewCompilationCache()
+		return e, nil
 	}
 	dir := filepath.Join(cacheDir, Wazero)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -36,22 +51,48 @@ func openWazero(cacheDir string) (Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: compilation cache in %s: %w", dir, err)
 	}
-	return &wazeroEngine{cache: c, dir: dir}, nil
+	e.cache, e.dir = c, dir
+	return e, nil
 }
 
 func (e *wazeroEngine) Name() string { return Wazero }
 
 func (e *wazeroEngine) Close(ctx context.Context) error { return e.cache.Close(ctx) }
 
-// wazeroRuntime is a wazero runtime for one plugin: the memory limit is a
-// runtime-wide setting in wazero, and one runtime per plugin also keeps
-// plugins' instances apart.
+// wazeroShared is the wazero runtime of the plugins of one memory limit
+// (the limit is a runtime-wide setting in wazero), with the WASI and nic
+// host modules and the modules compiled in it. Calls into different
+// instances may run at once; a host function finds the instance calling
+// it in the call's context (wazeroCall).
+type wazeroShared struct {
+	e     *wazeroEngine
+	pages uint32
+	rt    wazero.Runtime
+	seq   atomic.Uint64
+
+	// Guarded by e.mu.
+	handles int                          // open wazeroRuntimes
+	mods    map[[32]byte]*wazeroCompiled // by the module's SHA-256
+}
+
+// wazeroCompiled is a module compiled in a shared runtime, with how many
+// wazeroModules hold it.
+type wazeroCompiled struct {
+	cm    wazero.CompiledModule
+	shape shape
+	refs  int // guarded by e.mu
+}
+
+// wazeroRuntime is one plugin's handle on the shared runtime of its
+// memory limit: what it compiled and instantiated, closed with it.
 type wazeroRuntime struct {
-	e    *wazeroEngine
-	rt   wazero.Runtime
-	cur  *wazeroInstance // the instance whose export is running; calls are serialised
-	seq  atomic.Uint64
+	s    *wazeroShared
 	live atomic.Int32 // instances made and not closed
+
+	mu     sync.Mutex
+	closed bool
+	mods   []*wazeroModule
+	insts  map[*wazeroInstance]struct{}
 }
 
 // Live implements Runtime.
@@ -63,48 +104,125 @@ func (e *wazeroEngine) NewRuntime(ctx context.Context, memLimit uint64) (Runtime
 	if pages < 1 || pages > 65536 {
 		return nil, fmt.Errorf("engine: memory limit %d bytes is outside 64 KiB..4 GiB", memLimit)
 	}
-	cfg := wazero.NewRuntimeConfig().
-		WithMemoryLimitPages(uint32(pages)).
-		WithCloseOnContextDone(true).
-		WithCompilationCache(e.cache)
-	r := &wazeroRuntime{e: e, rt: wazero.NewRuntimeWithConfig(ctx, cfg)}
-	if err := instantiateWASI(ctx, r.rt); err != nil {
-		r.rt.Close(ctx)
-		return nil, err
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.shared[uint32(pages)]
+	if s == nil {
+		cfg := wazero.NewRuntimeConfig().
+			WithMemoryLimitPages(uint32(pages)).
+			WithCloseOnContextDone(true).
+			WithCompilationCache(e.cache)
+		s = &wazeroShared{e: e, pages: uint32(pages), rt: wazero.NewRuntimeWithConfig(ctx, cfg), mods: map[[32]byte]*wazeroCompiled{}}
+		if err := instantiateWASI(ctx, s.rt); err != nil {
+			s.rt.Close(ctx)
+			return nil, err
+		}
+		if err := s.instantiateHostModule(ctx); err != nil {
+			s.rt.Close(ctx)
+			return nil, err
+		}
+		e.shared[s.pages] = s
 	}
-	if err := r.instantiateHostModule(ctx); err != nil {
-		r.rt.Close(ctx)
-		return nil, err
-	}
-	return r, nil
+	s.handles++
+	return &wazeroRuntime{s: s, insts: map[*wazeroInstance]struct{}{}}, nil
 }
 
-// Close implements Runtime.
-func (r *wazeroRuntime) Close(ctx context.Context) error { return r.rt.Close(ctx) }
+// Close implements Runtime: it closes the plugin's instances and modules,
+// and the shared runtime with the last plugin of its memory limit.
+func (r *wazeroRuntime) Close(ctx context.Context) error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	insts, mods := r.insts, r.mods
+	r.insts, r.mods = nil, nil
+	r.mu.Unlock()
+	for w := range insts {
+		w.Close(ctx)
+	}
+	for _, m := range mods {
+		m.Close(ctx)
+	}
+	e := r.s.e
+	e.mu.Lock()
+	r.s.handles--
+	last := r.s.handles == 0
+	if last {
+		delete(e.shared, r.s.pages)
+	}
+	e.mu.Unlock()
+	if last {
+		return r.s.rt.Close(ctx)
+	}
+	return nil
+}
 
-// wazeroModule is a compiled plugin.
+// wazeroModule is one plugin's hold on a compiled module.
 type wazeroModule struct {
 	r      *wazeroRuntime
+	c      *wazeroCompiled
+	key    [32]byte
 	cm     wazero.CompiledModule
 	shape  shape
 	cached bool
+	closed atomic.Bool
 	lineLimit
 }
 
-// Compile implements Runtime.
+// Compile implements Runtime. A module the shared runtime has compiled
+// already (another plugin's, or a plugin's before a reload) is taken as it
+// is, without decoding it again.
 func (r *wazeroRuntime) Compile(ctx context.Context, wasm []byte) (Module, error) {
-	// Whether the disk cache had the module shows afterwards: a miss
-	// stores a new file there.
-	before := countFiles(r.e.dir)
-	cm, err := r.rt.CompileModule(ctx, wasm)
-	if err != nil {
-		return nil, fmt.Errorf("engine: compile: %w", err)
-	}
-	m := &wazeroModule{r: r, cm: cm, shape: wazeroShape(cm), cached: r.e.dir != "" && countFiles(r.e.dir) == before}
-	if err := m.shape.check(); err != nil {
-		cm.Close(ctx)
+	if err := checkImportKinds(wasm); err != nil {
 		return nil, err
 	}
+	key := sha256.Sum256(wasm)
+	s, e := r.s, r.s.e
+	e.mu.Lock()
+	c := s.mods[key]
+	if c != nil {
+		c.refs++
+	}
+	e.mu.Unlock()
+	cached := true
+	if c == nil {
+		// Whether the disk cache had the module shows afterwards: a miss
+		// stores a new file there.
+		before := countFiles(e.dir)
+		cm, err := s.rt.CompileModule(ctx, wasm)
+		if err != nil {
+			return nil, fmt.Errorf("engine: compile: %w", err)
+		}
+		cached = e.dir != "" && countFiles(e.dir) == before
+		sh := wazeroShape(cm)
+		if err := sh.check(); err != nil {
+			cm.Close(ctx)
+			return nil, err
+		}
+		e.mu.Lock()
+		if c = s.mods[key]; c != nil { // compiled meanwhile by another plugin
+			c.refs++
+		} else {
+			c = &wazeroCompiled{cm: cm, shape: sh, refs: 1}
+			s.mods[key] = c
+			cm = nil
+		}
+		e.mu.Unlock()
+		if cm != nil {
+			cm.Close(ctx)
+		}
+	}
+	m := &wazeroModule{r: r, c: c, key: key, cm: c.cm, shape: c.shape, cached: cached}
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		m.Close(ctx)
+		return nil, errors.New("engine: runtime closed")
+	}
+	r.mods = append(r.mods, m)
+	r.mu.Unlock()
 	return m, nil
 }
 
@@ -158,8 +276,25 @@ func (m *wazeroModule) CheckExports(v uint32) error { return m.shape.checkExport
 // CheckImports implements Module.
 func (m *wazeroModule) CheckImports(v uint32) error { return m.shape.checkImports(v) }
 
-// Close implements Module.
-func (m *wazeroModule) Close(ctx context.Context) error { return m.cm.Close(ctx) }
+// Close implements Module: the compiled module is closed with its last
+// holder.
+func (m *wazeroModule) Close(ctx context.Context) error {
+	if m.closed.Swap(true) {
+		return nil
+	}
+	s := m.r.s
+	s.e.mu.Lock()
+	m.c.refs--
+	last := m.c.refs == 0
+	if last && s.mods[m.key] == m.c {
+		delete(s.mods, m.key)
+	}
+	s.e.mu.Unlock()
+	if last {
+		return m.cm.Close(ctx)
+	}
+	return nil
+}
 
 // wazeroInstance is one instance of a compiled plugin.
 type wazeroInstance struct {
@@ -176,28 +311,46 @@ type wazeroInstance struct {
 
 var _ Instance = (*wazeroInstance)(nil)
 
-// Instantiate implements Module: wazero runs _initialize as a start
-// function.
+// Instantiate implements Module. The host runs _initialize itself, once
+// the instance is known to the host functions (a Go plugin calls them
+// while it initialises).
 func (m *wazeroModule) Instantiate(ctx context.Context, imp Imports, out Output) (Instance, error) {
 	w := &wazeroInstance{hostState: hostState{imp: imp}, m: m, r: m.r, fns: map[string]api.Function{}, stderr: newTail(m.logFunc(out))}
 	sink := outputSink{b: &w.budget, t: w.stderr}
-	name := fmt.Sprintf("plugin-%d", m.r.seq.Add(1))
+	s := m.r.s
+	name := fmt.Sprintf("plugin-%d", s.seq.Add(1))
 	cfg := wazero.NewModuleConfig().
 		WithName(name).
-		WithStartFunctions("_initialize").
+		WithStartFunctions().
 		WithStdout(sink).
 		WithStderr(sink).
 		WithSysWalltime().
 		WithSysNanotime().
 		WithRandSource(randSource{b: &w.budget})
-	m.r.cur = w
 	w.budget.begin(ctx)
-	mod, err := m.r.rt.InstantiateModule(ctx, m.cm, cfg)
+	mod, err := s.rt.InstantiateModule(ctx, m.cm, cfg)
 	if err != nil {
 		return nil, w.classify("_initialize", err)
 	}
 	w.mod = mod
 	m.r.live.Add(1)
+	m.r.mu.Lock()
+	closed := m.r.closed
+	if !closed {
+		m.r.insts[w] = struct{}{}
+	}
+	m.r.mu.Unlock()
+	if closed {
+		w.Close(ctx)
+		return nil, errors.New("engine: runtime closed")
+	}
+	if init := mod.ExportedFunction("_initialize"); init != nil {
+		if _, err := init.Call(&wazeroCall{ctx, w}); err != nil {
+			f := w.classify("_initialize", err)
+			w.Close(ctx)
+			return nil, f
+		}
+	}
 	for _, f := range abi.ExportFuncs() {
 		if fn := mod.ExportedFunction(f.Name); fn != nil {
 			w.fns[f.Name] = fn
@@ -215,10 +368,9 @@ func (w *wazeroInstance) invoke(ctx context.Context, export string, params ...ui
 		return 0, &Fault{Kind: FaultViolation, Export: export, Detail: "the plugin does not export it"}
 	}
 	copy(w.stack[:], params)
-	w.r.cur = w
 	w.budget.begin(ctx)
 	t0 := callStart(fn)
-	err := fn.CallWithStack(ctx, w.stack[:])
+	err := fn.CallWithStack(&wazeroCall{ctx, w}, w.stack[:])
 	if err != nil {
 		return 0, w.classify(export, err)
 	}
@@ -340,6 +492,9 @@ func (w *wazeroInstance) Close(ctx context.Context) error {
 	}
 	w.closed = true
 	w.r.live.Add(-1)
+	w.r.mu.Lock()
+	delete(w.r.insts, w)
+	w.r.mu.Unlock()
 	return w.mod.Close(ctx)
 }
 
@@ -360,27 +515,42 @@ func (w *wazeroInstance) classify(export string, err error) error {
 	return guestFault(export, err, w.stderr.String(), isExit, code, firstLine(err.Error()))
 }
 
-// instantiateHostModule defines module "nic" in the runtime. Each function
-// finds the running instance through r.cur.
-func (r *wazeroRuntime) instantiateHostModule(ctx context.Context) error {
+// wazeroCall is the context of one call into an instance, by which the
+// host functions it calls find the instance: plugins share the host
+// module, and a type assertion is cheaper than a lookup by module. One is
+// made per call, since wazero may read the context after the call returns.
+type wazeroCall struct {
+	context.Context
+	w *wazeroInstance
+}
+
+// instantiateHostModule defines module "nic" in the shared runtime. Each
+// function finds the instance calling it in the call's context.
+func (s *wazeroShared) instantiateHostModule(ctx context.Context) error {
 	sigs, err := importSigs()
 	if err != nil {
 		return err
 	}
-	b := r.rt.NewHostModuleBuilder(abi.ImportModule)
+	b := s.rt.NewHostModuleBuilder(abi.ImportModule)
 	for _, hf := range hostFuncs {
 		sig := sigs[hf.name]
 		params, results := valueTypes(sig.Params()), valueTypes(sig.Results())
 		fn, wide := hf.fn, wide(sig)
-		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(_ context.Context, mod api.Module, s []uint64) {
-			w := r.cur
+		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, st []uint64) {
+			c, ok := ctx.(*wazeroCall)
+			if !ok || c.w.mod != mod {
+				// The host calls an instance only with its wazeroCall,
+				// and an instance cannot call into another (checks.go).
+				panic("engine: a host call from outside the instance the host called")
+			}
+			w := c.w
 			w.hostCalls++
 			w.mem = mod.Memory()
-			v := fn(&w.hostState, s)
+			r := fn(&w.hostState, st)
 			if wide {
-				s[0] = uint64(v)
+				st[0] = uint64(r)
 			} else {
-				s[0] = api.EncodeI32(int32(v))
+				st[0] = api.EncodeI32(int32(r))
 			}
 		}), params, results).Export(hf.name)
 	}
