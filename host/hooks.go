@@ -193,6 +193,17 @@ func (h *hooks) Sent(iface int, frame []byte, outcome supervise.TxOutcome, err e
 	}
 }
 
+// FlushRx implements supervise.Hooks: each NIC's receive queue hands on
+// what the driver pushed (the core's queue delivers a frame or two on this
+// goroutine, rxqueue.Queue.Flush).
+func (h *hooks) FlushRx() {
+	if nics := h.nics.Load(); nics != nil {
+		for _, n := range *nics {
+			n.rx.Flush()
+		}
+	}
+}
+
 // Wrap implements supervise.Hooks.
 func (h *hooks) Wrap(op string, err error) error {
 	var pe *PluginError

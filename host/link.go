@@ -8,9 +8,11 @@ import "github.com/nichost/nichost/core"
 // tests attach their own with hosttest.Attach and send with
 // hosttest.Transmit.
 //
-// DeliverFrame is called from the NIC's receive goroutine, one frame at a
-// time; LinkChanged and Reported from the plugin's goroutine: the two may
-// overlap. None may block for long.
+// DeliverFrame is called one frame at a time, from the NIC's receive
+// goroutine (for the host's own core, a frame or two at a time from the
+// plugin's goroutine, which the core never blocks); LinkChanged and
+// Reported from the plugin's goroutine: DeliverFrame may overlap them.
+// None may block for long.
 type Link interface {
 	// DeliverFrame is one frame the driver received. frame is only valid
 	// during the call: copy what you keep. An error counts the frame as

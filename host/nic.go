@@ -92,6 +92,7 @@ func newNIC(p *Plugin, index int, iface, name string, mac net.HardwareAddr, kind
 		p.rxBudget = rxqueue.NewBudget(int64(p.limits.MemoryLimit) / 8)
 	}
 	n.rx = rxqueue.New(n.toLink, p.rxBudget)
+	n.rx.SetInline(true) // the core's DeliverFrame does not block
 	return n, nil
 }
 

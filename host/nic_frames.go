@@ -31,6 +31,10 @@ func (n *NIC) attach(l Link) {
 		n.link = l
 		st, info := n.state, maps.Clone(n.info)
 		n.mu.Unlock()
+		// The plugin's goroutine delivers a frame or two itself only to
+		// the host's core, whose DeliverFrame never blocks; another Link
+		// (a test's) may, so its frames go by the queue's goroutine.
+		n.rx.SetInline(l == Link(n.core))
 		if l != nil {
 			l.LinkChanged(st)
 			if info != nil {

@@ -50,6 +50,16 @@ func (b *Budget) release(n int64) { b.used.Add(-n) }
 // in frames (Len, the one being delivered included) and in bytes (its
 // Budget); a full queue refuses the frame (rx_push answers -ENOBUFS) as a
 // NIC's receive ring would.
+//
+// A queue set inline (SetInline, for a deliver known not to block: the
+// host's own network core) does not wake its goroutine for a frame or two:
+// the pusher's Flush, once the driver's call has returned, delivers them
+// on the pusher's goroutine. A reply the core makes to them (a TCP
+// handshake's ACK, an ARP or ping reply) is then queued for the driver
+// before the driver's goroutine looks for work again, and a request and
+// its answer cross no goroutine hand-off on the receive side. A burst of
+// more than inlineMax frames wakes the goroutine at once, as without
+// inline.
 type Queue struct {
 	deliver func(frame []byte)
 	budget  *Budget
@@ -62,7 +72,16 @@ type Queue struct {
 	spare   [][]byte // delivered buffers of at most spareMax bytes, to reuse
 	closed  bool
 	stopped chan struct{}
+
+	inline     bool // Flush may deliver up to inlineMax frames itself
+	delivering bool // frames are being delivered, by the goroutine or Flush
+	inFlush    bool // Flush is delivering: the goroutine waits
 }
+
+// inlineMax is the most frames Flush delivers itself: the one or two
+// frames of a request or an answer, not a bulk transfer's, which the
+// goroutine delivers beside the driver's next poll.
+const inlineMax = 2
 
 const (
 	// Len is how many frames a Queue holds.
@@ -102,10 +121,71 @@ func (q *Queue) Push(frame []byte) bool {
 	}
 	q.ring[(q.head+q.count)%len(q.ring)] = append(buf, frame...)
 	q.count++
-	if q.count == 1 {
+	if q.count == 1 && !q.inline || q.count == inlineMax+1 {
 		q.cond.Signal()
 	}
 	return true
+}
+
+// SetInline says whether Flush may deliver frames on its caller's
+// goroutine: only for a deliver that never blocks for long.
+func (q *Queue) SetInline(on bool) {
+	q.mu.Lock()
+	q.inline = on
+	q.mu.Unlock()
+	if !on {
+		q.Flush() // frames waiting for a Flush go to the goroutine
+	}
+}
+
+// Flush hands on the frames pushed since the last Flush: an inline queue
+// holding at most inlineMax frames, none being delivered, delivers them on
+// the caller's goroutine before it returns; otherwise the goroutine is
+// woken for them. The pusher calls it once its driver call has returned.
+func (q *Queue) Flush() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.count == 0 {
+		return
+	}
+	if !q.inline || q.closed || q.delivering || q.count > inlineMax {
+		q.cond.Signal()
+		return
+	}
+	q.inFlush, q.delivering = true, true
+	for q.count > 0 {
+		q.deliverHead()
+	}
+	q.inFlush, q.delivering = false, false
+	if q.closed {
+		q.cond.Signal() // Close came meanwhile: the goroutine may stop
+	}
+}
+
+// deliverHead delivers the frame at the head of the ring, with q.mu
+// unlocked meanwhile.
+func (q *Queue) deliverHead() {
+	f := q.ring[q.head]
+	q.mu.Unlock()
+	q.deliver(f)
+	q.budget.release(int64(cap(f)))
+	q.mu.Lock()
+	q.ring[q.head] = nil
+	q.head = (q.head + 1) % len(q.ring)
+	q.count--
+	q.recycle(f)
+}
+
+// idle says whether the goroutine has nothing to deliver: no frame, or,
+// inline, frames that wait for Flush; and never while Flush delivers.
+func (q *Queue) idle() bool {
+	if q.inFlush {
+		return true
+	}
+	if q.closed {
+		return false
+	}
+	return q.count == 0 || q.inline && q.count <= inlineMax
 }
 
 // buffer returns an empty buffer for n bytes: a spare if one fits and the
@@ -132,22 +212,18 @@ func (q *Queue) run() {
 	defer close(q.stopped)
 	q.mu.Lock()
 	for {
-		for q.count == 0 && !q.closed {
+		for q.idle() {
 			q.cond.Wait()
 		}
 		if q.count == 0 {
 			q.mu.Unlock()
 			return
 		}
-		f := q.ring[q.head]
-		q.mu.Unlock()
-		q.deliver(f)
-		q.budget.release(int64(cap(f)))
-		q.mu.Lock()
-		q.ring[q.head] = nil
-		q.head = (q.head + 1) % len(q.ring)
-		q.count--
-		q.recycle(f)
+		q.delivering = true
+		for q.count > 0 {
+			q.deliverHead()
+		}
+		q.delivering = false
 	}
 }
 

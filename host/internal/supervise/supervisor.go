@@ -71,6 +71,10 @@ type Hooks interface {
 	Release(takenOver bool)
 	// Sent says what became of a frame offered to nic_transmit.
 	Sent(iface int, frame []byte, outcome TxOutcome, err error)
+	// FlushRx is called after each round of calls into the instance: the
+	// frames it received in them go on to the core now, before the
+	// frames queued to send meanwhile are offered to the driver.
+	FlushRx()
 	// Wrap turns an error of operation op into the plugin's error type.
 	Wrap(op string, err error) error
 	// Lifecycle says what became of the plugin's instances: LifeFault (err
@@ -308,6 +312,7 @@ func (s *Supervisor) run() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		s.hooks.FlushRx() // what the calls of the last round received
 		var reqs chan func()
 		var due time.Time
 		wake := s.wakeCh
@@ -369,6 +374,9 @@ func (s *Supervisor) run() {
 			default:
 			}
 		}
+		// Received frames first: the core's answers to them (a TCP
+		// handshake's ACK) then go out in this round's flushTx.
+		s.hooks.FlushRx()
 		s.flushTx()
 	}
 }
