@@ -171,7 +171,8 @@ func checkImportKinds(wasm []byte) error {
 		if body.err != nil {
 			return fmt.Errorf("engine: compile: malformed module: import section: %v", body.err)
 		}
-		return nil // there is one import section at most
+		// The format allows one import section; engines refuse a second,
+		// and this reads on so that no engine's leniency could pass one.
 	}
 	return nil
 }
