@@ -251,7 +251,7 @@ func (f *FSM) Tick() {
 		f.p.Finished()
 		f.state = Closed
 	case Stopping, ReqSent, AckRcvd, AckSent:
-		if f.state != Stopping {
+		if f.state != Stopping && f.Reason == "" {
 			f.Reason = "peer not answering"
 		}
 		f.p.Finished()
@@ -337,9 +337,7 @@ func (f *FSM) rcr(id byte, opts []byte) {
 	}
 	switch {
 	case good && f.state == AckRcvd:
-		f.state = Opened
-		f.stopTimer()
-		f.p.Up()
+		f.opened()
 	case good:
 		f.state = AckSent
 	case f.state == AckRcvd:
@@ -361,9 +359,7 @@ func (f *FSM) rca(opts []byte) {
 	case AckSent:
 		f.p.Acked(opts)
 		f.irc(ConfReq)
-		f.stopTimer()
-		f.state = Opened
-		f.p.Up()
+		f.opened()
 	case Opened:
 		f.p.Down()
 		f.scr()
@@ -395,8 +391,13 @@ func (f *FSM) rcn(code byte, opts []byte) {
 
 func (f *FSM) rtr(id byte) {
 	switch f.state {
-	case AckRcvd, AckSent:
+	case ReqSent, AckRcvd, AckSent:
+		// The peer gave up during negotiation; this end tries on, as RFC
+		// 1661 says, but if it gives up too, this is why.
 		f.state = ReqSent
+		if f.Reason == "" {
+			f.Reason = "peer terminated"
+		}
 	case Opened:
 		f.p.Down()
 		f.counter = 0
@@ -445,6 +446,15 @@ func (f *FSM) RXJMinus() {
 		f.str()
 		f.state = Stopping
 	}
+}
+
+// opened is This-Layer-Up: negotiation is over, and whatever went wrong
+// on the way is no longer a reason.
+func (f *FSM) opened() {
+	f.stopTimer()
+	f.state = Opened
+	f.Reason = ""
+	f.p.Up()
 }
 
 // irc initialises the restart counter for the packets of code.

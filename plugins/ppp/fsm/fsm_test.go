@@ -271,6 +271,25 @@ func TestTerminate(t *testing.T) {
 	}
 }
 
+// A peer that sends a Terminate-Request during negotiation and then falls
+// silent: this end tries on, and when it gives up says the peer
+// terminated, not that it never answered.
+func TestTerminateDuringNegotiation(t *testing.T) {
+	l := newLink(t, &unit{want: 1500, min: 128, max: 1500, ask: true}, &unit{})
+	l.cut = true
+	l.a.Open()
+	l.a.Up()
+	l.a.Input([]byte{TermReq, 1, 0, 4})
+	for i := 0; i < 100 && l.a.State() != Stopped; i++ {
+		d, _ := l.a.Deadline()
+		l.now = d
+		l.a.Tick()
+	}
+	if l.a.State() != Stopped || l.a.Reason != "peer terminated" {
+		t.Errorf("%v (%q), want stopped (\"peer terminated\")", l.a.State(), l.a.Reason)
+	}
+}
+
 // The lower layer going down takes an opened protocol to Starting, and its
 // coming back up renegotiates.
 func TestLowerLayerDownAndUp(t *testing.T) {
