@@ -107,6 +107,11 @@ func (n *NIC) parseIPConfig(kw map[string]any) (ipChange, error) {
 			return c, err
 		}
 	}
+	if c.dhcp4 != nil && *c.dhcp4 && n.kind != LinkEthernet {
+		// DHCP needs broadcast on a shared medium; an IP-only link (PPP)
+		// gets its address from its own negotiation (IPCP).
+		return c, abi.ValueError("ipconfig: dhcp4=True on an IP-only link (%s): its address comes from the link's negotiation (IPCP)", n.kind)
+	}
 	if c.dhcp4 != nil && *c.dhcp4 && c.addr4 != nil {
 		return c, abi.ValueError("ipconfig: dhcp4=True and a static addr4 exclude each other")
 	}
