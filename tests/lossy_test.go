@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"crypto/sha256"
 	"io"
 	"log/slog"
 	"net"
@@ -67,28 +66,10 @@ func TestLAN_LossySegment8MiB(t *testing.T) {
 		t.Fatalf("ping across the lossy segment: %v", err)
 	}
 
-	ln, err := peer.Listen("tcp", ":9100")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	payload := randomPayload(8<<20, 3)
-	served := serveExchange(ln, payload)
-	c, err := nic.Dial(ctx, "tcp", "192.0.2.2:9100")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	start := time.Now()
-	got, n, err := exchange(c, payload)
-	if err != nil || got != sha256.Sum256(payload) {
-		t.Fatalf("received %d bytes, intact=%v, err %v", n, got == sha256.Sum256(payload), err)
-	}
-	if err := <-served; err != nil {
-		t.Fatal(err)
-	}
+	took := exchangeVia(t, func() (net.Listener, error) { return peer.Listen("tcp", ":9100") },
+		func() (net.Conn, error) { return nic.Dial(ctx, "tcp", "192.0.2.2:9100") }, randomPayload(8<<20, 3))
 	st := seg.Stats()
-	t.Logf("8 MiB each way in %v; segment lost %d, duplicated %d, reordered %d frames", time.Since(start), st.Lost, st.Duplicated, st.Reordered)
+	t.Logf("8 MiB each way in %v; segment lost %d, duplicated %d, reordered %d frames", took, st.Lost, st.Duplicated, st.Reordered)
 	if st.Lost == 0 || st.Duplicated == 0 || st.Reordered == 0 {
 		t.Fatalf("the segment did not misbehave: %+v", st)
 	}

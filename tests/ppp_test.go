@@ -1,16 +1,15 @@
 package tests
 
 import (
-	"crypto/sha256"
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/core"
@@ -87,28 +86,10 @@ func TestPPP_NoisyPacedLineTCP(t *testing.T) {
 		t.Fatalf("ping the peer: %v", err)
 	}
 
-	ln, err := far.Listen("tcp", ":9200")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	payload := randomPayload(256<<10, 7)
-	served := serveExchange(ln, payload)
-	c, err := nic.Dial(ctx, "tcp", "10.64.0.1:9200")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	start := time.Now()
-	got, n, err := exchange(c, payload)
-	if err != nil || got != sha256.Sum256(payload) {
-		t.Fatalf("received %d bytes, intact=%v, err %v", n, got == sha256.Sum256(payload), err)
-	}
-	if err := <-served; err != nil {
-		t.Fatal(err)
-	}
+	took := exchangeVia(t, func() (net.Listener, error) { return far.Listen("tcp", ":9200") },
+		func() (net.Conn, error) { return nic.Dial(ctx, "tcp", "10.64.0.1:9200") }, randomPayload(256<<10, 7))
 	st := srv.Stats()
-	t.Logf("256 KiB each way in %v at 921600 baud; the line corrupted %d and lost %d octets", time.Since(start), st.Corrupted, st.Lost)
+	t.Logf("256 KiB each way in %v at 921600 baud; the line corrupted %d and lost %d octets", took, st.Corrupted, st.Lost)
 	if st.Corrupted == 0 || st.Lost == 0 {
 		t.Errorf("the line did not misbehave: %+v", st)
 	}

@@ -65,6 +65,33 @@ func serveExchange(ln net.Listener, payload []byte) <-chan error {
 	return done
 }
 
+// exchangeVia listens on ln's side (listen), dials it with dial, and moves
+// payload each way over the connection, failing the test unless both ends
+// receive it intact (by hash). It returns how long the exchange took.
+func exchangeVia(t *testing.T, listen func() (net.Listener, error), dial func() (net.Conn, error), payload []byte) time.Duration {
+	t.Helper()
+	ln, err := listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	served := serveExchange(ln, payload)
+	c, err := dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	got, n, err := exchange(c, payload)
+	if err != nil || got != sha256.Sum256(payload) {
+		t.Fatalf("received %d bytes, intact=%v, err %v", n, got == sha256.Sum256(payload), err)
+	}
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	return time.Since(start)
+}
+
 const bulk = 64 << 20
 
 // The kernel listens, nichost connects: 64 MiB each way, checked by hash.
