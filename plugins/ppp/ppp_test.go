@@ -213,6 +213,17 @@ func TestPPP_ConnectAndMove(t *testing.T) {
 			t.Errorf("status('failure') after a clean disconnect: %v", f)
 		}
 		r.transmitRefused(t, ipv4(ourAddr, peerAddr, 40, 0), "a packet after disconnect")
+		// connect() again, and then once more before the terminate is
+		// over: both connect.
+		for range 2 {
+			if err := r.NIC.Connect(ctx); err != nil {
+				t.Fatalf("connect() again: %v", err)
+			}
+			r.WaitLink(t, true)
+			if err := r.NIC.Disconnect(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
 	})
 }
 

@@ -190,6 +190,11 @@ func (d *Driver) Connect(iface int, a guest.Args) error {
 	if len(user) > 255 || len(key) > 255 {
 		return abi.ValueError("connect: user and key are at most 255 bytes each (PAP's fields)")
 	}
+	if d.stage == stagePPP && d.sess.Phase() == session.Terminate {
+		// A disconnect() still waiting for the peer's Terminate-Ack: the
+		// new connection's Configure-Request renegotiates with the peer.
+		d.stage = stageIdle
+	}
 	if d.stage != stageIdle {
 		return abi.OSError(eALREADY, "connect: already connecting or connected (disconnect() first)")
 	}
