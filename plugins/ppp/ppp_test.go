@@ -41,7 +41,7 @@ type rig struct {
 	got [][]byte // IPv4 packets the peer received
 }
 
-func newRig(t *testing.T, native_ bool, opts peer.Options) *rig {
+func newRig(t *testing.T, nat bool, opts peer.Options) *rig {
 	t.Helper()
 	ours, theirs := sim.NewUARTPair()
 	r := &rig{}
@@ -61,7 +61,7 @@ func newRig(t *testing.T, native_ bool, opts peer.Options) *rig {
 			Buses: map[string]config.BusGrant{"uart": {Kind: "uart", Sim: "serial0"}},
 		},
 	}
-	if native_ {
+	if nat {
 		cfg.Native = native.Exports(driver.New)
 	}
 	r.peer = peer.New(theirs, opts)

@@ -70,20 +70,19 @@ type Peer struct {
 	opts Options
 	rng  *rand.Rand
 
-	mu      sync.Mutex
-	sess    *session.Session
-	start   time.Time
-	online  bool      // past the modem: PPP runs
-	cmd     []byte    // the modem's command line so far
-	dialAt  time.Time // when a dial answers; zero: none pending
-	txq     []byte    // octets waiting for the line
-	rxq     []byte    // octets read from the line, waiting for their time
-	budget  float64   // octets the line may carry now, each way
-	lastTx  time.Time
-	silent  bool // the line is cut: nothing moves either way
-	stats   Stats
-	inbox   [][]byte      // the client's packets, handed to Options.IP outside the lock
-	changed chan struct{} // closed and replaced at every change of phase
+	mu     sync.Mutex
+	sess   *session.Session
+	start  time.Time
+	online bool      // past the modem: PPP runs
+	cmd    []byte    // the modem's command line so far
+	dialAt time.Time // when a dial answers; zero: none pending
+	txq    []byte    // octets waiting for the line
+	rxq    []byte    // octets read from the line, waiting for their time
+	budget float64   // octets the line may carry now, each way
+	lastTx time.Time
+	silent bool // the line is cut: nothing moves either way
+	stats  Stats
+	inbox  [][]byte // the client's packets, handed to Options.IP outside the lock
 
 	wake chan struct{}
 	done chan struct{}
@@ -105,11 +104,10 @@ func New(line bus.UART, opts Options) *Peer {
 	}
 	p := &Peer{
 		line: line, opts: opts,
-		rng:     rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
-		start:   time.Now(),
-		changed: make(chan struct{}),
-		wake:    make(chan struct{}, 1),
-		done:    make(chan struct{}),
+		rng:   rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
+		start: time.Now(),
+		wake:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
 	}
 	p.lastTx = p.start
 	p.sess = session.New(session.Config{
@@ -123,7 +121,6 @@ func New(line bus.UART, opts Options) *Peer {
 				p.inbox = append(p.inbox, slices.Clone(pkt))
 			}
 		},
-		Event: func(bool) { p.notifyChange() },
 	})
 	if opts.Modem == nil {
 		p.goOnline()
@@ -139,20 +136,6 @@ func (p *Peer) kick() {
 	case p.wake <- struct{}{}:
 	default:
 	}
-}
-
-// notifyChange wakes the waiters of Changed. Called with mu held.
-func (p *Peer) notifyChange() {
-	close(p.changed)
-	p.changed = make(chan struct{})
-}
-
-// Changed returns a channel closed at the peer's next change of phase or
-// link, for a test to wait on without polling.
-func (p *Peer) Changed() <-chan struct{} {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.changed
 }
 
 func (p *Peer) goOnline() {
@@ -186,11 +169,7 @@ func (p *Peer) run() {
 			}
 		}
 		p.moveLine()
-		phase := p.sess.Phase()
 		p.sess.Poll()
-		if p.sess.Phase() != phase {
-			p.notifyChange()
-		}
 		p.moveLine()
 		next := p.nextWake()
 		inbox := p.inbox
@@ -225,14 +204,10 @@ func (p *Peer) moveLine() {
 	if k := krx; k > 0 {
 		in := p.rxq[:k]
 		p.rxq = p.rxq[k:]
-		phase := p.sess.Phase()
 		if p.online {
 			p.sess.Input(in)
 		} else {
 			p.modemInput(in)
-		}
-		if p.sess.Phase() != phase {
-			p.notifyChange()
 		}
 	}
 	if !p.online && !p.dialAt.IsZero() && !now.Before(p.dialAt) {
@@ -271,7 +246,7 @@ func (p *Peer) noise(dst, in []byte) []byte {
 }
 
 func (p *Peer) nextWake() time.Duration {
-	if len(p.rxq)+len(p.txq) > 0 || !p.dialAt.IsZero() && p.opts.Baud > 0 {
+	if len(p.rxq)+len(p.txq) > 0 {
 		return tick
 	}
 	if !p.dialAt.IsZero() {
@@ -349,17 +324,6 @@ func (p *Peer) Failure() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.sess.Failure()
-}
-
-// Session runs fn with the peer's session, under the peer's lock.
-func (p *Peer) Session(fn func(s *session.Session)) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fn(p.sess)
-	p.moveLine()
-	if len(p.inbox) > 0 {
-		p.kick()
-	}
 }
 
 // Cut cuts the line (true) or joins it again: while cut nothing moves

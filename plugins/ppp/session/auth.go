@@ -3,6 +3,7 @@ package session
 import (
 	"crypto/md5"
 	"crypto/subtle"
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -37,7 +38,7 @@ type auth struct {
 
 // maxTries is how many times a request or challenge is sent before the
 // peer is taken to be gone (RFC 1661's Max-Configure).
-func (a *auth) maxTries() int { return fsm.DefaultMaxConfigure }
+const maxTries = fsm.DefaultMaxConfigure
 
 // start begins the phase once LCP opened; sec is what the peer requires
 // of a Client. Without authentication the network phase begins at once.
@@ -57,7 +58,7 @@ func (a *auth) start(peerRequires Security) {
 	default:
 		// A client waits for a challenge, a server for a PAP request:
 		// for as long as a requester would retry.
-		a.deadline = s.now() + s.restart()*time.Duration(a.maxTries())
+		a.deadline = s.now() + s.restart()*time.Duration(maxTries)
 	}
 }
 
@@ -96,8 +97,7 @@ func (a *auth) challenge() {
 	a.tries++
 	a.chal = make([]byte, 16)
 	for i := 0; i < len(a.chal); i += 4 {
-		v := s.randU32()
-		copy(a.chal[i:], []byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+		binary.BigEndian.PutUint32(a.chal[i:], s.randU32())
 	}
 	d := append([]byte{byte(len(a.chal))}, a.chal...)
 	a.send(hdlc.ProtoCHAP, chapChallenge, a.id, append(d, s.cfg.Name...))
@@ -129,7 +129,7 @@ func (a *auth) tick() {
 		return
 	}
 	a.deadline = 0
-	if a.tries > 0 && a.tries < a.maxTries() {
+	if a.tries > 0 && a.tries < maxTries {
 		switch {
 		case s.cfg.Role == Server:
 			a.challenge()
