@@ -69,12 +69,12 @@ func (g *gate) WakeAt(ns int64) {
 // starts it (offering resume, if not nil, to a driver that declares the
 // feature) and, unless first, replays the desired state. It reports
 // whether the driver took the running device over.
-func (s *Supervisor) startInstance(first bool, resume *abi.Resume) (bool, error) {
+func (s *Supervisor) startInstance(first bool, resume *abi.Resume, mark func(*State)) (bool, error) {
 	c, err := s.newCandidate(s.mod, first)
 	if err != nil {
 		return false, err
 	}
-	return s.startCandidate(c, first, resume)
+	return s.startCandidate(c, first, resume, mark)
 }
 
 // newCandidate instantiates m and runs the handshake up to nic_start:
@@ -191,8 +191,10 @@ func canResume(d abi.Description) bool {
 // (with resume for a driver that takes part in the warm handover), the
 // replay unless first, and the first poll. It reports whether the driver
 // took the running device over. On failure no instance runs; a fault is
-// handled as the plugin's unless s.probing.
-func (s *Supervisor) startCandidate(c *candidate, first bool, resume *abi.Resume) (bool, error) {
+// handled as the plugin's unless s.probing. mark, if not nil, changes the
+// state in the same step that marks the plugin up, so that no reader sees
+// a restarted plugin up with its restart not yet counted.
+func (s *Supervisor) startCandidate(c *candidate, first bool, resume *abi.Resume, mark func(*State)) (bool, error) {
 	s.swapIn(c)
 	s.wakeAt = -1 // before nic_start, which may ask for a wake-up
 	s.txWarned = false
@@ -218,7 +220,12 @@ func (s *Supervisor) startCandidate(c *candidate, first bool, resume *abi.Resume
 	}
 	resumed := resume != nil && reply == true
 	s.startedAt = time.Now()
-	s.setState(func(st *State) { st.Up, st.RestartAt = true, time.Time{} })
+	s.setState(func(st *State) {
+		st.Up, st.RestartAt = true, time.Time{}
+		if mark != nil {
+			mark(st)
+		}
+	})
 	if !first {
 		s.replay()
 	}
@@ -321,14 +328,16 @@ func (s *Supervisor) dropInstance() {
 // restart starts a fresh instance after a fault; on failure it schedules
 // the next try.
 func (s *Supervisor) restart() {
-	if _, err := s.tryStart(); err != nil {
+	if _, err := s.tryStart(countRestart); err != nil {
 		s.log.Error("plugin restart failed", "err", err, "retry_in", s.backoff)
 		return
 	}
-	s.setState(func(st *State) { st.Restarts++ })
 	s.log.Info("plugin restarted", "restarts", s.State().Restarts, "generation", s.Generation())
 	s.hooks.Lifecycle(LifeRestart, s.Generation(), nil)
 }
+
+// countRestart counts an instance started after a fault or by Restart.
+func countRestart(st *State) { st.Restarts++ }
 
 // ErrOperatorRestart is what Hooks.Lifecycle is given for a restart an
 // operator asked for.
@@ -347,10 +356,9 @@ func (s *Supervisor) Restart(ctx context.Context) error {
 		s.resumeNext = nil
 		s.discard()
 		s.backoff = 0
-		if _, err := s.tryStart(); err != nil {
+		if _, err := s.tryStart(countRestart); err != nil {
 			return nil, err
 		}
-		s.setState(func(st *State) { st.Restarts++ })
 		s.log.Info("plugin restarted by the operator", "generation", s.Generation())
 		s.hooks.Lifecycle(LifeRestart, s.Generation(), ErrOperatorRestart)
 		return nil, nil
@@ -363,12 +371,13 @@ func (s *Supervisor) Restart(ctx context.Context) error {
 // device was left to take over. If it fails without a fault having been
 // handled already (a start that raised, a module that would not
 // instantiate), the failure is recorded as it is and the next try backs
-// off. It reports whether the driver took the device over.
-func (s *Supervisor) tryStart() (bool, error) {
+// off. It reports whether the driver took the device over. mark is
+// startCandidate's.
+func (s *Supervisor) tryStart(mark func(*State)) (bool, error) {
 	before := s.faults.Load()
 	resume := s.resumeNext
 	s.resumeNext = nil
-	resumed, err := s.startInstance(false, resume)
+	resumed, err := s.startInstance(false, resume, mark)
 	if err != nil && s.faults.Load() == before {
 		if resume != nil && s.resumeNext == nil {
 			s.resumeNext = resume // the next try may still take the device over

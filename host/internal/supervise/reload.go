@@ -102,7 +102,7 @@ func (s *Supervisor) swap(c *candidate, m Module) (resumed bool, err error) {
 	s.resumeNext = nil
 	s.mod = m
 	s.probing, s.probeErr = true, nil
-	resumed, err = s.startCandidate(c, false, offer)
+	resumed, err = s.startCandidate(c, false, offer, nil)
 	s.probing = false
 	if err == nil {
 		release(old)
@@ -128,7 +128,7 @@ func (s *Supervisor) swap(c *candidate, m Module) (resumed bool, err error) {
 		s.hooks.Down()
 	}
 	err = fmt.Errorf("the new module failed to start: %w", err)
-	again, rerr := s.tryStart()
+	again, rerr := s.tryStart(nil)
 	switch {
 	case rerr != nil:
 		return false, fmt.Errorf("%w (and the previous module failed to start again: %v; retrying after back-off)", err, rerr)

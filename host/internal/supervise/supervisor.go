@@ -206,7 +206,7 @@ func New(name string, limits config.Limits, log *slog.Logger, epoch time.Time, h
 // Start starts the first instance on the caller's goroutine, before Go.
 // On failure the instance is discarded and the module released.
 func (s *Supervisor) Start() error {
-	if _, err := s.startInstance(true, nil); err != nil {
+	if _, err := s.startInstance(true, nil, nil); err != nil {
 		s.discard()
 		s.release()
 		return err
