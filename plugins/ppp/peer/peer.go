@@ -10,6 +10,7 @@
 package peer
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -18,6 +19,8 @@ import (
 	"time"
 
 	"github.com/nichost/nichost/host/bus"
+	"github.com/nichost/nichost/plugins/ppp/fsm"
+	"github.com/nichost/nichost/plugins/ppp/hdlc"
 	"github.com/nichost/nichost/plugins/ppp/session"
 )
 
@@ -53,6 +56,12 @@ type Options struct {
 	// Modem, if set, puts a simulated AT modem before the peer: PPP starts
 	// only once the client dialled.
 	Modem *Modem
+
+	// Strict records the client's misuse of the link (Misuse): frames
+	// that fail to check, and packets sent before their protocol's
+	// phase. Give it only on a line without noise, whose damage would
+	// read as the client's.
+	Strict bool
 }
 
 // Modem is a simulated AT modem: in command mode it answers every line
@@ -80,9 +89,13 @@ type Peer struct {
 	rxq    []byte    // octets read from the line, waiting for their time
 	budget float64   // octets the line may carry now, each way
 	lastTx time.Time
-	silent bool // the line is cut: nothing moves either way
+	silent bool   // the line is cut: nothing moves either way
+	failed string // why the last link failed, kept across answerAgain
 	stats  Stats
-	inbox  [][]byte // the client's packets, handed to Options.IP outside the lock
+	inbox  [][]byte      // the client's packets, handed to Options.IP outside the lock
+	seen   session.Stats // the session's counters when misuse was last looked for
+	errs   []error       // misuse recorded, oldest first (Strict)
+	more   int           // misuse beyond maxErrors, counted only
 
 	wake chan struct{}
 	done chan struct{}
@@ -170,6 +183,7 @@ func (p *Peer) run() {
 		}
 		p.moveLine()
 		p.sess.Poll()
+		p.answerAgain()
 		p.moveLine()
 		next := p.nextWake()
 		inbox := p.inbox
@@ -206,6 +220,7 @@ func (p *Peer) moveLine() {
 		p.rxq = p.rxq[k:]
 		if p.online {
 			p.sess.Input(in)
+			p.checkMisuse()
 		} else {
 			p.modemInput(in)
 		}
@@ -256,6 +271,28 @@ func (p *Peer) nextWake() time.Duration {
 		return max(d-time.Since(p.start), 0)
 	}
 	return time.Hour
+}
+
+// answerAgain readies the peer for the next call once its link closed
+// itself (authentication refused, negotiation given up): an access server
+// takes one call after another. Behind a modem, the modem hangs up and
+// goes back to command mode; on a direct line LCP opens again. A link the
+// client terminated waits in Stopped for its next Configure-Request
+// already. Called with mu held.
+func (p *Peer) answerAgain() {
+	if !p.online || p.sess.Phase() != session.Dead {
+		return
+	}
+	if st := p.sess.LCPState(); st != fsm.Closed && st != fsm.Initial {
+		return
+	}
+	if p.opts.Modem != nil {
+		p.online = false
+		p.txq = append(p.txq, "\r\nNO CARRIER\r\n"...)
+		return
+	}
+	p.failed = p.sess.Failure() // Open clears it
+	p.sess.Open()
 }
 
 // modemInput is the modem in command mode: a line at a time.
@@ -319,19 +356,76 @@ func (p *Peer) Phase() session.Phase {
 	return p.sess.Phase()
 }
 
-// Failure is why the peer's link last ended.
+// Failure is why the peer's link last ended ("" while it runs).
 func (p *Peer) Failure() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.sess.Failure()
+	if f := p.sess.Failure(); f != "" || p.sess.Running() {
+		return f
+	}
+	return p.failed
 }
 
 // Cut cuts the line (true) or joins it again: while cut nothing moves
-// either way, as with a cable pulled.
+// either way, as with a cable pulled. The frame the peer was receiving
+// when the line went is discarded as the line comes back, without
+// counting as the client's misuse.
 func (p *Peer) Cut(cut bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.silent && !cut && p.online {
+		p.sess.Input([]byte{hdlc.Flag})
+		p.seen = p.sess.Stats()
+	}
 	p.silent = cut
+}
+
+// maxErrors is how much misuse a peer keeps; beyond it, it counts.
+const maxErrors = 32
+
+// Misuse is the client's misuse of the link so far (Options.Strict),
+// oldest first: each error says what the peer received and ends with the
+// rule it breaks, in parentheses. Past 32 errors, the last says how many
+// more there were.
+func (p *Peer) Misuse() []error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := slices.Clone(p.errs)
+	if p.more > 0 {
+		out = append(out, fmt.Errorf("ppp: and %d more misuse", p.more))
+	}
+	return out
+}
+
+// checkMisuse records what the session's counters say the client did
+// wrong since the last look. Called with mu held.
+func (p *Peer) checkMisuse() {
+	now := p.sess.Stats()
+	was := p.seen
+	p.seen = now
+	if !p.opts.Strict {
+		return
+	}
+	for _, c := range []struct {
+		n    uint64
+		what string
+		rule string
+	}{
+		{now.Line.BadFCS - was.Line.BadFCS, "frame(s) whose FCS did not check, on a line without noise", "RFC 1662 3.1: the FCS covers the address, control, protocol and information fields"},
+		{now.Line.TooLong - was.Line.TooLong, "frame(s) longer than the MRU the peer gave", "RFC 1661 6.1: a peer may send no packet longer than the other's MRU"},
+		{now.Line.Runts - was.Line.Runts, "frame(s) too short to hold a protocol and an FCS", "RFC 1662 3.1 and RFC 1661 2: a frame carries a protocol field and its FCS"},
+		{now.Line.BadHdr - was.Line.BadHdr, "frame(s) with an address other than ff, a control other than 03, or an even protocol", "RFC 1662 3.1 and RFC 1661 2"},
+		{now.Discarded - was.Discarded, "packet(s) of a protocol before its phase: not LCP before LCP opened, IPCP before authentication ended, or IPv4 before IPCP opened", "RFC 1661 3.3 to 3.5: such packets are discarded"},
+	} {
+		if c.n == 0 {
+			continue
+		}
+		if len(p.errs) >= maxErrors {
+			p.more++
+			continue
+		}
+		p.errs = append(p.errs, fmt.Errorf("ppp: the client sent %d %s (%s)", c.n, c.what, c.rule))
+	}
 }
 
 // Stats is what the line's noise did.

@@ -91,3 +91,49 @@ func TestNoise(t *testing.T) {
 		t.Errorf("%d octets changed, %d counted", changed, p.stats.Corrupted)
 	}
 }
+
+// A strict peer records what the client got wrong, naming the rule: a
+// frame whose FCS fails on a clean line, an IPv4 packet before IPCP
+// opened. A frame cut short by Cut is not the client's doing; a peer that
+// is not strict records nothing.
+func TestMisuse(t *testing.T) {
+	for _, strict := range []bool{true, false} {
+		ours, theirs := sim.NewUARTPair()
+		p := New(theirs, Options{Strict: strict})
+		defer p.Close()
+		readUntil(t, ours, "the first LCP request", func(b []byte) bool { return len(b) > 0 })
+
+		bad := hdlc.Append(nil, hdlc.ProtoLCP, []byte{9, 1, 0, 8, 0, 0, 0, 0}, hdlc.DefaultSend) // an Echo-Request
+		bad[len(bad)/2] ^= 0x10
+		ours.Write(bad)
+		ours.Write(hdlc.Append(nil, hdlc.ProtoIPv4, make([]byte, 20), hdlc.DefaultSend))
+		half := hdlc.Append(nil, hdlc.ProtoLCP, []byte{9, 2, 0, 8, 0, 0, 0, 0}, hdlc.DefaultSend)
+		ours.Write(half[:len(half)/2])
+		wait.For(t, "the peer to read the line, the half frame too", func() bool {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			st := p.sess.Stats()
+			return st.Line.BadFCS == 1 && st.Discarded == 1 && theirs.Buffered() == 0 && len(p.rxq) == 0
+		})
+		p.Cut(true)
+		p.Cut(false)
+		got := p.Misuse()
+		if !strict {
+			if len(got) != 0 {
+				t.Errorf("a peer that is not strict recorded %v", got)
+			}
+			continue
+		}
+		if len(got) != 2 || !strings.Contains(got[0].Error(), "FCS did not check") || !strings.Contains(got[0].Error(), "(RFC 1662 3.1") ||
+			!strings.Contains(got[1].Error(), "IPv4 before IPCP opened") || !strings.Contains(got[1].Error(), "(RFC 1661 3.3 to 3.5") {
+			t.Errorf("misuse: %v; want the bad FCS, then the early IPv4 packet, each with its rule", got)
+		}
+		// The half frame was discarded as the line came back.
+		p.mu.Lock()
+		st := p.sess.Stats().Line
+		p.mu.Unlock()
+		if st.BadFCS+st.Aborted+st.Runts != 2 {
+			t.Errorf("after the cut: %+v, want the half frame dropped", st)
+		}
+	}
+}
