@@ -14,7 +14,12 @@ type Device struct {
 	Sims map[string]any
 	// Options are the driver options of the plugin config.
 	Options map[string]any
-	// SetLink plugs (true) or unplugs (false) the cable.
+	// Connect are the connect() arguments that bring the link up, for a
+	// class that connects (PPP: security, user and key, which the
+	// device's peer accepts); nil for one that does not.
+	Connect []any
+	// SetLink plugs (true) or unplugs (false) the cable (for a serial
+	// line, cuts it or joins it again).
 	SetLink func(up bool)
 	// Close releases the device (nil: nothing to release).
 	Close func()

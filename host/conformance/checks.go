@@ -74,7 +74,7 @@ const dropRefused = "the driver refused it"
 var classSections = map[string]string{
 	abi.ClassLAN:      "8.1 LAN",
 	abi.ClassWIZNET5K: "8.2 WIZNET5K",
-	abi.ClassPPP:      "8.3 PPP (provisional)",
+	abi.ClassPPP:      "8.3 PPP",
 	abi.ClassWLAN:     "8.4 WLAN (provisional)",
 }
 
@@ -88,6 +88,7 @@ const loadCheck = "load"
 var suites = map[string][]check{
 	abi.ClassLAN:      ethernetSuite(abi.ClassLAN),
 	abi.ClassWIZNET5K: ethernetSuite(abi.ClassWIZNET5K),
+	abi.ClassPPP:      pppSuite(),
 }
 
 // ethernetSuite is for always-connected wired classes (LAN, WIZNET5K):
@@ -492,7 +493,7 @@ func checkBurst(ctx context.Context, e *env) error {
 	defer pc.Close()
 	frames := make([][]byte, burstLen)
 	for i := range frames {
-		frames[i] = e.datagram(burstPort, i, burstPayload(i))
+		frames[i] = e.packet(burstPort, i, burstPayload(i))
 	}
 
 	tx0 := e.nic.Stats().TxFrames

@@ -7,12 +7,18 @@
 package devices
 
 import (
+	"net/netip"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nichost/nichost/abi"
+	"github.com/nichost/nichost/host/bus/sim"
+	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/plugins/lan/landev"
+	"github.com/nichost/nichost/plugins/ppp/peer"
+	"github.com/nichost/nichost/plugins/ppp/session"
 	"github.com/nichost/nichost/plugins/wiznet/wdev"
 	"github.com/nichost/nichost/simnet"
 )
@@ -74,6 +80,11 @@ var models = [...]Model{
 		},
 	},
 	{
+		Name: "ppp", Class: abi.ClassPPP, Driver: "plugins/ppp",
+		About: "PPP access server on a 921600-baud serial line (CHAP), routed onto the simulated LAN",
+		New:   newPPP,
+	},
+	{
 		Name: "w5500", Class: abi.ClassWIZNET5K, Driver: "plugins/wiznet",
 		About: "W5500 over SPI with RSTn and INTn, on the simulated LAN",
 		New: func(lan *simnet.Router, o Options) (*simnet.Device, error) {
@@ -81,6 +92,62 @@ var models = [...]Model{
 			return wdev.New(lan.Attach(o.Name), o.Name, true).Device, nil
 		},
 	},
+}
+
+// The ppp device's account and the address its peer gives: ABI.md 8.6
+// documents them.
+const (
+	PPPUser = "dut"
+	PPPKey  = "conformance"
+	pppBaud = 921600
+)
+
+// PPPAddr is the address the ppp device's access server gives the client
+// (IPCP), on the LAN's subnet, outside the DHCP pool; its own address is
+// the router's, so the router is the client's gateway.
+var PPPAddr = netip.MustParseAddr("10.64.0.210")
+
+// newPPP makes the ppp device: a simulated serial line, granted as uart,
+// with the access server (plugins/ppp/peer, strict) at the far end, whose
+// routed side joins the LAN by proxy ARP for the client's address.
+func newPPP(lan *simnet.Router, o Options) (*simnet.Device, error) {
+	o = o.withDefaults()
+	ours, theirs := sim.NewUARTPair()
+	var port *simnet.IPPort
+	var mu sync.Mutex // port is set after the peer starts
+	srv := peer.New(theirs, peer.Options{
+		Baud: pppBaud, Strict: true,
+		Security: session.SecCHAP, User: PPPUser, Key: PPPKey, Name: "simnet",
+		Addr4: simnet.RouterAddr, Peer4: PPPAddr, DNS: []netip.Addr{simnet.RouterAddr},
+		IP: func(pkt []byte) {
+			mu.Lock()
+			p := port
+			mu.Unlock()
+			if p != nil {
+				_ = p.Send(pkt)
+			}
+		},
+	})
+	p, err := lan.AttachIP(o.Name, PPPAddr, srv.SendIP)
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	mu.Lock()
+	port = p
+	mu.Unlock()
+	uart := o.Name + "-uart"
+	return &simnet.Device{
+		Buses:   map[string]config.BusGrant{"uart": {Kind: "uart", Sim: uart}},
+		Sims:    map[string]any{uart: ours},
+		Connect: []any{int64(session.SecCHAP), PPPUser, PPPKey},
+		SetLink: func(up bool) { srv.Cut(!up) },
+		Close: func() {
+			p.Close()
+			srv.Close()
+		},
+		Misuse: srv.Misuse,
+	}, nil
 }
 
 func (o Options) withDefaults() Options {
