@@ -25,7 +25,9 @@ import (
 // The demo is nichost's main job on built-in simulated hardware: every NIC
 // plugin there is, each on its simulated device, on one simulated LAN with
 // a router (DHCP, DNS, HTTP). For each NIC it shows the plugin load, the
-// link, the DHCP lease, a DNS lookup and an HTTP GET bound to that NIC.
+// link, the DHCP lease (for PPP: the connect to a simulated access server
+// routed onto the LAN, and IPCP's addresses), a DNS lookup and an HTTP GET
+// bound to that NIC.
 
 func newDemo() *cobra.Command {
 	var once, asJSON, contain bool
@@ -112,6 +114,7 @@ type device struct {
 	name, class, plugin string
 	buses               map[string]config.BusGrant
 	sims                map[string]any
+	connect             []any // connect()'s arguments, for a class that connects (PPP)
 }
 
 type demo struct {
@@ -147,6 +150,7 @@ var demoNICs = []struct {
 }{
 	{"eth0", "w5500", 0},
 	{"lan0", "lan8720", 300 * time.Millisecond},
+	{"ppp0", "ppp", 0},
 }
 
 // devices makes the simulated hardware, one per NIC plugin in the tree.
@@ -164,7 +168,7 @@ func (d *demo) devices() ([]device, error) {
 		if dev.Close != nil {
 			d.closer = append(d.closer, dev.Close)
 		}
-		devs = append(devs, device{name: n.nic, class: m.Class, plugin: m.Driver, buses: dev.Buses, sims: dev.Sims})
+		devs = append(devs, device{name: n.nic, class: m.Class, plugin: m.Driver, buses: dev.Buses, sims: dev.Sims, connect: dev.Connect})
 	}
 	return devs, nil
 }
@@ -225,10 +229,21 @@ func (d *demo) bringUp(ctx context.Context, dev device) nicResult {
 	}
 	nic := p.NICs()[0]
 	d.nics = append(d.nics, nic)
-	d.say("  plugin loaded (%s) in %d ms, MAC %s", res.Load, res.LoadMillis, nic.MAC())
+	if dev.connect != nil { // an IP-only link: no MAC address on it
+		d.say("  plugin loaded (%s) in %d ms", res.Load, res.LoadMillis)
+	} else {
+		d.say("  plugin loaded (%s) in %d ms, MAC %s", res.Load, res.LoadMillis, nic.MAC())
+	}
 	// DHCP is on by default for LAN and WIZNET5K, as on MicroPython's
-	// ports: active(True) is all it takes.
-	if err := nic.SetActive(ctx, true); err != nil {
+	// ports: active(True) is all it takes. PPP dials its access server
+	// with connect(), and IPCP gives the addresses.
+	step := "link and DHCP"
+	if dev.connect != nil {
+		step = "PPP connect"
+		if err := nic.Connect(ctx, dev.connect...); err != nil {
+			return fail("connect()", err)
+		}
+	} else if err := nic.SetActive(ctx, true); err != nil {
 		return fail("active(True)", err)
 	}
 	res.Active = true
@@ -242,7 +257,11 @@ func (d *demo) bringUp(ctx context.Context, dev device) nicResult {
 		}
 		select {
 		case <-wctx.Done():
-			return fail("link and DHCP", fmt.Errorf("no link or no lease after 15 s (isconnected=%v)", res.IsConnected))
+			if dev.connect != nil {
+				why, _ := nic.StatusParam(ctx, "failure")
+				return fail(step, fmt.Errorf("not connected after 15 s (failure: %v)", why))
+			}
+			return fail(step, fmt.Errorf("no link or no lease after 15 s (isconnected=%v)", res.IsConnected))
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -252,9 +271,16 @@ func (d *demo) bringUp(ctx context.Context, dev device) nicResult {
 	for _, s := range d.h.DNSServers() {
 		res.DNS = append(res.DNS, s.String())
 	}
-	d.say("  link up, DHCP lease in %v: %s/%s gateway %s dns %s", time.Since(t1).Round(time.Millisecond), res.Addr4, a.(abi.Tuple)[1], res.Gw4, strings.Join(res.DNS, ","))
-	if _, leased, _ := nic.DHCP4(); !leased {
-		return fail("link and DHCP", fmt.Errorf("connected with %s but not by a DHCP lease", res.Addr4))
+	if dev.connect != nil {
+		d.say("  PPP link up (LCP, CHAP, IPCP) in %v: %s gateway %s dns %s", time.Since(t1).Round(time.Millisecond), res.Addr4, res.Gw4, strings.Join(res.DNS, ","))
+		if got := nic.Reported()["addr4"]; got != res.Addr4 {
+			return fail(step, fmt.Errorf("connected with %s but IPCP negotiated %v", res.Addr4, got))
+		}
+	} else {
+		d.say("  link up, DHCP lease in %v: %s/%s gateway %s dns %s", time.Since(t1).Round(time.Millisecond), res.Addr4, a.(abi.Tuple)[1], res.Gw4, strings.Join(res.DNS, ","))
+		if _, leased, _ := nic.DHCP4(); !leased {
+			return fail(step, fmt.Errorf("connected with %s but not by a DHCP lease", res.Addr4))
+		}
 	}
 
 	host0 := "www." + d.router.Domain
