@@ -120,6 +120,14 @@ func (n *NIC) counted(tx func([]byte) error) func([]byte) error {
 		if n.downDrop() {
 			return nil
 		}
+		if n.kind == LinkIP && len(b) > 0 && b[0]>>4 == 6 {
+			// An IP-only link carries IPv6 only once negotiated (PPP's
+			// IPV6CP), which the core does not take from a driver's
+			// report yet: the stack's own router solicitations and MLD
+			// reports stop here rather than at the driver, counted.
+			n.stats.drop(DropNoIPv6)
+			return nil
+		}
 		if err := tx(b); err != nil {
 			return err
 		}
@@ -142,6 +150,7 @@ const (
 	DropNotMine  = "not for this MAC"
 	DropLinkDown = "link down"
 	DropNotIP    = "not IP"
+	DropNoIPv6   = "IPv6 on an IP-only link without IPv6"
 )
 
 // dropped counts a frame dropped for reason and returns its DropError.
