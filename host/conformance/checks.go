@@ -97,18 +97,7 @@ var suites = map[string][]check{
 func ethernetSuite(class string) []check {
 	sec := classSections[class]
 	checks := []check{
-		{loadCheck, secShape, func(ctx context.Context, e *env) error {
-			// The suite tests the driver, not the host's CPU share: a
-			// throttled plugin's frames would wait, and checks that count
-			// what the host offered it would blame the driver.
-			p, _, err := e.h.Load(ctx, config.PluginConfig{Name: PluginName, Source: e.cfg.Source, Class: class, Buses: e.dev.Buses, Options: e.dev.Options,
-				Limits: config.Limits{CPUShare: maxCPUShare}})
-			if err != nil {
-				return err
-			}
-			e.plugin, e.nic = p, p.NICs()[0]
-			return nil
-		}},
+		{loadCheck, secShape, func(ctx context.Context, e *env) error { return load(ctx, e, class) }},
 		{"inactive after load", sec, func(ctx context.Context, e *env) error {
 			return expect(e.nic.Active(ctx))(false, "active()")
 		}},
@@ -151,22 +140,9 @@ func ethernetSuite(class string) []check {
 			}
 			return nil
 		}},
-		{"status('no_such_param') is a ValueError naming it", secClasses, func(ctx context.Context, e *env) error {
-			v, err := e.nic.StatusParam(ctx, "no_such_param")
-			if !errors.Is(err, abi.ErrValue) || !strings.Contains(err.Error(), "no_such_param") {
-				return fmt.Errorf("status('no_such_param') = %v, %v; want a ValueError naming no_such_param (%s has no status parameters)", v, err, class)
-			}
-			return nil
-		}},
+		checkNoStatusParam,
 		{"trace flags: 1, 2, 4 and 8, an int", secClasses, checkTrace},
-		{"an unknown call() name is a NotImplementedError", secClasses, func(ctx context.Context, e *env) error {
-			want := class + " has no method no_such_method()"
-			v, err := e.nic.Call(ctx, "no_such_method")
-			if !errors.Is(err, abi.ErrUnsupported) || !strings.Contains(err.Error(), want) {
-				return fmt.Errorf("call('no_such_method') = %v, %v; want NotImplementedError %q", v, err, want)
-			}
-			return nil
-		}},
+		checkNoMethod(class),
 		{"active(True) brings the link up", sec, func(ctx context.Context, e *env) error {
 			if err := e.nic.SetIPConfig(ctx, host.KW{"dhcp4": true}); err != nil {
 				return err
@@ -232,6 +208,43 @@ func ethernetSuite(class string) []check {
 			})
 		}},
 	)
+}
+
+// load loads the plugin as a driver of class with the device's grants
+// and options. The suite tests the driver, not the host's CPU share: a
+// throttled plugin's frames would wait, and checks that count what the
+// host offered it would blame the driver.
+func load(ctx context.Context, e *env, class string) error {
+	p, _, err := e.h.Load(ctx, config.PluginConfig{Name: PluginName, Source: e.cfg.Source, Class: class, Buses: e.dev.Buses, Options: e.dev.Options,
+		Limits: config.Limits{CPUShare: maxCPUShare}})
+	if err != nil {
+		return err
+	}
+	e.plugin, e.nic = p, p.NICs()[0]
+	return nil
+}
+
+// checkNoStatusParam: status() with a parameter the class does not have
+// is a ValueError naming it (section 8, rules of every class).
+var checkNoStatusParam = check{"status('no_such_param') is a ValueError naming it", secClasses, func(ctx context.Context, e *env) error {
+	v, err := e.nic.StatusParam(ctx, "no_such_param")
+	if !errors.Is(err, abi.ErrValue) || !strings.Contains(err.Error(), "no_such_param") {
+		return fmt.Errorf("status('no_such_param') = %v, %v; want a ValueError naming no_such_param", v, err)
+	}
+	return nil
+}}
+
+// checkNoMethod: a call() name the driver does not know is a
+// NotImplementedError naming the class and the method (section 8).
+func checkNoMethod(class string) check {
+	return check{"an unknown call() name is a NotImplementedError", secClasses, func(ctx context.Context, e *env) error {
+		want := class + " has no method no_such_method()"
+		v, err := e.nic.Call(ctx, "no_such_method")
+		if !errors.Is(err, abi.ErrUnsupported) || !strings.Contains(err.Error(), want) {
+			return fmt.Errorf("call('no_such_method') = %v, %v; want NotImplementedError %q", v, err, want)
+		}
+		return nil
+	}}
 }
 
 // get fetches the router's page through the NIC.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
-	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/internal/seam"
 	"github.com/nichost/nichost/simnet"
 )
@@ -44,13 +43,7 @@ func pppSuite() []check {
 			if len(e.dev.Connect) == 0 {
 				return errors.New("the simulated device gives no connect() arguments (simnet.Device.Connect), which the PPP suite needs")
 			}
-			p, _, err := e.h.Load(ctx, config.PluginConfig{Name: PluginName, Source: e.cfg.Source, Class: abi.ClassPPP, Buses: e.dev.Buses, Options: e.dev.Options,
-				Limits: config.Limits{CPUShare: maxCPUShare}})
-			if err != nil {
-				return err
-			}
-			e.plugin, e.nic = p, p.NICs()[0]
-			return nil
+			return load(ctx, e, abi.ClassPPP)
 		}},
 		{"inactive after load: status() 0, phase dead", sec, func(ctx context.Context, e *env) error {
 			if err := expect(e.nic.Active(ctx))(false, "active()"); err != nil {
@@ -75,21 +68,8 @@ func pppSuite() []check {
 		}},
 		{"config errors name the problem; a refused call changes nothing", secErrors, checkPPPConfigErrors},
 		{"trace flags: 1, 2, 4 and 8, an int", secClasses, checkTrace},
-		{"status('no_such_param') is a ValueError naming it", secClasses, func(ctx context.Context, e *env) error {
-			v, err := e.nic.StatusParam(ctx, "no_such_param")
-			if !errors.Is(err, abi.ErrValue) || !strings.Contains(err.Error(), "no_such_param") {
-				return fmt.Errorf("status('no_such_param') = %v, %v; want a ValueError naming no_such_param", v, err)
-			}
-			return nil
-		}},
-		{"an unknown call() name is a NotImplementedError", secClasses, func(ctx context.Context, e *env) error {
-			want := abi.ClassPPP + " has no method no_such_method()"
-			v, err := e.nic.Call(ctx, "no_such_method")
-			if !errors.Is(err, abi.ErrUnsupported) || !strings.Contains(err.Error(), want) {
-				return fmt.Errorf("call('no_such_method') = %v, %v; want NotImplementedError %q", v, err, want)
-			}
-			return nil
-		}},
+		checkNoStatusParam,
+		checkNoMethod(abi.ClassPPP),
 		{"scan() is not supported", sec, func(ctx context.Context, e *env) error {
 			if _, err := e.nic.Scan(ctx, nil); !errors.Is(err, abi.ErrUnsupported) || !strings.Contains(err.Error(), abi.ClassPPP) {
 				return fmt.Errorf("scan() = %v; want NotImplementedError naming PPP", err)
@@ -275,6 +255,12 @@ func pppConnect(ctx context.Context, e *env) error {
 	if err := e.nic.Connect(ctx, e.dev.Connect...); err != nil {
 		return fmt.Errorf("connect(): %w", err)
 	}
+	return pppUntilConnected(ctx, e)
+}
+
+// pppUntilConnected waits for isconnected(), status() 4, phase running
+// and the link up in the core.
+func pppUntilConnected(ctx context.Context, e *env) error {
 	return until(ctx, "isconnected(), status() 4, phase running, and the link reported up", func() (bool, error) {
 		ok, err := e.nic.IsConnected(ctx)
 		st, _ := e.nic.Status(ctx)
@@ -298,12 +284,7 @@ func checkPPPConnect(ctx context.Context, e *env) error {
 	if err := expect(e.nic.Active(ctx))(true, "active() after connect()"); err != nil {
 		return err
 	}
-	if err := until(ctx, "isconnected(), status() 4, phase running, and the link reported up", func() (bool, error) {
-		ok, err := e.nic.IsConnected(ctx)
-		st, _ := e.nic.Status(ctx)
-		ph, _ := e.nic.StatusParam(ctx, "phase")
-		return ok && st == pppConnected && ph == "running" && e.nic.LinkState().Up, err
-	}); err != nil {
+	if err := pppUntilConnected(ctx, e); err != nil {
 		return err
 	}
 	if err := expectValue(e.nic.StatusParam(ctx, "failure"))(nil, "status('failure') once connected"); err != nil {
