@@ -2,6 +2,7 @@ package session
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/nichost/nichost/plugins/ppp/fsm"
 )
@@ -166,7 +167,9 @@ func (p *ipcp) Up() {
 		s.info.Addr4, s.info.Peer4 = p.addr, p.peer
 		s.info.DNS = nil
 		for i, a := range p.dns {
-			if (i == 0 && p.askDNS1 || i == 1 && p.askDNS2) && a.Is4() && !a.IsUnspecified() {
+			// A secondary equal to the primary is dropped: pppd given one
+			// ms-dns Naks both options with it.
+			if (i == 0 && p.askDNS1 || i == 1 && p.askDNS2) && a.Is4() && !a.IsUnspecified() && !slices.Contains(s.info.DNS, a) {
 				s.info.DNS = append(s.info.DNS, a)
 			}
 		}

@@ -188,6 +188,17 @@ func TestConnect_ClientWithoutDNSFromServer(t *testing.T) {
 	}
 }
 
+// pppd given one ms-dns Naks both DNS options with it: the client keeps
+// one server, not the same one twice.
+func TestConnect_ClientDNSSameTwice(t *testing.T) {
+	p := newPair(t, Config{}, Config{Addr4: serverAddr, Peer4: clientAddr, DNS: []netip.Addr{dns1, dns1}})
+	p.open()
+	p.until("running", p.running)
+	if dns := p.c.Info().DNS; !slices.Equal(dns, []netip.Addr{dns1}) {
+		t.Errorf("DNS %v, want [%v] once", dns, dns1)
+	}
+}
+
 // A static address the server does not give is nakked: the client takes
 // the server's.
 func TestIPCP_StaticAddressNakked(t *testing.T) {
