@@ -98,29 +98,12 @@ const bulk = 64 << 20
 func TestTCP_NichostToKernel64MiB(t *testing.T) {
 	r := newLANRig(t, "tcp1")
 	r.up(t)
-	var ln net.Listener
-	var err error
-	r.ns.do(t, func() { ln, err = net.Listen("tcp", net.JoinHostPort(kernelAddr4, "9000")) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	payload := randomPayload(bulk, 1)
-	served := serveExchange(ln, payload)
-	c, err := r.nic.Dial(ctxT(t), "tcp", net.JoinHostPort(kernelAddr4, "9000"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	start := time.Now()
-	got, n, err := exchange(c, payload)
-	if err != nil || got != sha256.Sum256(payload) {
-		t.Fatalf("nichost received %d bytes, hash ok=%v, err %v", n, got == sha256.Sum256(payload), err)
-	}
-	if err := <-served; err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("64 MiB each way in %v", time.Since(start))
+	addr := net.JoinHostPort(kernelAddr4, "9000")
+	took := exchangeVia(t, func() (ln net.Listener, err error) {
+		r.ns.do(t, func() { ln, err = net.Listen("tcp", addr) })
+		return ln, err
+	}, func() (net.Conn, error) { return r.nic.Dial(ctxT(t), "tcp", addr) }, randomPayload(bulk, 1))
+	t.Logf("64 MiB each way in %v", took)
 }
 
 // nichost listens, the kernel connects: 64 MiB each way.
