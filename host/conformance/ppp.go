@@ -405,10 +405,11 @@ func checkPPPRefused(ctx context.Context, e *env) error {
 }
 
 // packet is datagram as the NIC's link carries it: an Ethernet frame, or
-// for an IP-only link the bare IPv4 packet.
+// for PPP, the IP-only class (section 9), the bare IPv4 packet. The class
+// decides, not the link state: the link may be down.
 func (e *env) packet(port uint16, seq, size int) []byte {
 	f := e.datagram(port, seq, size)
-	if e.nic.LinkState().Type == host.LinkIP || e.plugin.Description().Class == abi.ClassPPP {
+	if e.plugin.Description().Class == abi.ClassPPP {
 		return f[14:]
 	}
 	return f
