@@ -10,7 +10,7 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nichost/nichost/abi"
@@ -113,17 +113,13 @@ var PPPAddr = netip.MustParseAddr("10.64.0.210")
 func newPPP(lan *simnet.Router, o Options) (*simnet.Device, error) {
 	o = o.withDefaults()
 	ours, theirs := sim.NewUARTPair()
-	var port *simnet.IPPort
-	var mu sync.Mutex // port is set after the peer starts
+	var port atomic.Pointer[simnet.IPPort] // set once the peer, whose SendIP it takes, runs
 	srv := peer.New(theirs, peer.Options{
 		Baud: pppBaud, Strict: true,
 		Security: session.SecCHAP, User: PPPUser, Key: PPPKey, Name: "simnet",
 		Addr4: simnet.RouterAddr, Peer4: PPPAddr, DNS: []netip.Addr{simnet.RouterAddr},
 		IP: func(pkt []byte) {
-			mu.Lock()
-			p := port
-			mu.Unlock()
-			if p != nil {
+			if p := port.Load(); p != nil {
 				_ = p.Send(pkt)
 			}
 		},
@@ -133,9 +129,7 @@ func newPPP(lan *simnet.Router, o Options) (*simnet.Device, error) {
 		srv.Close()
 		return nil, err
 	}
-	mu.Lock()
-	port = p
-	mu.Unlock()
+	port.Store(p)
 	uart := o.Name + "-uart"
 	return &simnet.Device{
 		Buses:   map[string]config.BusGrant{"uart": {Kind: "uart", Sim: uart}},
