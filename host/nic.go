@@ -311,10 +311,15 @@ func (n *NIC) Scan(ctx context.Context, kw KW) ([]any, error) {
 }
 
 // Status is status(): the link status in the class's codes, as the ABI
-// value the driver returned (an int64 for every class today). Go programs
-// use StatusCode.
+// value the driver returned (an int64 for every class today), except that
+// a Wi-Fi station's 2 (StatNoIP) reads 3 (StatGotIP) while the NIC holds
+// an IPv4 address. Go programs use StatusCode.
 func (n *NIC) Status(ctx context.Context) (any, error) {
-	return n.call(ctx, "status()", abi.ExportStatus, nil, nil, nil)
+	v, err := n.call(ctx, "status()", abi.ExportStatus, nil, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return n.withAddress(v), nil
 }
 
 // StatusCode is status() as an int, to compare with the class's constants
@@ -339,10 +344,14 @@ func (n *NIC) StatusParam(ctx context.Context, param string) (any, error) {
 }
 
 // Config is config(name): one parameter's value, as an ABI value (mac is
-// []byte; Go programs may prefer MAC).
+// []byte; Go programs may prefer MAC). A WLAN's hostname is the host's
+// network.hostname().
 func (n *NIC) Config(ctx context.Context, name string) (any, error) {
 	if err := n.open("config()"); err != nil {
 		return nil, err
+	}
+	if name == "hostname" && n.hostnameAlias() {
+		return n.hostnameValue(ctx)
 	}
 	if name == "trace" {
 		n.mu.Lock()
@@ -359,7 +368,9 @@ func (n *NIC) Config(ctx context.Context, name string) (any, error) {
 // a caller holds (mac=nic.MAC() as a net.HardwareAddr). The host checks
 // what it owns before the driver sees the call: mac must be a 6-byte
 // unicast address, not all-zero and not another NIC's (a ValueError names
-// the reason); the driver checks the rest and applies all or nothing.
+// the reason); a WLAN's hostname is network.hostname(), which the host
+// checks and sets once the driver has accepted the rest; the driver checks
+// the rest and applies all or nothing.
 func (n *NIC) SetConfig(ctx context.Context, kw KW) error {
 	op := "config(" + strings.Join(abi.SortedKeys(kw), "=..., ") + "=...)"
 	if err := n.open(op); err != nil {
@@ -388,12 +399,17 @@ func (n *NIC) SetConfig(ctx context.Context, kw KW) error {
 	// trace="file.pcapng" (or None/False/"" to stop) is the host's: it
 	// records frames where they cross into and out of the driver. Other
 	// trace values (MicroPython's flag bits) are the driver's.
+	kw, setHostname, err := n.takeHostname(kw)
+	if err != nil {
+		return n.fail(op, err)
+	}
 	kw, tr, stopTrace, err := n.takeTrace(kw)
 	if err != nil {
 		return n.fail(op, err)
 	}
 	if len(kw) == 0 {
 		n.setTracer(tr, stopTrace)
+		setHostname()
 		return nil
 	}
 	_, err = n.call(ctx, op, abi.ExportConfig, nil, kw, func(any) {
@@ -416,6 +432,7 @@ func (n *NIC) SetConfig(ctx context.Context, kw KW) error {
 		return err
 	}
 	n.setTracer(tr, stopTrace)
+	setHostname()
 	return nil
 }
 

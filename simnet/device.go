@@ -1,6 +1,10 @@
 package simnet
 
-import "github.com/nichost/nichost/host/config"
+import (
+	"net"
+
+	"github.com/nichost/nichost/host/config"
+)
 
 // Device is one simulated NIC's hardware, wired to a LAN: the simulated
 // buses a driver plugin drives, the grants that name them, and the cable.
@@ -18,8 +22,13 @@ type Device struct {
 	// class that connects (PPP: security, user and key, which the
 	// device's peer accepts); nil for one that does not.
 	Connect []any
+	// Networks are the Wi-Fi networks in the device's reach, with their
+	// secrets, for a class that joins one (WLAN); nil for the others. The
+	// first is the one the suite joins for the checks that need a link.
+	Networks []Network
 	// SetLink plugs (true) or unplugs (false) the cable (for a serial
-	// line, cuts it or joins it again).
+	// line, cuts it or joins it again; for a Wi-Fi device, takes the
+	// first network's access point off the air or back).
 	SetLink func(up bool)
 	// Close releases the device (nil: nothing to release).
 	Close func()
@@ -28,4 +37,16 @@ type Device struct {
 	// the driver broke. The conformance suite fails the check during which
 	// new misuse appears. nil: the device records none.
 	Misuse func() []error
+}
+
+// Network is a Wi-Fi network a simulated device can reach: what a scan()
+// should list for it and what joins it.
+type Network struct {
+	SSID     string
+	BSSID    net.HardwareAddr
+	Channel  int
+	Security int  // the scan() tuple's value (host.SecWPA2, ...)
+	Hidden   bool // its beacons carry no SSID
+	Key      string
+	RSSI     int // dBm, as the device hears it when it does not drift
 }
