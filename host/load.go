@@ -230,8 +230,18 @@ func (p *Plugin) makeNICs(desc abi.Description) error {
 	var nics []*NIC
 	for i, iface := range desc.Interfaces {
 		name := p.name
-		if len(desc.Interfaces) > 1 {
+		if ic, ok := p.cfg.Interfaces[iface]; ok && ic.Name != "" {
+			name = ic.Name
+		} else if len(desc.Interfaces) > 1 {
 			name += "." + iface
+		}
+		for _, o := range append(p.h.NICs(), nics...) {
+			if o.name == name {
+				for _, n := range nics {
+					n.remove()
+				}
+				return fmt.Errorf("interfaces.%s.name: %q is the name of another NIC (of plugin %s)", iface, name, o.p.name)
+			}
 		}
 		mac := p.macFor(iface)
 		for _, o := range append(p.h.NICs(), nics...) {

@@ -532,6 +532,38 @@ func TestLoad_ConfiguredMACTaken(t *testing.T) {
 	}
 }
 
+// interfaces.IFACE.name names the NIC; a name another NIC has fails the
+// second load, naming it, and the first keeps working.
+func TestLoad_InterfaceName(t *testing.T) {
+	_, sims, grants := simLAN(t, "lan0", "lan1")
+	h, err := host.New(host.Options{Logger: slog.New(slog.DiscardHandler), Buses: sims})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	ifaces := map[string]config.InterfaceConfig{"eth": {Name: "uplink"}}
+	p0, err := native.Load(t.Context(), h, config.PluginConfig{Name: "lan0", Class: abi.ClassLAN, Buses: grants[0], Interfaces: ifaces}, driver.New)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := h.NIC("uplink"); !ok || n != p0.NICs()[0] || n.Name() != "uplink" {
+		t.Fatalf("NIC(\"uplink\") = %v, %v; the plugin's NICs %v", n, ok, p0.NICs())
+	}
+	if _, ok := h.NIC("lan0"); ok {
+		t.Error("the NIC is still found by the plugin's name")
+	}
+	_, err = native.Load(t.Context(), h, config.PluginConfig{Name: "lan1", Class: abi.ClassLAN, Buses: grants[1], Interfaces: ifaces}, driver.New)
+	if err == nil || !strings.Contains(err.Error(), `interfaces.eth.name: "uplink" is the name of another NIC (of plugin lan0)`) {
+		t.Fatalf("second load naming its NIC uplink = %v", err)
+	}
+	if len(h.NICs()) != 1 {
+		t.Errorf("NICs after the refused load: %v", h.NICs())
+	}
+	if _, err := p0.NICs()[0].Active(wait.Context(t)); err != nil {
+		t.Errorf("uplink after the refused load: %v", err)
+	}
+}
+
 // Replacing the static addr6 takes the old one's on-link route with it; a
 // new prefix length of the same address is applied.
 func TestIPConfig_Addr6Replaced(t *testing.T) {

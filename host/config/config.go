@@ -112,6 +112,11 @@ type BusGrant struct {
 
 // InterfaceConfig sets one interface's identity and IP configuration.
 type InterfaceConfig struct {
+	// Name is the NIC's name on the host (the same rule as a plugin's
+	// name); empty: the plugin's name, with ".IFACE" when the plugin has
+	// several interfaces (a Wi-Fi plugin "wlan" has NICs wlan.sta and
+	// wlan.ap unless these name them).
+	Name     string    `yaml:"name"`
 	MAC      string    `yaml:"mac"`      // e.g. "02:00:00:00:00:01"; derived when empty
 	IPConfig *IPConfig `yaml:"ipconfig"` // nil: the host's defaults (see Config)
 }
@@ -512,6 +517,9 @@ func (p *PluginConfig) Validate() error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(p.Interfaces)) {
 		ic := p.Interfaces[name]
+		if ic.Name != "" && !pluginNameRE.MatchString(ic.Name) {
+			return at(fmt.Errorf("%s: interfaces.%s.name: %q must be 1-15 letters, digits, - or _, starting with a letter", p.Name, name, ic.Name), "interfaces", name, "name")
+		}
 		if ic.MAC != "" {
 			if _, err := ParseMAC(ic.MAC); err != nil {
 				return at(fmt.Errorf("%s: interfaces.%s.mac: %w", p.Name, name, err), "interfaces", name, "mac")

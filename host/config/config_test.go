@@ -71,6 +71,7 @@ func TestParseConfig_Errors(t *testing.T) {
 		{"two frame ports", "plugins:\n  - {name: a, source: x, buses: {port: {kind: frame, tap: {name: t0}, packet: {interface: eth0}}}}\n", "one of tap: or packet:"},
 		{"tap on spi", "plugins:\n  - {name: a, source: x, buses: {spi: {kind: spi, tap: {name: t0}}}}\n", "a spi grant cannot have a tap: section"},
 		{"bad mac", "plugins:\n  - {name: a, source: x, interfaces: {eth: {mac: '02:00'}}}\n", "interfaces.eth.mac"},
+		{"bad interface name", "plugins:\n  - {name: a, source: x, interfaces: {sta: {name: 'wlan 0'}}}\n", "interfaces.sta.name"},
 		{"not yaml", "plugins: [\n", "did not find expected node content"},
 	}
 	for _, tt := range tests {
