@@ -244,8 +244,10 @@ func (c *Chip) ramWrite(a uint32, data []byte) {
 		return
 	}
 	copy(c.bp.ram[a:], data)
-	// Mark the words written in full.
-	for w := (a + 3) / 4; (w+1)*4 <= a+uint32(len(data)); w++ {
+	// Mark every word the write touched: a driver may write an image's
+	// last word in part (embassy writes its 742-byte NVRAM as it is, under
+	// a token of 186 words), and the padding is the chip's.
+	for w := a / 4; w*4 < a+uint32(len(data)); w++ {
 		c.bp.written[w/64] |= 1 << (w % 64)
 	}
 }

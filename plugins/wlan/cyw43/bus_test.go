@@ -71,8 +71,9 @@ func TestBus_F1Pad(t *testing.T) {
 }
 
 // With status enable the chip appends a status word to every transaction
-// (read or write); without it, nothing follows the data and clocking on is
-// misuse.
+// (read or write); without it, nothing follows the data: a host may clock
+// one unit on (embassy's and soypat's buses always read a status word),
+// more is misuse.
 func TestBus_TrailingStatus(t *testing.T) {
 	c, h := newChip(t, nil, nil)
 	h.busInit(busNichost)
@@ -94,7 +95,12 @@ func TestBus_TrailingStatus(t *testing.T) {
 	if !bytes.Equal(raw[4:], []byte{0xFF, 0xFF, 0xFF, 0xFF}) {
 		t.Fatalf("bytes past a transaction without status: % X, want FF (not driven)", raw[4:])
 	}
-	checkErrors(t, c2, "4 bytes clocked past its end")
+	checkErrors(t, c2)
+	raw = h2.rawRead(funcBus, regTestRO, 4, 8)
+	if !bytes.Equal(raw[4:], bytes.Repeat([]byte{0xFF}, 8)) {
+		t.Fatalf("bytes past a transaction without status: % X, want FF (not driven)", raw[4:])
+	}
+	checkErrors(t, c2, "8 bytes clocked past its end")
 }
 
 // The window starts at 0; selecting 0x18000000 shows the chip ID 0xA9AF
@@ -224,6 +230,24 @@ func TestBoot_HTAvail(t *testing.T) {
 	}
 	if v := h.read16(funcBus, regF2Info); v != infoEnabled|infoReady {
 		t.Fatalf("F2 info 0x%04X", v)
+	}
+	checkErrors(t, c)
+}
+
+// A driver may write the NVRAM's last word in part, as embassy writes its
+// 742-byte file under a token of 186 words: the chip boots.
+func TestBoot_UnpaddedNVRAM(t *testing.T) {
+	c, h := newChip(t, nil, nil)
+	h.busInit(busNichost)
+	h.download(testFirmware(8190), nil, false) // the firmware's last word in part too
+	nvram := append([]byte("NVRAM"), bytes.Repeat([]byte("x"), 737)...)
+	w := uint32((len(nvram) + 3) / 4)
+	h.bpWrite(ramSize-4-4*w, nvram)
+	h.bpWrite32(nvramToken, ^w<<16|w)
+	h.resetCore(armWrapper)
+	h.clk.Advance(5 * 1e6)
+	if !c.Booted() || c.Dead() {
+		t.Fatalf("booted %v, dead %v, after an unpadded NVRAM of %d bytes under a token of %d words", c.Booted(), c.Dead(), len(nvram), w)
 	}
 	checkErrors(t, c)
 }

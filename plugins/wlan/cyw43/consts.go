@@ -245,6 +245,7 @@ const (
 	authOpen       = 0
 	authShared     = 1 // WEP shared key (802.11 auth algorithm 1)
 	authSAE        = 3
+	mfpRequired    = 2  // iovar mfp: 0 none, 1 capable, 2 required
 	pmkLen         = 68 // SET_WSEC_PMK: u16 length, u16 flags, 64-byte key
 	pmkPassphrase  = 1  // flags: the key is a passphrase
 	saePasswordLen = 130

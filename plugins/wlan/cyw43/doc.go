@@ -54,7 +54,7 @@
 //	wrappers IOCTRL/RESETCTRL         read in [C]
 //	SOCSRAM in reset at power-up,     fact sheet 2.4, 2.5, 8.2.6 RAM access while SOCSRAM is in reset is refused:
 //	RAM 512 KB, remap registers                                  inferred from every driver resetting it first
-//	boot rule, token, HT 5 ms, F2     spec boot rule; fact sheet [C] writes firmware rounded up to 256 bytes and
+//	boot rule, token, HT 5 ms, F2     spec boot rule; fact sheet [C] writes firmware rounded up to 4 bytes and
 //	ready                             2.5 [C][EMB]; read in [C]  NVRAM at 0x80000-4-L: read; release = RESETCTRL 0
 //	                                                             with IOCTRL clock on and CPUHALT clear; back into
 //	                                                             reset stops the firmware (inferred)
@@ -101,8 +101,10 @@
 // # Security as the host configures it
 //
 // The join takes what the host set: SET_WPA_AUTH 0x40000 (SAE) with 0x80
-// (WPA2-PSK) offers WPA2/WPA3, 0x40000 alone WPA3 (the password from
-// sae_password, else the PMK passphrase), 0x80 WPA2 (with 0x4 too:
+// (WPA2-PSK), or 0x40000 alone with mfp below 2 (required), offers
+// WPA2/WPA3, as the three open drivers' WPA2/WPA3 station mode sets it;
+// 0x40000 alone with mfp 2 WPA3 (the password from sae_password, else the
+// PMK passphrase), 0x80 WPA2 (with 0x4 too:
 // WPA/WPA2), 0x4 WPA; wpa_auth 0 with SET_WSEC bit 0 is WEP (the key from
 // WLC_SET_KEY), else open. SET_WSEC_PMK flags 1 is a passphrase (8..63),
 // flags 0 a PMK (64 hex digits or 32 bytes). Secured joins end with

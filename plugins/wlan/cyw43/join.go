@@ -104,7 +104,12 @@ func (c *Chip) offer() (radio.JoinRequest, bool) {
 	var r radio.JoinRequest
 	secured := true
 	switch {
-	case wpa&wpaAuth3SAE != 0 && wpa&wpaAuth2PSK != 0:
+	// SAE alone is WPA3 only with management frame protection required:
+	// with it merely capable it is the station's WPA2/WPA3 mode, which all
+	// three open drivers configure so (embassy's default JoinOptions,
+	// cyw43-driver's WPA3_WPA2_AES_PSK, soypat's JoinAuthWPA2WPA3): a
+	// WPA2-only network joins by PSK.
+	case wpa&wpaAuth3SAE != 0 && (wpa&wpaAuth2PSK != 0 || f.mfp != mfpRequired):
 		r.Security = radio.SecWPA2WPA3
 		if f.sae != "" {
 			pass = f.sae

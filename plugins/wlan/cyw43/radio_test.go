@@ -278,7 +278,7 @@ func (w *world) join(t *testing.T, ssid string, sec radio.Security, key string) 
 		wsec, wpa = wsecAES, wpaAuth2PSK
 	case radio.SecWPA:
 		wsec, wpa = wsecTKIP, wpaAuthPSK
-	case radio.SecWPA3:
+	case radio.SecWPA3, radio.SecWPA2WPA3:
 		wsec, wpa, auth = wsecAES, wpaAuth3SAE, authSAE
 	}
 	h.setVar("ampdu_ba_wsize", le32(8))
@@ -288,6 +288,13 @@ func (w *world) join(t *testing.T, ssid string, sec radio.Security, key string) 
 		h.setVar("bsscfg:sup_wpa2_eapver", append(le32(0), le32(0xFFFFFFFF)...))
 		h.setVar("bsscfg:sup_wpa_tmo", append(le32(0), le32(2500)...))
 	}
+	if sec == radio.SecWPA2WPA3 { // the three open drivers' station mode: both secrets
+		p := make([]byte, pmkLen)
+		binary.LittleEndian.PutUint16(p[0:], uint16(len(key)))
+		binary.LittleEndian.PutUint16(p[2:], pmkPassphrase)
+		copy(p[4:], key)
+		h.mustIoctl(wlcSetWsecPMK, true, p)
+	}
 	switch sec {
 	case radio.SecWPA, radio.SecWPA2:
 		p := make([]byte, pmkLen)
@@ -295,7 +302,7 @@ func (w *world) join(t *testing.T, ssid string, sec radio.Security, key string) 
 		binary.LittleEndian.PutUint16(p[2:], pmkPassphrase)
 		copy(p[4:], key)
 		h.mustIoctl(wlcSetWsecPMK, true, p)
-	case radio.SecWPA3:
+	case radio.SecWPA3, radio.SecWPA2WPA3:
 		p := make([]byte, saePasswordLen)
 		binary.LittleEndian.PutUint16(p, uint16(len(key)))
 		copy(p[2:], key)
@@ -303,7 +310,8 @@ func (w *world) join(t *testing.T, ssid string, sec radio.Security, key string) 
 	}
 	h.set32(wlcSetInfra, 1)
 	h.set32(wlcSetAuth, auth)
-	h.setVar("mfp", le32(map[bool]uint32{true: 2}[sec == radio.SecWPA3]))
+	mfp := map[radio.Security]uint32{radio.SecWPA2: 1, radio.SecWPA3: 2, radio.SecWPA2WPA3: 1}[sec]
+	h.setVar("mfp", le32(mfp))
 	h.set32(wlcSetWPAAuth, wpa)
 	s := make([]byte, ssidStructLen)
 	binary.LittleEndian.PutUint32(s, uint32(len(ssid)))
@@ -328,6 +336,8 @@ func TestJoin_Scripts(t *testing.T) {
 		{"WPA2", "home", radio.SecWPA2, "correct horse", ok + ", PSK_SUP 6/0/0", true},
 		{"WPA3", "modern", radio.SecWPA3, "sae secret", ok + ", PSK_SUP 6/0/0", true},
 		{"WPA", "legacy", radio.SecWPA, "old school", ok + ", PSK_SUP 6/0/0", true},
+		{"WPA2/WPA3 mode on WPA2", "home", radio.SecWPA2WPA3, "correct horse", ok + ", PSK_SUP 6/0/0", true},
+		{"WPA2/WPA3 mode on WPA3", "modern", radio.SecWPA2WPA3, "sae secret", ok + ", PSK_SUP 6/0/0", true},
 		{"hidden WPA2", "secret", radio.SecWPA2, "hidden pass", ok + ", PSK_SUP 6/0/0", true},
 		{"wrong key", "home", radio.SecWPA2, "wrong horse", "AUTH 0/0/0, PSK_SUP 1/0/0, DEAUTH_IND 0/2/0", false},
 		{"no AP", "nowhere", radio.SecWPA2, "whatever123", "SET_SSID 3/0/0", false},
