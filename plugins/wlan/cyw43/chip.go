@@ -143,9 +143,14 @@ func (c *Chip) ON() *sim.Pin { return c.onPin }
 // released and (interrupt status & interrupt enable) != 0 (F0 0x04, 0x06).
 func (c *Chip) IRQ() *sim.Pin { return c.irqPin }
 
-// Station returns the radio station the chip uses (nil without
-// Options.Radio). Tests use it to look at what the station did.
-func (c *Chip) Station() *radio.Station { return c.sta }
+// Station returns the radio station the chip uses now (nil without
+// Options.Radio; a new MAC address makes a new one). Tests use it to look
+// at what the station did.
+func (c *Chip) Station() *radio.Station {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sta
+}
 
 // MAC returns the chip's OTP MAC address.
 func (c *Chip) MAC() net.HardwareAddr { return append(net.HardwareAddr(nil), c.mac...) }

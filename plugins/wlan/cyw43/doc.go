@@ -145,5 +145,10 @@
 // as soon as WL_REG_ON is high).
 //
 // Time comes from the radio environment's Clock (or Options.Clock), so
-// tests advance a radio.Manual instead of sleeping.
+// tests advance a radio.Manual instead of sleeping. The events of one
+// scan come from one callback per channel, so they keep their order on any
+// clock; the steps of a join are 5 ms apart, and a clock that may run
+// callbacks out of order under load (radio.Wall: one goroutine each)
+// could swap them: wlandev's OrderedClock runs them in order on the wall
+// clock.
 package cyw43

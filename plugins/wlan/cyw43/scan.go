@@ -105,21 +105,39 @@ func (c *Chip) escan(v []byte) int32 {
 		if c.gen != cg || f.scanGen != gen || !f.scanning {
 			return
 		}
+		// What each channel's dwell heard. A hidden network that
+		// answered a directed probe was heard twice: its beacon (no
+		// SSID) and its probe response (with it), as two results for
+		// one BSSID.
+		heard := make([][]radio.BSS, len(r.channels))
 		for _, b := range found {
 			idx := indexInt(r.channels, b.Channel)
 			if idx < 0 {
 				continue
 			}
-			b := b
+			if b.Hidden && b.SSID != "" {
+				beacon := b
+				beacon.SSID = ""
+				heard[idx] = append(heard[idx], beacon)
+			}
+			heard[idx] = append(heard[idx], b)
+		}
+		// One callback per channel, at the end of its dwell, the last
+		// one ending the scan too: the results come before the end
+		// whatever order a clock runs callbacks due at one instant in.
+		for idx := range r.channels {
+			last := idx == len(r.channels)-1
 			c.afterScan(gen, time.Duration(idx+1)*r.dwell, func() {
-				c.emit(event{typ: evEscanResult, status: stPartial, addr: b.BSSID, data: escanResult(r.sync, bssRecord(b))})
+				for _, b := range heard[idx] {
+					c.emit(event{typ: evEscanResult, status: stPartial, addr: b.BSSID, data: escanResult(r.sync, bssRecord(b))})
+				}
+				if last {
+					f.scanning = false
+					c.emit(event{typ: evEscanResult, status: stSuccess, data: escanResult(r.sync, nil)})
+					c.log.Info("escan complete", "found", len(found))
+				}
 			})
 		}
-		c.afterScan(gen, time.Duration(len(r.channels))*r.dwell, func() {
-			f.scanning = false
-			c.emit(event{typ: evEscanResult, status: stSuccess, data: escanResult(r.sync, nil)})
-			c.log.Info("escan complete", "found", len(found))
-		})
 	})
 	return bcmeOK
 }
