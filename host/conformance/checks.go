@@ -75,7 +75,7 @@ var classSections = map[string]string{
 	abi.ClassLAN:      "8.1 LAN",
 	abi.ClassWIZNET5K: "8.2 WIZNET5K",
 	abi.ClassPPP:      "8.3 PPP",
-	abi.ClassWLAN:     "8.4 WLAN (provisional)",
+	abi.ClassWLAN:     "8.4 WLAN",
 }
 
 // loadCheck is the first check of every suite. It may build the plugin,
@@ -89,6 +89,7 @@ var suites = map[string][]check{
 	abi.ClassLAN:      ethernetSuite(abi.ClassLAN),
 	abi.ClassWIZNET5K: ethernetSuite(abi.ClassWIZNET5K),
 	abi.ClassPPP:      pppSuite(),
+	abi.ClassWLAN:     wlanSuite(),
 }
 
 // ethernetSuite is for always-connected wired classes (LAN, WIZNET5K):
@@ -171,7 +172,7 @@ func ethernetSuite(class string) []check {
 		}},
 		{"a burst of frames arrives whole", secExports, checkBurst},
 		{reloadCheck, secWarm, checkReload},
-		{"cable out: frames offered are refused, not kept", secLink, checkRefusedWhileDown},
+		{"cable out: frames offered are refused, not kept", secLink, refusedWhileDown(0, 2)},
 		{"cable out: link down; back in: traffic resumes", secLink, func(ctx context.Context, e *env) error {
 			e.dev.SetLink(false)
 			if err := until(ctx, "isconnected() false and status() 0", func() (bool, error) {
@@ -565,12 +566,17 @@ func checkBurst(ctx context.Context, e *env) error {
 		burstLen, how, burstLen-len(missing), strings.Join(missing, ", "), e.nic.Stats().TxFrames-tx0, err)
 }
 
-// checkRefusedWhileDown: with the link down, a driver refuses the frames
-// the host offers with OSError(EAGAIN), and the host drops and counts them
+// refusedWhileDown: with the link down, a driver refuses the frames the
+// host offers with OSError(EAGAIN), and the host drops and counts them
 // (section 9); it does not answer busy, which would keep them, and every
 // frame behind them, for a link that may stay down for hours. After the
-// cable is back, none of them is sent.
-func checkRefusedWhileDown(ctx context.Context, e *env) error {
+// cable (or a Wi-Fi device's access point) is back, none of them is sent.
+// down and up are the class's status() codes with the link down and back.
+func refusedWhileDown(down, up int64) func(ctx context.Context, e *env) error {
+	return func(ctx context.Context, e *env) error { return checkRefusedWhileDown(ctx, e, down, up) }
+}
+
+func checkRefusedWhileDown(ctx context.Context, e *env, down, up int64) error {
 	const n = 8
 	pc, err := e.lan.NIC.ListenPacket("udp4", netip.AddrPortFrom(simnet.RouterAddr, refusedPort).String())
 	if err != nil {
@@ -585,9 +591,9 @@ func checkRefusedWhileDown(ctx context.Context, e *env) error {
 	}
 	defer e.dev.SetLink(true)
 	e.dev.SetLink(false)
-	if err := until(ctx, "the link reported down and status() 0", func() (bool, error) {
+	if err := until(ctx, fmt.Sprintf("the link reported down and status() %d", down), func() (bool, error) {
 		st, err := e.nic.Status(ctx)
-		return st == int64(0) && !e.nic.LinkState().Up, err
+		return st == down && !e.nic.LinkState().Up, err
 	}); err != nil {
 		return err
 	}
@@ -616,9 +622,9 @@ func checkRefusedWhileDown(ctx context.Context, e *env) error {
 			"want every one refused with OSError(EAGAIN)", n, refused, dropRefused, took, kept)
 	}
 	e.dev.SetLink(true)
-	if err := until(ctx, "the link reported up again", func() (bool, error) {
+	if err := until(ctx, fmt.Sprintf("the link reported up again and status() %d", up), func() (bool, error) {
 		st, err := e.nic.Status(ctx)
-		return st == int64(2) && e.nic.LinkState().Up, err
+		return st == up && e.nic.LinkState().Up, err
 	}); err != nil {
 		return err
 	}

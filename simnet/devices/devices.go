@@ -20,6 +20,7 @@ import (
 	"github.com/nichost/nichost/plugins/ppp/peer"
 	"github.com/nichost/nichost/plugins/ppp/session"
 	"github.com/nichost/nichost/plugins/wiznet/wdev"
+	"github.com/nichost/nichost/plugins/wlan/wlandev"
 	"github.com/nichost/nichost/simnet"
 )
 
@@ -77,6 +78,18 @@ var models = [...]Model{
 				o.AutoNeg = landev.ConformanceAutoNeg
 			}
 			return landev.NewKSZ8081(lan, o.Name, o.AutoNeg), nil
+		},
+	},
+	{
+		Name: "cyw43439", Class: abi.ClassWLAN, Driver: "plugins/wlan",
+		About: "CYW43439 Wi-Fi chip over gSPI, in reach of four access points (WPA2, open, WPA3, hidden) bridged to the simulated LAN",
+		New: func(lan *simnet.Router, o Options) (*simnet.Device, error) {
+			o = o.withDefaults()
+			d, err := wlandev.New(lan, o.Name)
+			if err != nil {
+				return nil, err
+			}
+			return d.Device, nil
 		},
 	},
 	{

@@ -22,6 +22,7 @@ func TestLookup(t *testing.T) {
 		{"ksz8081", true, abi.ClassLAN},
 		{"w5500", true, abi.ClassWIZNET5K},
 		{"ppp", true, abi.ClassPPP},
+		{"cyw43439", true, abi.ClassWLAN},
 		{"W5500", false, ""},
 		{"", false, ""},
 	} {
@@ -46,15 +47,15 @@ func TestAll(t *testing.T) {
 			t.Errorf("%s: driver %s: %v", m.Name, m.Driver, err)
 		}
 	}
-	if !slices.IsSorted(names) || len(names) != 4 {
-		t.Fatalf("All = %v, want the four models by name", names)
+	if !slices.IsSorted(names) || len(names) != 5 {
+		t.Fatalf("All = %v, want the five models by name", names)
 	}
 	all := devices.All()
 	all[0].Name = "changed"
 	if devices.All()[0].Name == "changed" {
 		t.Fatal("All shares the table")
 	}
-	if got, want := devices.List(), "ksz8081 (LAN), lan8720 (LAN), ppp (PPP), w5500 (WIZNET5K)"; got != want {
+	if got, want := devices.List(), "cyw43439 (WLAN), ksz8081 (LAN), lan8720 (LAN), ppp (PPP), w5500 (WIZNET5K)"; got != want {
 		t.Fatalf("List = %q, want %q", got, want)
 	}
 }
