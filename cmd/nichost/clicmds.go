@@ -171,7 +171,9 @@ of MicroPython's AbstractNIC methods on NIC NAME:
 
   active [on|off]                      get, or bring the interface up or down
   connect [SERVICE] [--key K] [--bssid B] [--security S --user U]
-  disconnect | isconnected | scan | ifconfig
+  scan [K=V ...]                       e.g. ssid=net channel=6 passive=true;
+                                       a table unless --json
+  disconnect | isconnected | ifconfig
   status [PARAM]
   ipconfig [PARAM | K=V ...]           e.g. addr4=192.168.0.4/24 gw4=192.168.0.1;
                                        nothing: every parameter
@@ -265,7 +267,28 @@ MicroPython's REPL prints them; --json prints the API's JSON form.`,
 						return err
 					}
 				}
-			case "disconnect", "isconnected", "scan", "ifconfig":
+			case "scan":
+				// scan [K=V ...]: the class's filters, e.g. ssid=net
+				// channel=6 passive=true; a table unless --json.
+				kw = map[string]any{}
+				for _, r := range rest {
+					k, v, ok := strings.Cut(r, "=")
+					if !ok || k == "" {
+						return usage("nic %s scan: want K=V filters (ssid=NET channel=6 passive=true duration=50), not %q", name, r)
+					}
+					if kw[k], err = cliValue(v); err != nil {
+						return err
+					}
+				}
+				l, err := c.Call(ctx, name, method, nil, kw)
+				if err != nil {
+					return err
+				}
+				if list, ok := l.([]any); ok && !f.json {
+					return printScan(out, list)
+				}
+				return printValue(out, l, f.json)
+			case "disconnect", "isconnected", "ifconfig":
 				if len(rest) > 0 {
 					return usage("nic %s %s takes no arguments", name, method)
 				}

@@ -114,7 +114,8 @@ type device struct {
 	name, class, plugin string
 	buses               map[string]config.BusGrant
 	sims                map[string]any
-	connect             []any // connect()'s arguments, for a class that connects (PPP)
+	connect             []any            // connect()'s arguments, for a class that connects (PPP)
+	networks            []simnet.Network // the Wi-Fi networks in reach (WLAN); the first is joined
 }
 
 type demo struct {
@@ -151,6 +152,7 @@ var demoNICs = []struct {
 	{"eth0", "w5500", 0},
 	{"lan0", "lan8720", 300 * time.Millisecond},
 	{"ppp0", "ppp", 0},
+	{"wlan0", "cyw43439", 0},
 }
 
 // devices makes the simulated hardware, one per NIC plugin in the tree.
@@ -168,7 +170,7 @@ func (d *demo) devices() ([]device, error) {
 		if dev.Close != nil {
 			d.closer = append(d.closer, dev.Close)
 		}
-		devs = append(devs, device{name: n.nic, class: m.Class, plugin: m.Driver, buses: dev.Buses, sims: dev.Sims, connect: dev.Connect})
+		devs = append(devs, device{name: n.nic, class: m.Class, plugin: m.Driver, buses: dev.Buses, sims: dev.Sims, connect: dev.Connect, networks: dev.Networks})
 	}
 	return devs, nil
 }
@@ -217,9 +219,13 @@ func (d *demo) bringUp(ctx context.Context, dev device) nicResult {
 	}
 	d.say("%s: %s driver from %s", dev.name, dev.class, dev.plugin)
 	t0 := time.Now()
-	p, info, err := d.h.Load(ctx, config.PluginConfig{
+	pc := config.PluginConfig{
 		Name: dev.name, Source: filepath.Join(d.root, filepath.FromSlash(dev.plugin)), Class: dev.class, Buses: dev.buses,
-	})
+	}
+	if dev.class == abi.ClassWLAN { // the station is the NIC the demo shows: wlan0, not wlan0.sta
+		pc.Interfaces = map[string]config.InterfaceConfig{"sta": {Name: dev.name}}
+	}
+	p, info, err := d.h.Load(ctx, pc)
 	if err != nil {
 		return fail("load", err)
 	}
@@ -238,7 +244,12 @@ func (d *demo) bringUp(ctx context.Context, dev device) nicResult {
 	// ports: active(True) is all it takes. PPP dials its access server
 	// with connect(), and IPCP gives the addresses.
 	step := "link and DHCP"
-	if dev.connect != nil {
+	if dev.class == abi.ClassWLAN {
+		step = "Wi-Fi join and DHCP"
+		if err := d.wifiJoin(ctx, nic, dev.networks); err != nil {
+			return fail("Wi-Fi", err)
+		}
+	} else if dev.connect != nil {
 		step = "PPP connect"
 		if err := nic.Connect(ctx, dev.connect...); err != nil {
 			return fail("connect()", err)
@@ -260,6 +271,10 @@ func (d *demo) bringUp(ctx context.Context, dev device) nicResult {
 			if dev.connect != nil {
 				why, _ := nic.StatusParam(ctx, "failure")
 				return fail(step, fmt.Errorf("not connected after 15 s (failure: %v)", why))
+			}
+			if dev.class == abi.ClassWLAN {
+				st, _ := nic.Status(ctx)
+				return fail(step, fmt.Errorf("not joined with a lease after 15 s (status() %v)", st))
 			}
 			return fail(step, fmt.Errorf("no link or no lease after 15 s (isconnected=%v)", res.IsConnected))
 		case <-time.After(20 * time.Millisecond):
@@ -311,6 +326,37 @@ func (d *demo) bringUp(ctx context.Context, dev device) nicResult {
 		res.Error = fmt.Sprintf("HTTP GET returned %d with %d bytes", res.HTTPStatus, res.HTTPBytes)
 	}
 	return res
+}
+
+// wifiJoin brings a Wi-Fi station up: active(True), a scan printed as a
+// table, and connect() to the first network of the device, whose key the
+// device gives; DHCP runs on the station by default once it has joined.
+func (d *demo) wifiJoin(ctx context.Context, nic *host.NIC, networks []simnet.Network) error {
+	if len(networks) == 0 {
+		return errors.New("the simulated device lists no Wi-Fi network")
+	}
+	if err := nic.SetActive(ctx, true); err != nil {
+		return fmt.Errorf("active(True): %w", err)
+	}
+	t0 := time.Now()
+	l, err := nic.Scan(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("scan(): %w", err)
+	}
+	d.say("  scan() found %d networks in %v:", len(l), time.Since(t0).Round(time.Millisecond))
+	var table strings.Builder
+	if err := printScan(&table, l); err != nil {
+		return err
+	}
+	for _, line := range strings.Split(strings.TrimRight(table.String(), "\n"), "\n") {
+		d.say("    %s", line)
+	}
+	n := networks[0]
+	d.say("  connect(%q, key) to %s on channel %d", n.SSID, n.BSSID, n.Channel)
+	if err := nic.Connect(ctx, n.SSID, n.Key); err != nil {
+		return fmt.Errorf("connect(%q): %w", n.SSID, err)
+	}
+	return nil
 }
 
 // hostile loads a driver whose active() never returns and shows that the

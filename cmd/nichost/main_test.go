@@ -60,8 +60,8 @@ func TestDemo_JSON(t *testing.T) {
 			t.Errorf("NIC %+v did not make it through the network", n)
 		}
 	}
-	if !classes["LAN"] || !classes["WIZNET5K"] || !classes["PPP"] {
-		t.Fatalf("the demo lacks the LAN, the WIZNET5K or the PPP NIC:\n%s", out)
+	if !classes["LAN"] || !classes["WIZNET5K"] || !classes["PPP"] || !classes["WLAN"] {
+		t.Fatalf("the demo lacks the LAN, the WIZNET5K, the PPP or the WLAN NIC:\n%s", out)
 	}
 }
 
