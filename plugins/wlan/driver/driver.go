@@ -182,7 +182,7 @@ func checkIface(iface int) error {
 
 // errAP is the access point's answer to what it cannot do yet.
 func errAP(what string) error {
-	return abi.OSError(eOPNOTSUPP, "cyw43439: %s: the access point interface comes in a later version of this driver (part 2)", what)
+	return abi.OSError(eOPNOTSUPP, "cyw43439: %s: this driver does not serve the access point interface yet (the station, sta, works)", what)
 }
 
 // Active implements guest.Driver.
