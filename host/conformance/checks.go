@@ -102,16 +102,7 @@ func ethernetSuite(class string) []check {
 		{"inactive after load", sec, func(ctx context.Context, e *env) error {
 			return expect(e.nic.Active(ctx))(false, "active()")
 		}},
-		{"config('mac') is the host's MAC", sec, func(ctx context.Context, e *env) error {
-			v, err := e.nic.Config(ctx, "mac")
-			if err != nil {
-				return err
-			}
-			if b, ok := v.([]byte); !ok || !bytes.Equal(b, e.nic.MAC()) {
-				return fmt.Errorf("config('mac') = %v, the host assigned %v", v, e.nic.MAC())
-			}
-			return nil
-		}},
+		checkMAC(sec),
 		{"config errors name the problem", secErrors, func(ctx context.Context, e *env) error {
 			for _, c := range []struct {
 				kw   host.KW
@@ -223,6 +214,21 @@ func load(ctx context.Context, e *env, class string) error {
 	}
 	e.plugin, e.nic = p, p.NICs()[0]
 	return nil
+}
+
+// checkMAC: config('mac') reads the MAC address the host assigned (the
+// class's section: every Ethernet-linked class has mac).
+func checkMAC(section string) check {
+	return check{"config('mac') is the host's MAC", section, func(ctx context.Context, e *env) error {
+		v, err := e.nic.Config(ctx, "mac")
+		if err != nil {
+			return err
+		}
+		if b, ok := v.([]byte); !ok || !bytes.Equal(b, e.nic.MAC()) {
+			return fmt.Errorf("config('mac') = %v, the host assigned %v", v, e.nic.MAC())
+		}
+		return nil
+	}}
 }
 
 // checkNoStatusParam: status() with a parameter the class does not have

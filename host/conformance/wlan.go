@@ -54,16 +54,7 @@ func wlanSuite() []check {
 			}
 			return expect(e.nic.IsConnected(ctx))(false, "isconnected()")
 		}},
-		{"config('mac') is the host's MAC", sec, func(ctx context.Context, e *env) error {
-			v, err := e.nic.Config(ctx, "mac")
-			if err != nil {
-				return err
-			}
-			if b, ok := v.([]byte); !ok || !bytes.Equal(b, e.nic.MAC()) {
-				return fmt.Errorf("config('mac') = %v, the host assigned %v", v, e.nic.MAC())
-			}
-			return nil
-		}},
+		checkMAC(sec),
 		{"config parameters read back with their types; the aliases; the write-only key", sec, checkWLANConfig},
 		{"config errors name the problem; a refused call changes nothing", secErrors, checkWLANConfigErrors},
 		{"trace flags: 1, 2, 4 and 8, an int", secClasses, checkTrace},
