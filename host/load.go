@@ -228,6 +228,12 @@ func (p *Plugin) makeNICs(desc abi.Description) error {
 	p.h.macSem <- struct{}{} // no other NIC takes a MAC meanwhile
 	defer func() { <-p.h.macSem }()
 	var nics []*NIC
+	fail := func(err error) error { // the NICs made so far go
+		for _, n := range nics {
+			n.remove()
+		}
+		return err
+	}
 	for i, iface := range desc.Interfaces {
 		name := p.name
 		if ic, ok := p.cfg.Interfaces[iface]; ok && ic.Name != "" {
@@ -235,29 +241,18 @@ func (p *Plugin) makeNICs(desc abi.Description) error {
 		} else if len(desc.Interfaces) > 1 {
 			name += "." + iface
 		}
-		for _, o := range append(p.h.NICs(), nics...) {
-			if o.name == name {
-				for _, n := range nics {
-					n.remove()
-				}
-				return fmt.Errorf("interfaces.%s.name: %q is the name of another NIC (of plugin %s)", iface, name, o.p.name)
-			}
-		}
 		mac := p.macFor(iface)
 		for _, o := range append(p.h.NICs(), nics...) {
-			if bytes.Equal(o.MAC(), mac) {
-				for _, n := range nics {
-					n.remove()
-				}
-				return fmt.Errorf("interfaces.%s.mac: %s is the MAC address of NIC %s", iface, mac, o.name)
+			switch {
+			case o.name == name:
+				return fail(fmt.Errorf("interfaces.%s.name: %q is the name of another NIC (of plugin %s)", iface, name, o.p.name))
+			case bytes.Equal(o.MAC(), mac):
+				return fail(fmt.Errorf("interfaces.%s.mac: %s is the MAC address of NIC %s", iface, mac, o.name))
 			}
 		}
 		n, err := newNIC(p, i, iface, name, mac, kind, dhcpByDefault(desc.Class, iface))
 		if err != nil {
-			for _, n := range nics {
-				n.remove()
-			}
-			return err
+			return fail(err)
 		}
 		nics = append(nics, n)
 	}

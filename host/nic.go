@@ -396,13 +396,13 @@ func (n *NIC) SetConfig(ctx context.Context, kw KW) error {
 			return n.fail(op, err)
 		}
 	}
-	// trace="file.pcapng" (or None/False/"" to stop) is the host's: it
-	// records frames where they cross into and out of the driver. Other
-	// trace values (MicroPython's flag bits) are the driver's.
 	kw, setHostname, err := n.takeHostname(kw)
 	if err != nil {
 		return n.fail(op, err)
 	}
+	// trace="file.pcapng" (or None/False/"" to stop) is the host's: it
+	// records frames where they cross into and out of the driver. Other
+	// trace values (MicroPython's flag bits) are the driver's.
 	kw, tr, stopTrace, err := n.takeTrace(kw)
 	if err != nil {
 		return n.fail(op, err)

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"maps"
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host/config"
@@ -56,19 +57,15 @@ func (n *NIC) takeHostname(kw map[string]any) (rest map[string]any, apply func()
 	if !ok || !n.hostnameAlias() {
 		return kw, func() {}, nil
 	}
-	name, ok := v.(string)
-	if !ok {
-		return nil, nil, abi.TypeError("hostname must be a str, not %s", abi.TypeName(v))
+	name, err := abi.Str("hostname", v)
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := config.CheckHostname(name); err != nil {
 		return nil, nil, abi.ValueError("hostname: %v", err)
 	}
-	rest = make(map[string]any, len(kw)-1)
-	for k, v := range kw {
-		if k != "hostname" {
-			rest[k] = v
-		}
-	}
+	rest = maps.Clone(kw)
+	delete(rest, "hostname")
 	return rest, func() { _ = n.p.h.SetHostname(name) }, nil
 }
 
