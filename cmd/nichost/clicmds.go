@@ -270,15 +270,11 @@ MicroPython's REPL prints them; --json prints the API's JSON form.`,
 			case "scan":
 				// scan [K=V ...]: the class's filters, e.g. ssid=net
 				// channel=6 passive=true; a table unless --json.
-				kw = map[string]any{}
-				for _, r := range rest {
-					k, v, ok := strings.Cut(r, "=")
-					if !ok || k == "" {
-						return usage("nic %s scan: want K=V filters (ssid=NET channel=6 passive=true duration=50), not %q", name, r)
-					}
-					if kw[k], err = cliValue(v); err != nil {
-						return err
-					}
+				if pos, kw, err = getOrSet(rest); err != nil {
+					return err
+				}
+				if len(pos) > 0 {
+					return usage("nic %s scan: want K=V filters (ssid=NET channel=6 passive=true duration=50), not %q", name, rest[0])
 				}
 				l, err := c.Call(ctx, name, method, nil, kw)
 				if err != nil {
