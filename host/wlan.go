@@ -1,8 +1,11 @@
 package host
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"maps"
+	"net"
 
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host/config"
@@ -75,4 +78,64 @@ func (n *NIC) hostnameValue(ctx context.Context) (any, error) {
 		return nil, n.fail(`config("hostname")`, err)
 	}
 	return n.p.h.Hostname(), nil
+}
+
+// WiFiNetwork is one network of a WLAN's scan(), typed: the tuple (ssid,
+// bssid, channel, RSSI, security, hidden) of ABI.md 8.4.
+type WiFiNetwork struct {
+	SSID     string // "" for a hidden network that did not give its name
+	BSSID    net.HardwareAddr
+	Channel  int
+	RSSI     int // dBm
+	Security int // SecOpen ... SecWPA2WPA3
+	Hidden   bool
+}
+
+// ParseScanTuple reads one scan() tuple; an error says how it is not (str,
+// bytes(6), int, int, int, bool).
+func ParseScanTuple(v any) (WiFiNetwork, error) {
+	t, ok := v.(abi.Tuple)
+	if !ok || len(t) != 6 {
+		return WiFiNetwork{}, fmt.Errorf("a scan() result is a 6-tuple (ssid, bssid, channel, RSSI, security, hidden), not %s", abi.TypeName(v))
+	}
+	ssid, ok1 := t[0].(string)
+	bssid, ok2 := t[1].([]byte)
+	ch, ok3 := t[2].(int64)
+	rssi, ok4 := t[3].(int64)
+	sec, ok5 := t[4].(int64)
+	hidden, ok6 := t[5].(bool)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || len(bssid) != 6 {
+		return WiFiNetwork{}, fmt.Errorf("a scan() result is (str, bytes(6), int, int, int, bool), not (%s, %s, %s, %s, %s, %s)",
+			abi.TypeName(t[0]), abi.TypeName(t[1]), abi.TypeName(t[2]), abi.TypeName(t[3]), abi.TypeName(t[4]), abi.TypeName(t[5]))
+	}
+	return WiFiNetwork{SSID: ssid, BSSID: net.HardwareAddr(bytes.Clone(bssid)), Channel: int(ch), RSSI: int(rssi), Security: int(sec), Hidden: hidden}, nil
+}
+
+// ParseScan reads a scan() list; the error names the first tuple that is
+// not one.
+func ParseScan(l []any) ([]WiFiNetwork, error) {
+	out := make([]WiFiNetwork, 0, len(l))
+	for i, v := range l {
+		w, err := ParseScanTuple(v)
+		if err != nil {
+			return nil, fmt.Errorf("scan()[%d]: %w", i, err)
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+// Networks is Scan with typed results: the networks a WLAN sees, strongest
+// first. A driver whose tuples are not those of ABI.md 8.4 fails with
+// ErrBadModule.
+func (n *NIC) Networks(ctx context.Context, kw KW) ([]WiFiNetwork, error) {
+	l, err := n.Scan(ctx, kw)
+	if err != nil {
+		return nil, err
+	}
+	out, err := ParseScan(l)
+	if err != nil {
+		return nil, &PluginError{Plugin: n.p.name, Op: n.name + ".scan()", Err: fmt.Errorf("%w: the driver returned %v", ErrBadModule, err)}
+	}
+	return out, nil
 }

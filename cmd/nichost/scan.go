@@ -3,11 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
-	"net"
 	"strconv"
 	"text/tabwriter"
 
-	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/internal/pyval"
 )
@@ -39,26 +37,18 @@ func printScan(w io.Writer, list []any) error {
 
 // scanRow formats one scan() tuple as a tab-separated row.
 func scanRow(v any) (string, bool) {
-	t, ok := v.(abi.Tuple)
-	if !ok || len(t) != 6 {
+	w, err := host.ParseScanTuple(v)
+	if err != nil {
 		return "", false
 	}
-	ssid, ok1 := t[0].(string)
-	bssid, ok2 := t[1].([]byte)
-	ch, ok3 := t[2].(int64)
-	rssi, ok4 := t[3].(int64)
-	sec, ok5 := t[4].(int64)
-	hidden, ok6 := t[5].(bool)
-	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || len(bssid) != 6 {
-		return "", false
-	}
+	ssid := w.SSID
 	if ssid == "" {
 		ssid = "(hidden)"
 	}
-	name, known := securityNames[sec]
+	name, known := securityNames[int64(w.Security)]
 	if !known {
-		name = strconv.FormatInt(sec, 10)
+		name = strconv.Itoa(w.Security)
 	}
 	q := strconv.Quote(ssid) // control characters escaped, quotes dropped
-	return fmt.Sprintf("%s\t%s\t%d\t%d dBm\t%s\t%t", q[1:len(q)-1], net.HardwareAddr(bssid), ch, rssi, name, hidden), true
+	return fmt.Sprintf("%s\t%s\t%d\t%d dBm\t%s\t%t", q[1:len(q)-1], w.BSSID, w.Channel, w.RSSI, name, w.Hidden), true
 }

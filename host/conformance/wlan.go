@@ -345,55 +345,27 @@ func checkWLANConfigErrors(ctx context.Context, e *env) error {
 	return expectValue(e.nic.Config(ctx, "reconnects"))(was, "config('reconnects') after a refused call that also set it")
 }
 
-// scanTuple is one scan() result, checked against section 8.4's types.
-type scanTuple struct {
-	ssid    string
-	bssid   net.HardwareAddr
-	channel int64
-	rssi    int64
-	sec     int64
-	hidden  bool
-}
-
-func wlanScan(ctx context.Context, e *env, kw host.KW) ([]scanTuple, error) {
-	l, err := e.nic.Scan(ctx, kw)
+func wlanScan(ctx context.Context, e *env, kw host.KW) ([]host.WiFiNetwork, error) {
+	l, err := e.nic.Networks(ctx, kw)
 	if err != nil {
 		return nil, fmt.Errorf("scan(%v): %w", kw, err)
 	}
-	var out []scanTuple
-	for i, v := range l {
-		t, ok := v.(abi.Tuple)
-		var s scanTuple
-		var b []byte
-		var ok1, ok2, ok3, ok4, ok5, ok6 bool
-		if ok && len(t) == 6 {
-			s.ssid, ok1 = t[0].(string)
-			b, ok2 = t[1].([]byte)
-			s.channel, ok3 = t[2].(int64)
-			s.rssi, ok4 = t[3].(int64)
-			s.sec, ok5 = t[4].(int64)
-			s.hidden, ok6 = t[5].(bool)
+	for i, s := range l {
+		if i > 0 && s.RSSI > l[i-1].RSSI {
+			return nil, fmt.Errorf("scan(%v): %v (%d dBm) after %v (%d dBm): the list is strongest first", kw, s.BSSID, s.RSSI, l[i-1].BSSID, l[i-1].RSSI)
 		}
-		if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || len(b) != 6 {
-			return nil, fmt.Errorf("scan(%v)[%d] = %v; want a tuple (ssid str, bssid bytes(6), channel int, RSSI int, security int, hidden bool)", kw, i, v)
-		}
-		s.bssid = b
-		if i > 0 && s.rssi > out[i-1].rssi {
-			return nil, fmt.Errorf("scan(%v): %v (%d dBm) after %v (%d dBm): the list is strongest first", kw, s.bssid, s.rssi, out[i-1].bssid, out[i-1].rssi)
-		}
-		for _, o := range out {
-			if bytes.Equal(o.bssid, s.bssid) {
-				return nil, fmt.Errorf("scan(%v) lists %v twice: one tuple per BSSID", kw, s.bssid)
+		for _, o := range l[:i] {
+			if bytes.Equal(o.BSSID, s.BSSID) {
+				return nil, fmt.Errorf("scan(%v) lists %v twice: one tuple per BSSID", kw, s.BSSID)
 			}
 		}
-		out = append(out, s)
 	}
-	return out, nil
+	return l, nil
 }
 
-func findBSS(l []scanTuple, bssid net.HardwareAddr) *scanTuple {
+func findBSS(l []host.WiFiNetwork, bssid net.HardwareAddr) *host.WiFiNetwork {
 	for i := range l {
-		if bytes.Equal(l[i].bssid, bssid) {
+		if bytes.Equal(l[i].BSSID, bssid) {
 			return &l[i]
 		}
 	}
@@ -416,12 +388,12 @@ func checkWLANScan(ctx context.Context, e *env) error {
 		if n.Hidden {
 			wantSSID = ""
 		}
-		if s.ssid != wantSSID || s.channel != int64(n.Channel) || s.sec != int64(n.Security) || s.hidden != n.Hidden {
+		if s.SSID != wantSSID || s.Channel != n.Channel || s.Security != n.Security || s.Hidden != n.Hidden {
 			return fmt.Errorf("scan() lists %v as (%q, channel %d, security %d, hidden %t); want (%q, channel %d, security %d, hidden %t)",
-				n.BSSID, s.ssid, s.channel, s.sec, s.hidden, wantSSID, n.Channel, n.Security, n.Hidden)
+				n.BSSID, s.SSID, s.Channel, s.Security, s.Hidden, wantSSID, n.Channel, n.Security, n.Hidden)
 		}
-		if s.rssi > 0 || s.rssi < -100 {
-			return fmt.Errorf("scan() gives %v an RSSI of %d; want dBm, -100..0", n.BSSID, s.rssi)
+		if s.RSSI > 0 || s.RSSI < -100 {
+			return fmt.Errorf("scan() gives %v an RSSI of %d; want dBm, -100..0", n.BSSID, s.RSSI)
 		}
 	}
 	return nil
@@ -443,10 +415,10 @@ func checkWLANScanFilters(ctx context.Context, e *env) error {
 				return fmt.Errorf("scan(%v) does not list %q (%v)", kw, n.SSID, n.BSSID)
 			case !want(n) && s != nil:
 				return fmt.Errorf("scan(%v) lists %q (%v), which the filter leaves out", kw, n.SSID, n.BSSID)
-			case s != nil && s.ssid != ssid(n):
-				return fmt.Errorf("scan(%v) lists %v with SSID %q; want %q", kw, n.BSSID, s.ssid, ssid(n))
-			case s != nil && s.hidden != n.Hidden:
-				return fmt.Errorf("scan(%v) lists %q (%v) with hidden %t; want %t", kw, n.SSID, n.BSSID, s.hidden, n.Hidden)
+			case s != nil && s.SSID != ssid(n):
+				return fmt.Errorf("scan(%v) lists %v with SSID %q; want %q", kw, n.BSSID, s.SSID, ssid(n))
+			case s != nil && s.Hidden != n.Hidden:
+				return fmt.Errorf("scan(%v) lists %q (%v) with hidden %t; want %t", kw, n.SSID, n.BSSID, s.Hidden, n.Hidden)
 			}
 		}
 		return nil

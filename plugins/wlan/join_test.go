@@ -219,7 +219,7 @@ func TestWLAN_BSSIDAndChannel(t *testing.T) {
 		r.join(t, "twins", "twins-key")
 		r.joinedTo(t, b)
 		// A scan without a channel keyword keeps to config('channel').
-		if l := r.scan(t, nil); len(l) != 1 || !bytes.Equal(l[0].bssid, b.BSSID) {
+		if l := r.scan(t, nil); len(l) != 1 || !bytes.Equal(l[0].BSSID, b.BSSID) {
 			t.Errorf("scan() with config(channel=9) = %+v, want %v alone", l, b.BSSID)
 		}
 	})
@@ -397,7 +397,7 @@ func TestWLAN_Country(t *testing.T) {
 		if err := r.nic.SetConfig(ctx, host.KW{"channel": int64(0)}); err != nil {
 			t.Fatal(err)
 		}
-		if l := r.scan(t, host.KW{"channel": int64(13)}); len(l) != 1 || !bytes.Equal(l[0].bssid, ch13.BSSID) {
+		if l := r.scan(t, host.KW{"channel": int64(13)}); len(l) != 1 || !bytes.Equal(l[0].BSSID, ch13.BSSID) {
 			t.Errorf("scan(channel=13) under DE = %+v", l)
 		}
 		r.join(t, ch13.SSID, nil)

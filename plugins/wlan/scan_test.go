@@ -15,58 +15,32 @@ import (
 )
 
 // result is one scan() tuple.
-type result struct {
-	ssid    string
-	bssid   net.HardwareAddr
-	channel int64
-	rssi    int64
-	sec     int64
-	hidden  bool
-}
+type result = host.WiFiNetwork
 
 // scan runs scan(**kw) and checks the tuples' shape, the order and that
 // no BSSID comes twice.
 func (r *rig) scan(t *testing.T, kw host.KW) []result {
 	t.Helper()
-	l, err := r.nic.Scan(ctxT(t), kw)
+	out, err := r.nic.Networks(ctxT(t), kw)
 	if err != nil {
 		t.Fatalf("scan(%v): %v", kw, err)
 	}
-	var out []result
-	for i, v := range l {
-		tu, ok := v.(abi.Tuple)
-		if !ok || len(tu) != 6 {
-			t.Fatalf("scan(%v)[%d] = %#v, want a 6-tuple", kw, i, v)
-		}
-		var x result
-		var b []byte
-		var ok1, ok2, ok3, ok4, ok5, ok6 bool
-		x.ssid, ok1 = tu[0].(string)
-		b, ok2 = tu[1].([]byte)
-		x.channel, ok3 = tu[2].(int64)
-		x.rssi, ok4 = tu[3].(int64)
-		x.sec, ok5 = tu[4].(int64)
-		x.hidden, ok6 = tu[5].(bool)
-		if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || len(b) != 6 {
-			t.Fatalf("scan(%v)[%d] = %#v: wrong types", kw, i, tu)
-		}
-		x.bssid = b
-		if i > 0 && x.rssi > out[i-1].rssi {
+	for i, x := range out {
+		if i > 0 && x.RSSI > out[i-1].RSSI {
 			t.Fatalf("scan(%v): not strongest first: %+v after %+v", kw, x, out[i-1])
 		}
-		for _, o := range out {
-			if bytes.Equal(o.bssid, x.bssid) {
-				t.Fatalf("scan(%v) lists %v twice", kw, x.bssid)
+		for _, o := range out[:i] {
+			if bytes.Equal(o.BSSID, x.BSSID) {
+				t.Fatalf("scan(%v) lists %v twice", kw, x.BSSID)
 			}
 		}
-		out = append(out, x)
 	}
 	return out
 }
 
 func find(l []result, bssid net.HardwareAddr) *result {
 	for i := range l {
-		if bytes.Equal(l[i].bssid, bssid) {
+		if bytes.Equal(l[i].BSSID, bssid) {
 			return &l[i]
 		}
 	}
@@ -85,7 +59,7 @@ func expectScan(t *testing.T, what string, l []result, nets []simnet.Network, wa
 		case !want(n) && s != nil:
 			t.Errorf("%s: %q listed, which the filter leaves out", what, n.SSID)
 		case s != nil:
-			if s.ssid != ssid(n) || s.channel != int64(n.Channel) || s.sec != int64(n.Security) || s.rssi != int64(n.RSSI) {
+			if s.SSID != ssid(n) || s.Channel != n.Channel || s.Security != n.Security || s.RSSI != n.RSSI {
 				t.Errorf("%s: %v listed as %+v; want ssid %q, channel %d, security %d, rssi %d", what, n.BSSID, *s, ssid(n), n.Channel, n.Security, n.RSSI)
 			}
 		}
@@ -110,8 +84,8 @@ func TestWLAN_Scan(t *testing.T) {
 		l := r.scan(t, nil)
 		expectScan(t, "scan()", l, nets, all, shown)
 		for _, n := range nets {
-			if s := find(l, n.BSSID); s != nil && s.hidden != n.Hidden {
-				t.Errorf("scan(): %q hidden %v, want %v", n.SSID, s.hidden, n.Hidden)
+			if s := find(l, n.BSSID); s != nil && s.Hidden != n.Hidden {
+				t.Errorf("scan(): %q hidden %v, want %v", n.SSID, s.Hidden, n.Hidden)
 			}
 		}
 		if a, _ := r.nic.Active(ctxT(t)); !a {
