@@ -54,6 +54,28 @@ func CheckSPIOps(ops []SPIOp) (total int, errno int32) {
 	return total, 0
 }
 
+// MaxStations is how many stations an access point's report may list.
+const MaxStations = 64
+
+// ValidStationsReport checks what a WLAN driver passed to report on its
+// access point: the one key "stations", a list of at most MaxStations
+// distinct 6-byte unicast MAC addresses (bytes).
+func ValidStationsReport(m map[string]any) bool {
+	l, ok := m["stations"].([]any)
+	if len(m) != 1 || !ok || len(l) > MaxStations {
+		return false
+	}
+	seen := map[string]bool{}
+	for _, e := range l {
+		b, ok := e.([]byte)
+		if !ok || len(b) != 6 || b[0]&1 != 0 || seen[string(b)] {
+			return false
+		}
+		seen[string(b)] = true
+	}
+	return true
+}
+
 // MaxReportDNS is how many DNS servers one report may carry.
 const MaxReportDNS = 8
 

@@ -87,3 +87,31 @@ func TestValidReport(t *testing.T) {
 		}
 	}
 }
+
+func TestValidStationsReport(t *testing.T) {
+	mac := func(b byte) []byte { return []byte{0x02, 0, 0, 0, 0, b} }
+	many := make([]any, MaxStations+1)
+	for i := range many {
+		many[i] = mac(byte(i))
+	}
+	for name, c := range map[string]struct {
+		m    map[string]any
+		want bool
+	}{
+		"two stations":       {map[string]any{"stations": []any{mac(1), mac(2)}}, true},
+		"none":               {map[string]any{"stations": []any{}}, true},
+		"the limit":          {map[string]any{"stations": many[:MaxStations]}, true},
+		"over the limit":     {map[string]any{"stations": many}, false},
+		"a duplicate":        {map[string]any{"stations": []any{mac(1), mac(1)}}, false},
+		"a group address":    {map[string]any{"stations": []any{[]byte{1, 0, 0x5e, 0, 0, 1}}}, false},
+		"a short MAC":        {map[string]any{"stations": []any{[]byte{2, 0, 0}}}, false},
+		"a str MAC":          {map[string]any{"stations": []any{"02:00:00:00:00:01"}}, false},
+		"not a list":         {map[string]any{"stations": mac(1)}, false},
+		"an address as well": {map[string]any{"stations": []any{}, "addr4": "10.0.0.2"}, false},
+		"no key":             {map[string]any{}, false},
+	} {
+		if got := ValidStationsReport(c.m); got != c.want {
+			t.Errorf("%s: ValidStationsReport(%v) = %v, want %v", name, c.m, got, c.want)
+		}
+	}
+}

@@ -112,6 +112,14 @@ func (n *NIC) parseIPConfig(kw map[string]any) (ipChange, error) {
 		// gets its address from its own negotiation (IPCP).
 		return c, abi.ValueError("ipconfig: dhcp4=True on an IP-only link (%s): its address comes from the link's negotiation (IPCP)", n.kind)
 	}
+	if c.dhcp4 != nil && *c.dhcp4 && n.Serving() {
+		return c, abi.ValueError("ipconfig: dhcp4=True on an access point's interface: it serves addresses to its stations (ipconfig(addr4=...) sets its own and the subnet it serves)")
+	}
+	if c.addr4 != nil && n.Serving() {
+		if err := checkServed4(*c.addr4); err != nil {
+			return c, err
+		}
+	}
 	if c.dhcp4 != nil && *c.dhcp4 && c.addr4 != nil {
 		return c, abi.ValueError("ipconfig: dhcp4=True and a static addr4 exclude each other")
 	}

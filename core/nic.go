@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nichost/nichost/internal/dhcpserver"
 	"github.com/nichost/nichost/internal/ipaddr"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
@@ -43,9 +44,11 @@ type NIC struct {
 	autoconf6 bool
 	routes6   []tcpip.Route
 	gw6       netip.Addr
-	dns6      []netip.Addr // from router advertisements (RDNSS)
-	dnsDHCP6  []netip.Addr // from stateless DHCPv6
-	dhcp6     *dhcp6Client // non-nil while dhcp6 is on
+	dns6      []netip.Addr       // from router advertisements (RDNSS)
+	dnsDHCP6  []netip.Addr       // from stateless DHCPv6
+	dhcp6     *dhcp6Client       // non-nil while dhcp6 is on
+	serving   bool               // an access point's interface: it serves DHCPv4 (dhcpserve.go)
+	dhcps     *dhcpserver.Server // its server for the current address; nil without one
 	removed   bool
 	flap      *flap // the link is down within FlapWindow (flap.go); nil otherwise
 
@@ -105,6 +108,9 @@ func (n *NIC) SetMAC(mac net.HardwareAddr) {
 	}
 	n.mu.Lock()
 	n.mac = append(net.HardwareAddr(nil), mac...)
+	if n.serving {
+		n.renewServer() // its replies come from the new address
+	}
 	n.mu.Unlock()
 	n.ep.SetLinkAddress(tcpip.LinkAddress(mac))
 	n.removeAddrs6("link-local") // its EUI-64 follows the MAC
@@ -182,9 +188,12 @@ func (n *NIC) DeliverFrame(frame []byte) error {
 			return n.dropped(DropNotMine)
 		}
 		n.mu.Lock()
-		c := n.dhcp4
+		c, s := n.dhcp4, n.dhcps
 		n.mu.Unlock()
 		if c != nil && c.wants(frame) {
+			return nil
+		}
+		if s != nil && s.Handle(frame) {
 			return nil
 		}
 	}
@@ -362,6 +371,9 @@ func (n *NIC) setAddr4(p netip.Prefix, gw netip.Addr, keepGW bool) error {
 	n.addr4 = p
 	if !keepGW {
 		n.gw4 = gw
+	}
+	if n.serving && (!same || n.dhcps == nil) {
+		n.renewServer()
 	}
 	n.mu.Unlock()
 	n.st.updateRoutes()

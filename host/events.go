@@ -28,6 +28,10 @@ const (
 	EventFault = "fault"
 	// EventReload: a new module is running; Generation is its instance's.
 	EventReload = "reload"
+	// EventStation: a station joined or left a Wi-Fi access point. Data:
+	// "event" ("join" or "leave"), "mac" ("aa:bb:cc:dd:ee:ff"),
+	// "stations" (int: how many are associated now).
+	EventStation = "station"
 	// EventConfig: the daemon applied a configuration (reserved for the
 	// program embedding the host: Publish).
 	EventConfig = "config"

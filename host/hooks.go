@@ -70,6 +70,9 @@ func (h *hooks) LinkType() abi.LinkType {
 	return abi.LinkEthernet
 }
 
+// Class implements hostcall.Owner.
+func (h *hooks) Class() string { return h.sup.Description().Class }
+
 // Deny implements hostcall.Owner.
 func (h *hooks) Deny(call, why string) {
 	h.stats.denied.Add(1)
@@ -123,6 +126,7 @@ func (h *hooks) Replay() []supervise.Step {
 // told the links are down; the next instance reports them again.
 func (h *hooks) Down() {
 	for _, n := range h.p().NICs() {
+		n.stationsGone()
 		if st := n.LinkState(); st.Up {
 			st.Up = false
 			n.setLink(st)
@@ -229,3 +233,6 @@ func (c *nicCalls) SetLink(st LinkState) { (*NIC)(c).setLink(st) }
 
 // Report implements hostcall.NIC.
 func (c *nicCalls) Report(info map[string]any) { (*NIC)(c).report(info) }
+
+// Role implements hostcall.NIC.
+func (c *nicCalls) Role() string { return c.iface }

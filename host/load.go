@@ -250,7 +250,7 @@ func (p *Plugin) makeNICs(desc abi.Description) error {
 				return fail(fmt.Errorf("interfaces.%s.mac: %s is the MAC address of NIC %s", iface, mac, o.name))
 			}
 		}
-		n, err := newNIC(p, i, iface, name, mac, kind, dhcpByDefault(desc.Class, iface))
+		n, err := newNIC(p, i, iface, name, mac, kind, dhcpByDefault(desc.Class, iface), servesDHCP(desc.Class, iface))
 		if err != nil {
 			return fail(err)
 		}

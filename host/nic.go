@@ -62,10 +62,13 @@ type NIC struct {
 	held   bool       // the link is held for the plugin's next instance (hooks.Hold)
 	pended *LinkState // a report held back meanwhile; nil: none
 	info   map[string]any
-	trace  *pcapng.Writer // config(trace="file.pcapng")
-	rx     *rxqueue.Queue
-	stats  nicStats
-	desire desiredState
+	// stations are the MACs (as strings) an access point's driver last
+	// reported associated (ap.go).
+	stations []string
+	trace    *pcapng.Writer // config(trace="file.pcapng")
+	rx       *rxqueue.Queue
+	stats    nicStats
+	desire   desiredState
 }
 
 // desiredState is what callers asked of the NIC; a fresh instance is
@@ -77,8 +80,9 @@ type desiredState struct {
 }
 
 // newNIC makes interface index of plugin p with its interface in the
-// network core, its DHCPv4 client on if dhcp.
-func newNIC(p *Plugin, index int, iface, name string, mac net.HardwareAddr, kind LinkType, dhcp bool) (*NIC, error) {
+// network core, its DHCPv4 client on if dhcp, serving DHCPv4 on
+// core.DefaultAP4 if serve.
+func newNIC(p *Plugin, index int, iface, name string, mac net.HardwareAddr, kind LinkType, dhcp, serve bool) (*NIC, error) {
 	n := &NIC{p: p, index: index, iface: iface, name: name, mac: mac, needIP: dhcp}
 	cn, err := p.h.core.AddNIC(name, mac, kind, n.transmit)
 	if err != nil {
@@ -86,6 +90,12 @@ func newNIC(p *Plugin, index int, iface, name string, mac net.HardwareAddr, kind
 	}
 	if dhcp {
 		cn.StartDHCPByDefault()
+	}
+	if serve {
+		if err := cn.ServeDHCP4(core.DefaultAP4); err != nil {
+			cn.Remove()
+			return nil, err
+		}
 	}
 	n.core, n.link = cn, cn
 	if p.rxBudget == nil { // the first NIC: all of the plugin's share it
@@ -109,6 +119,11 @@ func dhcpByDefault(class, iface string) bool {
 	}
 	return false
 }
+
+// servesDHCP says which interfaces serve DHCPv4 to their stations from
+// the start, on core.DefaultAP4: a Wi-Fi access point, as MicroPython's
+// ports do.
+func servesDHCP(class, iface string) bool { return class == abi.ClassWLAN && iface == "ap" }
 
 // remove takes the interface out of the core, after delivering the frames
 // its receive queue holds.

@@ -121,6 +121,10 @@ func (n *NIC) setLink(st LinkState) {
 }
 
 func (n *NIC) report(info map[string]any) {
+	if l, ok := info["stations"].([]any); ok {
+		n.stationsReported(l)
+		return
+	}
 	n.mu.Lock()
 	if n.info == nil {
 		n.info = map[string]any{}

@@ -67,7 +67,8 @@ func (s *Session) Report(iface int32, b []byte) int32 {
 	if n == nil {
 		return -abi.ENODEV
 	}
-	if s.o.LinkType() != abi.LinkIP {
+	ap := s.o.Class() == abi.ClassWLAN && n.Role() == "ap"
+	if s.o.LinkType() != abi.LinkIP && !ap {
 		// Addresses and DNS servers belong to the core; only a link that
 		// negotiates them (PPP's IPCP) may tell it what they are.
 		s.o.Deny(abi.ImportReport, "report on an Ethernet link: IP configuration belongs to the network core")
@@ -78,7 +79,16 @@ func (s *Session) Report(iface int32, b []byte) int32 {
 		return -abi.EINVAL
 	}
 	m, ok := v.(map[string]any)
-	if !ok || !abi.ValidReport(m) {
+	switch {
+	case !ok:
+		return -abi.EINVAL
+	case ap:
+		// A Wi-Fi access point tells which stations are associated; it
+		// has no addresses to report.
+		if !abi.ValidStationsReport(m) {
+			return -abi.EINVAL
+		}
+	case !abi.ValidReport(m):
 		return -abi.EINVAL
 	}
 	n.Report(m)

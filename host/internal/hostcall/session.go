@@ -45,6 +45,8 @@ type Owner interface {
 	// for PPP, Ethernet for the others. Only an IP-only link may report
 	// addresses.
 	LinkType() abi.LinkType
+	// Class is the plugin's class (abi.ClassWLAN, ...).
+	Class() string
 	// Deny counts and logs a host call refused with -EPERM because the
 	// plugin may not do what it asked (call names the import).
 	Deny(call, why string)
@@ -61,8 +63,12 @@ type NIC interface {
 	Deliver(frame []byte) int32
 	// SetLink records the link state the driver reported.
 	SetLink(st core.LinkState)
-	// Report records what the driver negotiated (validated already).
+	// Report records what the driver negotiated, or an access point's
+	// stations (validated already).
 	Report(info map[string]any)
+	// Role is the interface's name in the plugin's description ("sta",
+	// "ap", ...).
+	Role() string
 }
 
 // Session implements abi.Imports for one plugin instance. It runs on the

@@ -24,6 +24,7 @@ type owner struct {
 	grants  map[uint32]*grant.Grant
 	nic     *nic
 	link    abi.LinkType
+	class   string
 	denied  []string
 	dropped atomic.Uint64
 }
@@ -46,10 +47,12 @@ func (o *owner) Logger() *slog.Logger          { return slog.New(slog.NewTextHan
 func (o *owner) AllowLog() bool                { return true }
 func (o *owner) CountSPI(int)                  {}
 func (o *owner) LinkType() abi.LinkType        { return o.link }
+func (o *owner) Class() string                 { return o.class }
 func (o *owner) Deny(call, why string)         { o.denied = append(o.denied, call) }
 func (o *owner) OutputDropped() *atomic.Uint64 { return &o.dropped }
 func (n *nic) SetLink(st core.LinkState)       { n.links = append(n.links, st) }
 func (n *nic) Report(info map[string]any)      { n.reports = append(n.reports, info) }
+func (n *nic) Role() string                    { return n.role }
 
 // nic is an interface whose receive queue holds room frames.
 type nic struct {
@@ -57,6 +60,7 @@ type nic struct {
 	room    int
 	links   []core.LinkState
 	reports []map[string]any
+	role    string
 }
 
 func (n *nic) Deliver(frame []byte) int32 {
@@ -206,5 +210,25 @@ func TestSession_SleepLeavesTheGuestTimeToAct(t *testing.T) {
 	// at once (a sleep that ran would have ended before the deadline).
 	if rc := s.Sleep(int64(10 * time.Millisecond)); rc != -abi.ETIMEDOUT {
 		t.Fatalf("sleep near the deadline = %d, want -ETIMEDOUT", rc)
+	}
+}
+
+// A Wi-Fi access point may report its stations, and nothing else; a
+// station (or any other Ethernet interface) may not report at all.
+func TestSession_AccessPointReportsStations(t *testing.T) {
+	s, o := newSession(t, abi.LinkEthernet)
+	o.class = abi.ClassWLAN
+	o.nic.role = "ap"
+	good, _ := abi.Marshal(map[string]any{"stations": []any{[]byte{2, 1, 2, 3, 4, 5}}})
+	if rc := s.Report(0, good); rc != 0 || len(o.nic.reports) != 1 {
+		t.Fatalf("stations report on a WLAN ap = %d (%d reports), want 0 and 1", rc, len(o.nic.reports))
+	}
+	addr, _ := abi.Marshal(map[string]any{"addr4": "10.9.9.9"})
+	if rc := s.Report(0, addr); rc != -abi.EINVAL || len(o.nic.reports) != 1 {
+		t.Fatalf("addr4 report on a WLAN ap = %d, want -EINVAL and nothing recorded", rc)
+	}
+	o.nic.role = "sta"
+	if rc := s.Report(0, good); rc != -abi.EPERM || len(o.nic.reports) != 1 {
+		t.Fatalf("stations report on a WLAN sta = %d, want -EPERM", rc)
 	}
 }
