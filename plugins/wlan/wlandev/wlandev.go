@@ -95,6 +95,14 @@ type Options struct {
 	Firmware, CLM, NVRAM []byte
 	// Logger receives the chip's log (nil discards).
 	Logger *slog.Logger
+	// Radio puts the chip into an existing environment, shared with other
+	// devices (two chips that talk over the air): Networks are then added
+	// to it (nil: none), its clock is the chip's (Clock is ignored), and
+	// Close leaves it open for its owner to close.
+	Radio *radio.Env
+	// MAC is the chip's OTP address (nil: cyw43.DefaultMAC); chips that
+	// share an environment need their own.
+	MAC net.HardwareAddr
 }
 
 // Device is a simulated CYW43439 in a radio environment, and the buses a
@@ -115,15 +123,28 @@ func New(lan *simnet.Router, name string, opts ...Options) (*Device, error) {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	if o.Networks == nil {
+	if o.Networks == nil && o.Radio == nil {
 		o.Networks = Networks()
 	}
 	var own *OrderedClock
-	if o.Clock == nil {
-		own = NewOrderedClock()
-		o.Clock = own
+	env := o.Radio
+	if env != nil {
+		o.Clock = env.Clock()
+	} else {
+		if o.Clock == nil {
+			own = NewOrderedClock()
+			o.Clock = own
+		}
+		env = radio.New(radio.Options{Clock: o.Clock, Seed: 1})
 	}
-	env := radio.New(radio.Options{Clock: o.Clock, Seed: 1})
+	closeEnv := func() {
+		if o.Radio == nil {
+			env.Close()
+		}
+		if own != nil {
+			own.Stop()
+		}
+	}
 	d := &Device{Env: env}
 	for i, n := range o.Networks {
 		var port *sim.FramePort
@@ -140,15 +161,15 @@ func New(lan *simnet.Router, name string, opts ...Options) (*Device, error) {
 			ap, err = env.AddAP(cfg, nil)
 		}
 		if err != nil {
-			env.Close()
-			if own != nil {
-				own.Stop()
+			for _, a := range d.APs {
+				a.Close()
 			}
+			closeEnv()
 			return nil, fmt.Errorf("wlandev: network %d (%q): %w", i, n.SSID, err)
 		}
 		d.APs = append(d.APs, ap)
 	}
-	d.Chip = cyw43.New(cyw43.Options{Strict: true, Radio: env, Clock: o.Clock, Logger: o.Logger})
+	d.Chip = cyw43.New(cyw43.Options{Strict: true, Radio: env, Clock: o.Clock, Logger: o.Logger, MAC: o.MAC})
 	d.SPI = sim.NewSPI(d.Chip)
 	fw, clm := o.Firmware, o.CLM
 	if fw == nil {
@@ -176,10 +197,10 @@ func New(lan *simnet.Router, name string, opts ...Options) (*Device, error) {
 		},
 		Close: func() {
 			d.Chip.Close()
-			env.Close()
-			if own != nil {
-				own.Stop()
+			for _, a := range d.APs {
+				a.Close()
 			}
+			closeEnv()
 		},
 		Misuse: d.Chip.Errors,
 	}
