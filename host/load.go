@@ -241,6 +241,9 @@ func (p *Plugin) makeNICs(desc abi.Description) error {
 		} else if len(desc.Interfaces) > 1 {
 			name += "." + iface
 		}
+		if pr := p.cfg.Interfaces[iface].Profile; pr != "" && desc.Class != abi.ClassWLAN {
+			return fail(fmt.Errorf("interfaces.%s.profile: %q is a profile of WLAN plugins, and this one is %s", iface, pr, desc.Class))
+		}
 		mac := p.macFor(iface)
 		for _, o := range append(p.h.NICs(), nics...) {
 			switch {

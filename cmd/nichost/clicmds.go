@@ -96,6 +96,9 @@ func printJSON(w io.Writer, v any) error {
 
 var macRE = regexp.MustCompile(`^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$`)
 
+// identRE is a Python identifier: the K of a K=V keyword argument.
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
 // cliValue reads a value as MicroPython users write one on a command
 // line: true/false, None, numbers, 02:00:00:00:00:01 (bytes, for MAC
 // addresses), Python literals ('x', b'\x02', (1, 2), [..], {..}); anything
@@ -108,6 +111,9 @@ func cliValue(s string) (any, error) {
 		return false, nil
 	case "None", "none":
 		return nil, nil
+	}
+	if v, ok := pyval.Names[s]; ok { // WLAN.AP, network.WLAN.SEC_WPA2, ...
+		return v, nil
 	}
 	if macRE.MatchString(s) {
 		hw, _ := net.ParseMAC(s)
@@ -178,7 +184,9 @@ of MicroPython's AbstractNIC methods on NIC NAME:
   ipconfig [PARAM | K=V ...]           e.g. addr4=192.168.0.4/24 gw4=192.168.0.1;
                                        nothing: every parameter
   config [PARAM | K=V ...]             e.g. mac=02:00:00:00:00:01 hidden=true
-  call METHOD [ARG ...]                a class-specific method (Python literals)
+  call METHOD [ARG ...] [K=V ...]      a class-specific method (Python literals),
+                                       or the WLANWiPy profile's: call init
+                                       mode=WLAN.AP ssid=x "auth=(WLAN.WPA2,'key')"
 
 Values are written as MicroPython users write them: true/false, None,
 numbers, 02:00:00:00:00:01 for bytes of a MAC address, Python literals
@@ -310,6 +318,22 @@ MicroPython's REPL prints them; --json prints the API's JSON form.`,
 				}
 				method = rest[0]
 				for _, a := range rest[1:] {
+					// K=V is a keyword argument (the WLANWiPy profile's
+					// init mode=WLAN.AP ssid=x), anything else positional.
+					if k, val, ok := strings.Cut(a, "="); ok && identRE.MatchString(k) {
+						v, err := cliValue(val)
+						if err != nil {
+							return err
+						}
+						if kw == nil {
+							kw = map[string]any{}
+						}
+						kw[k] = v
+						continue
+					}
+					if len(kw) > 0 {
+						return usage("nic %s call %s: %q: a positional argument after a keyword one", name, method, a)
+					}
 					v, err := cliValue(a)
 					if err != nil {
 						return err

@@ -119,6 +119,10 @@ type InterfaceConfig struct {
 	Name     string    `yaml:"name"`
 	MAC      string    `yaml:"mac"`      // e.g. "02:00:00:00:00:01"; derived when empty
 	IPConfig *IPConfig `yaml:"ipconfig"` // nil: the host's defaults (see Config)
+	// Profile is the API the NIC presents in the control API and the
+	// shell: "" MicroPython's class, "wipy" the WLANWiPy profile (the
+	// station interface, sta, of a WLAN plugin only).
+	Profile string `yaml:"profile"`
 }
 
 // IPConfig is an interface's ipconfig: section, the keyword arguments of
@@ -524,6 +528,9 @@ func (p *PluginConfig) Validate() error {
 			if _, err := ParseMAC(ic.MAC); err != nil {
 				return at(fmt.Errorf("%s: interfaces.%s.mac: %w", p.Name, name, err), "interfaces", name, "mac")
 			}
+		}
+		if ic.Profile != "" && (ic.Profile != "wipy" || name != "sta" || (p.Class != "" && p.Class != abi.ClassWLAN)) {
+			return at(fmt.Errorf("%s: interfaces.%s.profile: %q: the one profile is \"wipy\" (WLANWiPy), on the sta interface of a WLAN plugin", p.Name, name, ic.Profile), "interfaces", name, "profile")
 		}
 		if ic.IPConfig != nil {
 			if err := ic.IPConfig.Validate(); err != nil {

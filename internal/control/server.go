@@ -200,6 +200,8 @@ func isGetter(method string, a callArgs) bool {
 	switch method {
 	case "isconnected", "status", "scan":
 		return true
+	case "mode", "ssid", "auth", "channel", "antenna", "mac": // the WLANWiPy profile's getters
+		return len(a.pos) == 0 && len(a.kw) == 0
 	case "active", "ifconfig", "hostname", "country", "phy_mode":
 		return len(a.pos) == 0 && len(a.kw) == 0
 	case "config", "ipconfig":
@@ -353,7 +355,14 @@ func (s *Server) nicCall(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.o.CallTimeout)
 	defer cancel()
-	v, err := callNIC(ctx, n, method, a)
+	var v any
+	handled := false
+	if n.Profile() == host.ProfileWiPy {
+		v, handled, err = callWiPy(ctx, n, method, a)
+	}
+	if !handled {
+		v, err = callNIC(ctx, n, method, a)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

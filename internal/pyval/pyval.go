@@ -195,9 +195,39 @@ func (p *parser) value() (any, error) {
 	case "":
 		return nil, p.fail("unexpected %q", p.s[p.i:p.i+1])
 	default:
+		for p.i < len(p.s) && p.s[p.i] == '.' {
+			p.i++
+			w += "." + p.ident()
+		}
+		if v, ok := Names[w]; ok {
+			return v, nil
+		}
+		if strings.Contains(w, ".") {
+			return nil, p.fail("name %q isn't a constant of network or WLAN", w)
+		}
 		return nil, p.fail("name %q isn't a value (quote a string: '%s')", w, w)
 	}
 }
+
+// Names are the constants a line may use as values, as MicroPython code
+// writes them after "import network" or "from network import WLAN":
+// network.STA_IF and AP_IF; WLAN's IF_STA, IF_AP, SEC_*, PM_*; and the
+// WLANWiPy profile's WLAN.STA, WLAN.AP, WLAN.WEP, WLAN.WPA, WLAN.WPA2,
+// WLAN.INT_ANT and WLAN.EXT_ANT. Each WLAN.NAME is also network.WLAN.NAME.
+// The values are the host's (package host; a test checks they agree).
+var Names = func() map[string]any {
+	wlan := map[string]int64{
+		"IF_STA": 0, "IF_AP": 1,
+		"SEC_OPEN": 0, "SEC_WEP": 1, "SEC_WPA": 2, "SEC_WPA2": 3, "SEC_WPA_WPA2": 4, "SEC_WPA3": 6, "SEC_WPA2_WPA3": 7,
+		"PM_NONE": 0x10, "PM_PERFORMANCE": 0xa11142, "PM_POWERSAVE": 0x111022,
+		"STA": 1, "AP": 2, "WEP": 1, "WPA": 2, "WPA2": 3, "INT_ANT": 0, "EXT_ANT": 1,
+	}
+	m := map[string]any{"network.STA_IF": int64(0), "network.AP_IF": int64(1)}
+	for k, v := range wlan {
+		m["WLAN."+k], m["network.WLAN."+k] = v, v
+	}
+	return m
+}()
 
 // items reads values up to close; trailing says a comma ended the list.
 func (p *parser) items(close byte) ([]any, bool, error) {

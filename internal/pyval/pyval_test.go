@@ -138,3 +138,21 @@ func norm(v any) any {
 	}
 	return v
 }
+
+// Constants parse to their values, dotted as MicroPython code writes them;
+// an unknown one names itself.
+func TestParseCall_Constants(t *testing.T) {
+	c, err := ParseCall("wlan.init(mode=WLAN.AP, ssid='x', auth=(WLAN.WPA2, 'key'), channel=network.WLAN.SEC_WPA2)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.KW["mode"] != int64(2) || c.KW["channel"] != int64(3) {
+		t.Errorf("mode=WLAN.AP, channel=network.WLAN.SEC_WPA2 parsed as %v, %v; want 2, 3", c.KW["mode"], c.KW["channel"])
+	}
+	if a, ok := c.KW["auth"].(abi.Tuple); !ok || len(a) != 2 || a[0] != int64(3) || a[1] != "key" {
+		t.Errorf("auth=(WLAN.WPA2, 'key') parsed as %#v", c.KW["auth"])
+	}
+	if _, err := ParseCall("wlan.init(mode=WLAN.BOGUS)"); err == nil || !strings.Contains(err.Error(), "WLAN.BOGUS") {
+		t.Errorf("an unknown constant: %v, want an error naming WLAN.BOGUS", err)
+	}
+}
