@@ -3,6 +3,7 @@ package simnet
 import (
 	"net"
 
+	"github.com/nichost/nichost/core"
 	"github.com/nichost/nichost/host/config"
 )
 
@@ -32,6 +33,11 @@ type Device struct {
 	SetLink func(up bool)
 	// Close releases the device (nil: nothing to release).
 	Close func()
+	// JoinAP, for a Wi-Fi device: a simulated station in the device's
+	// reach joins the access point the driver runs on it (by SSID, with
+	// key; "" for an open one) and asks it for an address over DHCPv4.
+	// nil for the other devices.
+	JoinAP func(ssid, key string) (*Station, error)
 	// Misuse returns what the simulated hardware recorded as misuse so
 	// far, oldest first: each error names the rule of the part's datasheet
 	// the driver broke. The conformance suite fails the check during which
@@ -49,4 +55,15 @@ type Network struct {
 	Hidden   bool // its beacons carry no SSID
 	Key      string
 	RSSI     int // dBm, as the device hears it when it does not drift
+}
+
+// Station is a simulated Wi-Fi station with a network stack of its own (a
+// phone, say), joined to a device's access point (Device.JoinAP).
+type Station struct {
+	MAC net.HardwareAddr
+	// NIC is its interface, with DHCPv4 on: Addr4 once the access point
+	// gave it a lease; Ping and Dial reach the access point's side.
+	NIC *core.NIC
+	// Close leaves the access point and stops the stack.
+	Close func()
 }

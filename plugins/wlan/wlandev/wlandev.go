@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 
+	"github.com/nichost/nichost/core"
 	"github.com/nichost/nichost/host/bus/sim"
 	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/plugins/wlan/cyw43"
@@ -113,6 +115,9 @@ type Device struct {
 	APs  []*radio.AP // one per network, in the order of Options.Networks
 	Chip *cyw43.Chip
 	SPI  *sim.SPI
+
+	mu       sync.Mutex
+	stations byte // JoinAP's stations so far
 }
 
 // New makes the radio environment, its access points (each attached to
@@ -204,6 +209,7 @@ func New(lan *simnet.Router, name string, opts ...Options) (*Device, error) {
 		},
 		Misuse: d.Chip.Errors,
 	}
+	d.Device.JoinAP = d.joinAP
 	if !o.NoIRQ {
 		d.Buses["irq"] = config.BusGrant{Kind: "gpio", Sim: name + "-irq"}
 		d.Sims[name+"-irq"] = d.Chip.IRQ()
@@ -223,4 +229,43 @@ func Conformance(lan *simnet.Router) (*simnet.Device, error) {
 		return nil, err
 	}
 	return d.Device, nil
+}
+
+// joinAP is the device's JoinAP: a station of its own, with a core stack
+// running DHCPv4, joins an access point of the environment by SSID (the
+// chip's, once its driver started one), with the security the access
+// point offers.
+func (d *Device) joinAP(ssid, key string) (*simnet.Station, error) {
+	d.mu.Lock()
+	d.stations++
+	id := d.stations
+	d.mu.Unlock()
+	mac := net.HardwareAddr{0x02, 0x57, 0x49, 0x46, 0x49, id}
+	st := core.New(core.Options{Hostname: func() string { return fmt.Sprintf("sim-station-%d", id) }, Logger: slog.New(slog.DiscardHandler)})
+	var nic *core.NIC
+	s := d.Env.NewStation(mac, func(f []byte) {
+		if nic != nil {
+			nic.DeliverFrame(f)
+		}
+	}, nil)
+	found := s.Scan(radio.ScanRequest{SSID: ssid})
+	if len(found) == 0 {
+		s.Close()
+		st.Close()
+		return nil, fmt.Errorf("wlandev: no access point %q in reach", ssid)
+	}
+	var err error
+	if nic, err = st.AddNIC("wlan0", mac, core.LinkEthernet, s.Send); err != nil {
+		s.Close()
+		st.Close()
+		return nil, err
+	}
+	if res, _ := s.Join(radio.JoinRequest{SSID: ssid, Security: found[0].Security, Passphrase: key}); res != radio.JoinOK {
+		s.Close()
+		st.Close()
+		return nil, fmt.Errorf("wlandev: joining %q: %v", ssid, res)
+	}
+	nic.LinkChanged(core.LinkState{Up: true, Type: core.LinkEthernet, MTU: 1500})
+	nic.StartDHCPByDefault()
+	return &simnet.Station{MAC: mac, NIC: nic, Close: func() { s.Close(); st.Close() }}, nil
 }
