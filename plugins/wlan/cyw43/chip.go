@@ -40,6 +40,10 @@ type Options struct {
 	// MAC is the chip's OTP MAC address (cur_etheraddr reads it after
 	// power-up). nil: DefaultMAC.
 	MAC net.HardwareAddr
+	// APRSSI is the level (dBm, -100..-1) at which stations hear the
+	// chip's access point (bsscfg 1) and, by default, the AP hears them.
+	// 0: DefaultAPRSSI.
+	APRSSI int
 }
 
 // Stats counts what the chip did.
@@ -52,7 +56,7 @@ type Stats struct {
 	Events       uint64 // async events queued for the host
 	EventsMasked uint64 // events the event mask suppressed
 	TxFrames     uint64 // Ethernet frames from the host handed to the radio
-	TxDropped    uint64 // frames from the host dropped (not joined, bad BDC)
+	TxDropped    uint64 // frames from the host dropped (not joined, AP down, bad BDC)
 	RxFrames     uint64 // Ethernet frames from the radio queued for the host
 	RxDropped    uint64 // frames from the radio dropped (queue full, not up)
 	RxQueued     int    // frames (of any channel) waiting for the host now
@@ -87,6 +91,7 @@ type Chip struct {
 	fw   firmware
 	sta  *radio.Station
 	todo []func() // radio calls to make once mu is released
+	post []func() // events to emit after the current ioctl's response (afterReply)
 
 	errs     []error
 	errsMore int
@@ -125,7 +130,7 @@ func New(o Options) *Chip {
 	c.irqPin.SetLevel(gpio.Low)
 	c.onPin.OnOut(c.onChanged)
 	if o.Radio != nil {
-		c.sta = o.Radio.NewStation(mac, c.fromRadio, c.lostAP)
+		c.sta = o.Radio.NewStationLoss(mac, c.fromRadio, c.lostAP)
 	}
 	return c
 }
@@ -220,8 +225,9 @@ func (c *Chip) Errors() []error {
 	return errs
 }
 
-// Close stops the chip's timers and takes its station off the air. The
-// chip then answers like a chip that is off. It is safe to call more than
+// Close stops the chip's timers and takes its station and its access
+// point off the air (the AP's stations deauthenticated at once). The chip
+// then answers like a chip that is off. It is safe to call more than
 // once.
 func (c *Chip) Close() {
 	c.mu.Lock()
@@ -349,8 +355,10 @@ func (c *Chip) powerOff() {
 }
 
 // stopFirmware ends what the firmware was doing: the station leaves its
-// AP, the firmware state is lost. Caller holds mu.
+// AP, the access point stops (its stations deauthenticated at once, no
+// event to the host), the firmware state is lost. Caller holds mu.
 func (c *Chip) stopFirmware() {
+	c.stopAP(false)
 	if c.fw.joined && c.sta != nil {
 		c.later(c.sta.Leave)
 	}

@@ -200,6 +200,14 @@ const (
 	bcmeUnsupported   = -23
 	bcmeBadLen        = -24
 	bcmeNotReady      = -25
+	bcmeNotFound      = -30
+)
+
+// Interfaces (CDC flags bits 15:12, BDC flags2, event ifidx) and bsscfg
+// indexes: 0 the station, 1 the access point ([C]'s way; spec part 2).
+const (
+	ifSTA = 0
+	ifAP  = 1
 )
 
 // WLC ioctl commands (fact sheet 5.1; WLC_GET_ANTDIV 63 from [C]'s list).
@@ -316,6 +324,8 @@ const (
 	evDeauth      = 5
 	evDeauthInd   = 6
 	evAssoc       = 7
+	evAssocInd    = 8
+	evReassocInd  = 10
 	evDisassoc    = 11
 	evDisassocInd = 12
 	evLink        = 16
@@ -336,6 +346,15 @@ const (
 
 	reasonLinkLost   = 1 // LINK down reason: signal lost (6.3)
 	reasonDeauthPrev = 2 // 802.11 reason 2: previous authentication no longer valid (6.3, 8.2.13)
+	// LINK down reason after a deauthentication: 2, the value fact sheet
+	// 6.3 lists next to 1 (signal lost); its use here is the model's.
+	reasonLinkDisassoc = 2
+	// 802.11 reason 3: deauthenticated because the sender (the AP) is
+	// leaving the BSS (spec part 2: a stopped AP's stations).
+	reasonDeauthLeaving = 3
+	// 802.11 reason 8: disassociated because the sender (the station) is
+	// leaving the BSS (spec part 2: DISASSOC_IND to the AP's host).
+	reasonDisassocLeaving = 8
 )
 
 // qtxpower (fact sheet 5.6): quarter-dBm, bit 31 = user override.

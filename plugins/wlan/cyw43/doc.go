@@ -2,8 +2,9 @@
 // Wi-Fi chip) at its gSPI interface, for the WLAN driver's tests, `nichost
 // demo` and `nichost test`. The firmware is not executed: the model
 // answers as the running firmware does, and its radio is a station of a
-// radio.Env (package plugins/wlan/radio), which decides scans and joins;
-// the chip times them on the environment's clock.
+// radio.Env (package plugins/wlan/radio), which decides scans and joins,
+// and, once the host starts one on bsscfg 1, a hosted access point of the
+// same environment; the chip times them on the environment's clock.
 //
 // A *Chip is the gSPI slave (it implements sim.SPIDevice: plug it into
 // sim.NewSPI), WL_REG_ON (ON, the power input the driver drives) and the
@@ -64,7 +65,8 @@
 //	                                                             credit never jumps by more than 8
 //	CDC request/response              fact sheet 4.3 [EMB][C];   response length = request length, the rest
 //	                                  read in [C]                echoed
-//	BDC                               fact sheet 4.4 [C]; read   data RX BDC flags2 (interface) 0
+//	BDC                               fact sheet 4.4 [C]; read   data BDC flags2 = the interface both ways: 0
+//	                                                             station, 1 AP (spec part 2); others dropped
 //	BCME status codes                 read: Broadcom bcmutils.h  -1 ERROR, -2 BADARG, -4 NOTUP, -14 BUFTOOSHORT,
 //	                                  (public copies)            -17 NOTASSOCIATED, -23 UNSUPPORTED, -24 BADLEN;
 //	                                                             the fact sheet's "0xFFFFFFE2 not-associated" is
@@ -93,6 +95,29 @@
 //	                                  read in [C]                length; 64 data frames queued at most (inferred)
 //	qtxpower                          fact sheet 5.6 (Linux      stored as written; 80 (20 dBm) before: inferred
 //	                                  brcmfmac)
+//	access point on bsscfg/if 1       fact sheet 5.5 [C]; spec   bsscfg:cur_etheraddr/ssid/closednet/wsec/wpa_auth
+//	                                  part 2 (wire contract)     (1, ...), SET_CHANNEL, mfp, SET_WSEC_PMK and
+//	                                                             sae_password on interface 1, bss (1, up): the
+//	                                                             spec's; default AP address = OTP MAC | 0x02:
+//	                                                             spec; default channel 1, the start checks'
+//	                                                             order and wording, one secret for WPA2/WPA3,
+//	                                                             a passphrase only (no PMK): the model's
+//	AP events                         fact sheet 6.4 [C]; spec   LINK up/down, ASSOC_IND, DISASSOC_IND (reason 8),
+//	                                  part 2                     DEAUTH_IND (reason 3) on ifidx/bsscfg 1 after
+//	                                                             the ioctl's response; ifname "wl0.1": inferred;
+//	                                                             no REASSOC_IND
+//	GET_ASSOCLIST, GET_RSSI on if 1   fact sheet 5.5 [C]; spec   the list in join order from the radio's hooks;
+//	                                                             RSSI per station (scb_val: i32, MAC) from
+//	                                                             radio AP.StationRSSI; -30 NOTFOUND
+//	one radio: AP follows station     spec part 2                the AP starts on, and moves to, the channel the
+//	                                                             station joined (radio AP.SetChannel)
+//	AP stop, deauthentication         spec part 2                bss (1, 0), WLC_DOWN, power-off: radio AP.Stop;
+//	                                                             a station chip deauthenticated reports
+//	                                                             DEAUTH_IND reason 3 then LINK down reason 2
+//	                                                             (beacon loss: LINK reason 1, DEAUTH_IND 2)
+//	channels a country allows         regdb (wireless-regdb)     the AP's channel must be allowed by the country
+//	                                                             set ("" or a code regdb lacks: XX); NO-IR not
+//	                                                             enforced
 //
 // Not read directly: embassy's and soypat's sources (only through the fact
 // sheet), the CYW43439 datasheet itself (the CYW43362 datasheet's gSPI
@@ -109,6 +134,21 @@
 // WLC_SET_KEY), else open. SET_WSEC_PMK flags 1 is a passphrase (8..63),
 // flags 0 a PMK (64 hex digits or 32 bytes). Secured joins end with
 // PSK_SUP status 6.
+//
+// # The access point (bsscfg/interface 1)
+//
+// bss (1, 1) derives the AP's security from bsscfg:wsec and bsscfg:wpa_auth
+// (1, ...): 0 open (wsec 0), 0x4 WPA, 0x80 WPA2, 0x84 WPA/WPA2, 0x40000
+// WPA3 (mfp 2 on interface 1), 0x40080 WPA2/WPA3 (mfp 1 or 2), with the
+// passphrase of SET_WSEC_PMK (flags 1) for the PSK kinds and sae_password
+// for the SAE kinds, both on interface 1 (the same secret for WPA2/WPA3);
+// closednet 1 hides the SSID. It puts a radio AP (radio.Env.AddHostedAP)
+// with the BSSID bsscfg:cur_etheraddr (1) on the air, heard at
+// Options.APRSSI, and answers LINK up on ifidx 1 after its response. The
+// running BSS keeps that configuration; later SETs apply at the next
+// bss (1, 1). Host data with BDC flags2 1 goes out of the AP (dropped and
+// counted in TxDropped while it is down); frames of its stations for the
+// host come with flags2 1; station-to-station frames the radio bridges.
 //
 // # Misuse
 //
@@ -129,14 +169,21 @@
 // chunk out of order or malformed (BCME_BADARG, the load aborted); SET_SSID,
 // join or escan before WLC_UP (BCME_NOTUP); an ioctl or iovar payload
 // that does not have the layout the fact sheet gives (BCME_BADLEN or
-// BCME_BADARG). Unknown ioctls answer BCME_UNSUPPORTED (-23), unknown
+// BCME_BADARG); an AP configuration the start of bss (1, 1) refuses: the
+// firmware down, no SSID, no key for a secured AP (BCME_ERROR), wsec,
+// wpa_auth and mfp that disagree, a WEP wsec, a PMK instead of a
+// passphrase, two different secrets for WPA2/WPA3, a channel the country
+// does not allow (BCME_BADARG); GET_RSSI on interface 1 without a station
+// MAC (BCME_BADARG). Unknown ioctls answer BCME_UNSUPPORTED (-23), unknown
 // iovar GETs too (iovar SETs are stored and answer 0, fact sheet 8.1);
 // neither is misuse.
 //
 // # Left out
 //
-// The AP interface (part 2: its ioctls are stored, bss reads 0, the
-// station list is empty), Bluetooth (F3), power saving (PM modes are
+// On the AP: a station limit (maxassoc reads 10, not enforced),
+// REASSOC_IND, WEP, per-interface event masks (the bsscfg 0 mask gates
+// both interfaces), the AP on interface 0 ([EMB]'s way) and
+// SET_SSID/join on interface 1 (logged, answered 0). Bluetooth (F3), power saving (PM modes are
 // stored only), bus sleep/KSO semantics, SDIO, the firmware's console and
 // shared memory, multiple SSIDs per scan, roaming, 802.11 frames (the
 // radio carries Ethernet frames), WEP key indexes, the response-delay

@@ -10,6 +10,7 @@ type event struct {
 	typ, status, reason, auth uint32
 	flags                     uint16
 	addr                      net.HardwareAddr
+	ifidx                     byte // ifSTA or ifAP; the bsscfg index is the same
 	data                      []byte
 }
 
@@ -44,14 +45,20 @@ func (c *Chip) emit(e event) {
 	be.PutUint32(m[40:], e.auth)
 	be.PutUint32(m[44:], uint32(len(e.data)))
 	copy(m[48:54], e.addr)
-	copy(m[54:70], "wlan0")
-	m[70] = 0 // ifidx: the station
-	m[71] = 0 // bsscfg index
+	// ifname: Broadcom's names for the primary and the secondary bsscfg
+	// (inferred; no driver reads them).
+	if e.ifidx == ifAP {
+		copy(m[54:70], "wl0.1")
+	} else {
+		copy(m[54:70], "wlan0")
+	}
+	m[70] = e.ifidx // ifidx: 0 the station, 1 the AP
+	m[71] = e.ifidx // bsscfg index
 	copy(m[evHeaderLen:], e.data)
 	if !c.queue(chanEvent, p) {
 		c.log.Warn("RX queue full: event dropped", "type", e.typ)
 		return
 	}
 	c.stats.Events++
-	c.log.Debug("event", "type", e.typ, "status", e.status, "reason", e.reason, "flags", e.flags)
+	c.log.Debug("event", "type", e.typ, "status", e.status, "reason", e.reason, "flags", e.flags, "ifidx", e.ifidx)
 }

@@ -54,6 +54,9 @@ type firmware struct {
 	scanGen  uint64
 	scanning bool
 	scanSync uint16
+
+	// The access point (bsscfg/interface 1).
+	ap apConfig
 }
 
 func (f *firmware) reset(mac net.HardwareAddr) {
@@ -67,6 +70,7 @@ func (f *firmware) reset(mac net.HardwareAddr) {
 	for i := range f.eventMask {
 		f.eventMask[i] = 0xFF
 	}
+	f.ap.reset(mac)
 }
 
 // defaultQTxPower is qtxpower before the host sets it: 20 dBm in
@@ -135,6 +139,7 @@ func (c *Chip) ioctl(cmd uint32, set bool, iface int, req, resp []byte) int32 {
 		f.up = false
 		c.abortScan()
 		c.leave(false)
+		c.stopAP(true)
 		return bcmeOK
 	case wlcSetSSID:
 		return c.setSSID(iface, req)
@@ -142,7 +147,7 @@ func (c *Chip) ioctl(cmd uint32, set bool, iface int, req, resp []byte) int32 {
 		c.leave(true)
 		return bcmeOK
 	case wlcSetWsecPMK:
-		return c.setPMK(req)
+		return c.setPMK(iface, req)
 	case wlcSetKey:
 		// wl_wsec_key: u32 index, u32 length, key data (WEP).
 		n, ok := arg32(req, 4)
@@ -168,6 +173,9 @@ func (c *Chip) ioctl(cmd uint32, set bool, iface int, req, resp []byte) int32 {
 	case wlcGetAntdiv:
 		return c.reply32(name, resp, f.u32[wlcSetAntdiv])
 	case wlcGetRSSI:
+		if iface == ifAP {
+			return c.apRSSIOf(req, resp)
+		}
 		if !f.assoc || c.sta == nil {
 			put(resp, 0, le32(0))
 			return bcmeNotAssociated
@@ -200,21 +208,56 @@ func (c *Chip) ioctl(cmd uint32, set bool, iface int, req, resp []byte) int32 {
 	case wlcGetChannel:
 		// channel_info_t: hw_channel, target_channel, scan_channel.
 		v := make([]byte, 12)
-		if f.assoc {
-			binary.LittleEndian.PutUint32(v[0:], uint32(f.bss.Channel))
-			binary.LittleEndian.PutUint32(v[4:], uint32(f.bss.Channel))
+		ch := 0
+		switch {
+		case iface == ifAP:
+			ch = f.ap.channelNow()
+			if len(resp) < len(v) {
+				v = v[:4] // the AP's channel alone fits a u32
+			}
+		case f.assoc:
+			ch = f.bss.Channel
+			if b, ok := c.joinedNow(); ok {
+				ch = b.Channel // the AP may have switched channels since
+			}
+		}
+		if ch != 0 {
+			binary.LittleEndian.PutUint32(v[0:], uint32(ch))
+			if len(v) >= 8 {
+				binary.LittleEndian.PutUint32(v[4:], uint32(ch))
+			}
 		}
 		if !put(resp, 0, v) {
 			return bcmeBufTooShort
 		}
 		return bcmeOK
 	case wlcGetAssocList:
-		// The station interface has no associated stations; the AP is part 2.
+		if iface == ifAP {
+			return c.assocList(req, resp)
+		}
+		// The station interface has no associated stations.
 		if !put(resp, 0, le32(0)) {
 			return bcmeBufTooShort
 		}
 		return bcmeOK
-	case wlcSetInfra, wlcSetAuth, wlcSetChannel, wlcSetAntdiv, wlcSetDTIMPrd, wlcSetCountry,
+	case wlcSetChannel:
+		v, ok := c.need32(name, req)
+		if !ok {
+			return bcmeBadLen
+		}
+		if iface != ifAP {
+			if iface == ifSTA {
+				f.u32[cmd] = v
+			}
+			return bcmeOK
+		}
+		if v < 1 || v > maxChannel {
+			c.misuse(ruleIoctl, "WLC_SET_CHANNEL %d on interface 1: the AP's channel is 1..14: status BCME_BADARG", v)
+			return bcmeBadArg
+		}
+		f.ap.channel = int(v)
+		return bcmeOK
+	case wlcSetInfra, wlcSetAuth, wlcSetAntdiv, wlcSetDTIMPrd, wlcSetCountry,
 		wlcSetGMode, wlcSetAP, wlcSetWsec, wlcSetBand, wlcSetWPAAuth:
 		v, ok := c.need32(name, req)
 		if !ok {
@@ -227,6 +270,15 @@ func (c *Chip) ioctl(cmd uint32, set bool, iface int, req, resp []byte) int32 {
 	}
 	c.log.Info("unsupported ioctl: status BCME_UNSUPPORTED", "cmd", name, "set", set)
 	return bcmeUnsupported
+}
+
+// joinedNow is the radio's view of the network the station joined (its
+// channel follows a channel switch).
+func (c *Chip) joinedNow() (radio.BSS, bool) {
+	if c.sta == nil {
+		return radio.BSS{}, false
+	}
+	return c.sta.Joined()
 }
 
 // need32 reads the u32 argument of a SET ioctl; a shorter payload is
@@ -248,8 +300,9 @@ func (c *Chip) reply32(name string, resp []byte, v uint32) int32 {
 	return bcmeOK
 }
 
-// setPMK takes WLC_SET_WSEC_PMK: u16 key length, u16 flags, 64-byte key.
-func (c *Chip) setPMK(req []byte) int32 {
+// setPMK takes WLC_SET_WSEC_PMK: u16 key length, u16 flags, 64-byte key;
+// on interface 1 the AP's key.
+func (c *Chip) setPMK(iface int, req []byte) int32 {
 	if len(req) < pmkLen {
 		c.misuse(ruleIoctl, "WLC_SET_WSEC_PMK with a %d-byte payload (want 68: u16 length, u16 flags, 64-byte key): status BCME_BADLEN", len(req))
 		return bcmeBadLen
@@ -268,6 +321,11 @@ func (c *Chip) setPMK(req []byte) int32 {
 	case flags&pmkPassphrase == 0 && n != 64 && n != 32:
 		c.misuse(ruleIoctl, "WLC_SET_WSEC_PMK PMK of %d bytes (flags 0 takes 64 hex digits or 32 bytes): status BCME_BADARG", n)
 		return bcmeBadArg
+	}
+	if iface == ifAP {
+		c.fw.ap.pmkFlags = flags
+		c.fw.ap.pmkKey = append([]byte(nil), key...)
+		return bcmeOK
 	}
 	c.fw.pmkFlags = flags
 	c.fw.pmkKey = append([]byte(nil), key...)
@@ -322,10 +380,17 @@ func (c *Chip) iovar(set bool, iface int, req, resp []byte) int32 {
 		val = val[4:]
 		name = strings.TrimPrefix(name, "bsscfg:")
 	}
+	if bsscfg && idx == ifAP {
+		if st, ok := c.apVar(set, name, val, resp); ok {
+			return st
+		}
+	}
 	if !set {
-		return c.getVar(name, bsscfg, idx, val, resp)
+		return c.getVar(name, iface, bsscfg, idx, val, resp)
 	}
 	switch name {
+	case "bss":
+		return c.bssVar(val)
 	case "clmload":
 		return c.clmLoad(val)
 	case "cur_etheraddr":
@@ -339,7 +404,7 @@ func (c *Chip) iovar(set bool, iface int, req, resp []byte) int32 {
 		return c.setCountry(val)
 	case "event_msgs":
 		if bsscfg && idx != 0 {
-			return bcmeOK // another interface's mask (the AP is part 2)
+			return bcmeOK // another bsscfg's mask: the one set for bsscfg 0 gates the events of both interfaces
 		}
 		var m [evMax / 8]byte
 		copy(m[:], val)
@@ -367,9 +432,17 @@ func (c *Chip) iovar(set bool, iface int, req, resp []byte) int32 {
 			c.misuse(ruleIoctl, "iovar SET sae_password length %d does not fit its %d value bytes (max 128): status BCME_BADARG", n, len(val))
 			return bcmeBadArg
 		}
+		if iface == ifAP {
+			s := string(val[2 : 2+n])
+			f.ap.sae = &s
+			return bcmeOK
+		}
 		f.sae = string(val[2 : 2+n])
 		return bcmeOK
 	case "mfp":
+		if iface == ifAP {
+			return c.setAPMFP(val)
+		}
 		v, ok := arg32(val, 0)
 		if !ok || v > 2 {
 			c.misuse(ruleIoctl, "iovar SET mfp %d (0 none, 1 capable, 2 required): status BCME_BADARG", v)
@@ -412,7 +485,7 @@ func (c *Chip) iovar(set bool, iface int, req, resp []byte) int32 {
 }
 
 // getVar answers WLC_GET_VAR for name; arg is what follows the name.
-func (c *Chip) getVar(name string, bsscfg bool, idx uint32, arg, resp []byte) int32 {
+func (c *Chip) getVar(name string, iface int, bsscfg bool, idx uint32, arg, resp []byte) int32 {
 	f := &c.fw
 	var v []byte
 	switch name {
@@ -445,11 +518,11 @@ func (c *Chip) getVar(name string, bsscfg bool, idx uint32, arg, resp []byte) in
 	case "maxassoc":
 		v = le32(maxAssoc)
 	case "bss":
-		// bss <bsscfg>: is that BSS up? The station's is while joined; the
-		// AP (bsscfg 1) is part 2 and never up.
+		// bss <bsscfg>: is that BSS up? The station's is while joined, the
+		// AP's (bsscfg 1) while it runs.
 		i, _ := arg32(arg, 0)
 		up := uint32(0)
-		if i == 0 && f.linkUp {
+		if (i == ifSTA && f.linkUp) || (i == ifAP && f.ap.run != nil) {
 			up = 1
 		}
 		v = le32(up)
@@ -457,6 +530,9 @@ func (c *Chip) getVar(name string, bsscfg bool, idx uint32, arg, resp []byte) in
 		v = le32(f.supWPA[idx])
 	case "mfp":
 		v = le32(f.mfp)
+		if iface == ifAP {
+			v = le32(f.ap.mfp)
+		}
 	case "apsta", "bus:txglom", "pm2_sleep_ret", "bcn_li_bcn", "bcn_li_dtim", "assoc_listen",
 		"ampdu_ba_wsize", "ampdu_mpdu", "ampdu_rx_factor":
 		if s, ok := f.vars[name]; ok {
@@ -483,7 +559,8 @@ func (c *Chip) getVar(name string, bsscfg bool, idx uint32, arg, resp []byte) in
 	return bcmeOK
 }
 
-// maxAssoc is what GET maxassoc answers (a guess; the AP is part 2).
+// maxAssoc is what GET maxassoc answers (a guess; the model's AP does not
+// enforce it).
 const maxAssoc = 10
 
 // iovarDefaults are what stored iovars read before the host sets them
@@ -545,7 +622,7 @@ func (c *Chip) setMAC(mac net.HardwareAddr) {
 // chip's. Caller holds mu.
 func (c *Chip) replaceStation(mac net.HardwareAddr) {
 	old := c.sta
-	c.sta = c.opts.Radio.NewStation(mac, c.fromRadio, c.lostAP)
+	c.sta = c.opts.Radio.NewStationLoss(mac, c.fromRadio, c.lostAP)
 	if old != nil {
 		c.later(old.Close)
 	}

@@ -37,6 +37,7 @@ type host struct {
 	id     uint16
 	events []rxEvent
 	data   [][]byte
+	dataIf []byte // the BDC flags2 (interface) of each of data
 }
 
 // rxEvent is a decoded async event.
@@ -44,7 +45,7 @@ type rxEvent struct {
 	typ, status, reason, auth uint32
 	flags                     uint16
 	addr                      net.HardwareAddr
-	ifidx                     byte
+	ifidx, bsscfg             byte
 	data                      []byte
 }
 
@@ -64,6 +65,12 @@ func evName(t uint32) string {
 		return "DEAUTH_IND"
 	case evAssoc:
 		return "ASSOC"
+	case evAssocInd:
+		return "ASSOC_IND"
+	case evReassocInd:
+		return "REASSOC_IND"
+	case evDisassocInd:
+		return "DISASSOC_IND"
 	case evDisassoc:
 		return "DISASSOC"
 	case evLink:
@@ -82,11 +89,19 @@ var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // env is given), logging to the test, and a host for it.
 func newChip(t *testing.T, env *radio.Env, clk *radio.Manual) (*Chip, *host) {
 	t.Helper()
+	return newChipOpts(t, env, clk, Options{})
+}
+
+// newChipOpts is newChip with more options (Strict, Logger, Radio and
+// Clock are newChip's).
+func newChipOpts(t *testing.T, env *radio.Env, clk *radio.Manual, o Options) (*Chip, *host) {
+	t.Helper()
 	if clk == nil {
 		clk = radio.NewManual(t0)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
-	c := New(Options{Strict: true, Logger: log, Radio: env, Clock: clk})
+	o.Strict, o.Logger, o.Radio, o.Clock = true, log, env, clk
+	c := New(o)
 	t.Cleanup(c.Close)
 	return c, &host{t: t, c: c, spi: sim.NewSPI(c), clk: clk, credit: initialCredit}
 }
@@ -506,6 +521,7 @@ func (h *host) take(b []byte) (ch byte, cdc []byte) {
 		h.events = append(h.events, decodeEvent(h.t, p[bdcHeaderLen+4*int(p[3]):]))
 	case chanData:
 		h.data = append(h.data, append([]byte(nil), p[bdcHeaderLen+4*int(p[3]):]...))
+		h.dataIf = append(h.dataIf, p[2])
 	default:
 		h.t.Fatalf("frame on channel %d", ch)
 	}
@@ -526,7 +542,7 @@ func decodeEvent(t *testing.T, m []byte) rxEvent {
 	}
 	return rxEvent{
 		typ: be.Uint32(m[28:]), status: be.Uint32(m[32:]), reason: be.Uint32(m[36:]), auth: be.Uint32(m[40:]),
-		flags: be.Uint16(m[26:]), addr: append(net.HardwareAddr(nil), m[48:54]...), ifidx: m[70],
+		flags: be.Uint16(m[26:]), addr: append(net.HardwareAddr(nil), m[48:54]...), ifidx: m[70], bsscfg: m[71],
 		data: append([]byte(nil), m[evHeaderLen:]...),
 	}
 }
@@ -541,8 +557,14 @@ func (h *host) drain() {
 // payload.
 func (h *host) ioctl(cmd uint32, set bool, payload []byte) (int32, []byte) {
 	h.t.Helper()
+	return h.ioctlOn(0, cmd, set, payload)
+}
+
+// ioctlOn is ioctl on interface iface (CDC flags bits 15:12).
+func (h *host) ioctlOn(iface int, cmd uint32, set bool, payload []byte) (int32, []byte) {
+	h.t.Helper()
 	h.id++
-	flags := uint32(h.id) << 16
+	flags := uint32(h.id)<<16 | uint32(iface)<<cdcIfShift
 	if set {
 		flags |= cdcFlagSet
 	}

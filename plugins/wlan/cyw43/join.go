@@ -29,7 +29,7 @@ func (c *Chip) setSSID(iface int, req []byte) int32 {
 		return bcmeBadArg
 	}
 	if iface != 0 {
-		c.log.Info("WLC_SET_SSID on the AP interface: not simulated (part 2)")
+		c.log.Info("WLC_SET_SSID on the AP interface: not simulated (the AP takes bsscfg:ssid (1, ...) and bss (1, 1))")
 		return bcmeOK
 	}
 	if n == 0 {
@@ -60,7 +60,7 @@ func (c *Chip) joinVar(iface int, v []byte) int32 {
 		return bcmeBadArg
 	}
 	if iface != 0 {
-		c.log.Info("join on the AP interface: not simulated (part 2)")
+		c.log.Info("join on the AP interface: not simulated (the AP takes bsscfg:ssid (1, ...) and bss (1, 1))")
 		return bcmeOK
 	}
 	if !c.fw.up {
@@ -163,8 +163,10 @@ func (c *Chip) startJoin(ssid string, bssid net.HardwareAddr, chans []int) {
 		c.mu.Lock()
 		defer c.unlock()
 		if c.gen != cg || f.joinGen != gen || c.sta != sta {
-			if res == radio.JoinOK {
-				sta.Leave() // superseded: no radio callback, safe under mu
+			if res == radio.JoinOK && sta != nil {
+				// Superseded. Once mu is released: Leave may run a
+				// hosted AP's hook, which may lock another chip.
+				c.later(sta.Leave)
 			}
 			return
 		}
@@ -190,6 +192,7 @@ func (c *Chip) joinOutcome(gen uint64, res radio.JoinResult, bss radio.BSS, ssid
 	switch res {
 	case radio.JoinOK:
 		f.joined, f.bss, f.joinedSSID = true, bss, ssid
+		c.apFollow(bss.Channel)
 		step(1, ev(evAuth, stSuccess, 0, 0))
 		step(2, func() { f.assoc = true; ev(evAssoc, stSuccess, 0, 0)() })
 		step(3, ev(evLink, stSuccess, 0, linkFlagUp))
@@ -255,8 +258,10 @@ func (c *Chip) leave(events bool) {
 	f.bss, f.joinedSSID = radio.BSS{}, ""
 }
 
-// lostAP is the radio's lost callback: the AP vanished (beacon loss).
-func (c *Chip) lostAP(bssid net.HardwareAddr) {
+// lostAP is the radio's lost callback: the AP vanished (beacon loss:
+// LINK down, reason 1, then DEAUTH_IND reason 2) or deauthenticated the
+// station (DEAUTH_IND reason 3, then LINK down reason 2).
+func (c *Chip) lostAP(bssid net.HardwareAddr, why radio.Loss) {
 	c.mu.Lock()
 	defer c.unlock()
 	f := &c.fw
@@ -267,6 +272,11 @@ func (c *Chip) lostAP(bssid net.HardwareAddr) {
 	f.joinGen++
 	f.joined, f.joining, f.linkUp, f.assoc = false, false, false, false
 	f.bss, f.joinedSSID = radio.BSS{}, ""
+	if why == radio.LossDeauth {
+		c.emit(event{typ: evDeauthInd, status: stSuccess, reason: reasonDeauthLeaving, addr: bssid})
+		c.emit(event{typ: evLink, status: stSuccess, reason: reasonLinkDisassoc, addr: bssid})
+		return
+	}
 	c.emit(event{typ: evLink, status: stSuccess, reason: reasonLinkLost, addr: bssid})
 	c.emit(event{typ: evDeauthInd, status: stSuccess, reason: reasonDeauthPrev, addr: bssid})
 }
@@ -279,7 +289,7 @@ func (c *Chip) fromRadio(frame []byte) {
 		c.stats.RxDropped++
 		return
 	}
-	c.dataToHost(frame)
+	c.dataToHost(frame, ifSTA)
 }
 
 // sendToRadio hands a frame from the host to the station (once mu is

@@ -202,19 +202,24 @@ func (c *Chip) dataFromHost(b []byte, hl int) {
 		c.stats.TxDropped++
 		return
 	}
-	if rest[2] != 0 {
-		c.log.Info("data frame for interface", "ifidx", rest[2], "note", "only the station (0) is simulated; dropped")
+	switch rest[2] {
+	case ifSTA:
+		c.sendToRadio(append([]byte(nil), eth...))
+	case ifAP:
+		c.apTransmit(append([]byte(nil), eth...))
+	default:
+		c.log.Info("data frame for interface", "ifidx", rest[2], "note", "only the station (0) and the AP (1) exist; dropped")
 		c.stats.TxDropped++
-		return
 	}
-	c.sendToRadio(append([]byte(nil), eth...))
 }
 
 // dataToHost wraps an Ethernet frame from the radio as SDPCM channel 2 +
-// BDC (offset 0). Caller holds mu.
-func (c *Chip) dataToHost(eth []byte) {
+// BDC (offset 0, flags2 = the interface: 0 station, 1 AP). Caller holds
+// mu.
+func (c *Chip) dataToHost(eth []byte, ifidx byte) {
 	p := make([]byte, bdcHeaderLen+len(eth))
 	p[0] = bdcVersion2
+	p[2] = ifidx
 	copy(p[bdcHeaderLen:], eth)
 	if !c.queue(chanData, p) {
 		c.stats.RxDropped++
@@ -262,6 +267,11 @@ func (c *Chip) control(b []byte) {
 	status := c.ioctl(cmd, set, iface, req, resp)
 	c.log.Debug("ioctl", "cmd", cmdName(cmd), "set", set, "if", iface, "len", ln, "status", status)
 	c.cdcResponse(cmd, flags&^cdcFlagError, status, resp)
+	post := c.post
+	c.post = nil
+	for _, f := range post {
+		f()
+	}
 }
 
 func cmdName(cmd uint32) string {

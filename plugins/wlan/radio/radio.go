@@ -27,6 +27,30 @@ var (
 	ErrNotJoined = errors.New("radio: station not joined")
 )
 
+// Loss is why a station lost the AP it had joined, as the lost function
+// given to NewStationLoss learns it.
+type Loss int
+
+// The reasons of a loss.
+const (
+	// LossBeacon: the AP vanished (SetOn(false) or Close); the station
+	// noticed after BeaconLoss, as a missed-beacons timeout.
+	LossBeacon Loss = iota
+	// LossDeauth: the AP deauthenticated the station (Stop), at once.
+	LossDeauth
+)
+
+// String returns the reason's name.
+func (l Loss) String() string {
+	switch l {
+	case LossBeacon:
+		return "beacon loss"
+	case LossDeauth:
+		return "deauthenticated"
+	}
+	return fmt.Sprintf("Loss(%d)", int(l))
+}
+
 // Options configure an Env.
 type Options struct {
 	Clock Clock // nil: Wall()
@@ -77,7 +101,8 @@ func (e *Env) APs() []*AP {
 }
 
 // Close closes every AP and station of the environment (no lost callback
-// fires for them) and waits for the APs' port readers to stop. Later AddAP
+// fires for them; a hosted AP's Leave hook does, for each station) and
+// waits for the APs' port readers to stop. Later AddAP
 // calls fail and NewStation returns closed stations. It is safe to call
 // more than once.
 func (e *Env) Close() {
@@ -180,10 +205,13 @@ type BSS struct {
 	Hidden   bool
 }
 
-// AP is an access point: a radio cell and a bridge to its wired port.
+// AP is an access point: a radio cell and a bridge to its wired port, or
+// (AddHostedAP) to the hooks of a chip in AP mode.
 type AP struct {
-	env  *Env
-	port bus.FramePort
+	env    *Env
+	port   bus.FramePort
+	hosted bool
+	hooks  APHooks
 
 	// guarded by env.mu
 	cfg      APConfig
@@ -204,6 +232,9 @@ type AP struct {
 		rng    *rand.Rand
 	}
 
+	notes     []note // Join/Leave hook calls to make, in order
+	notifying bool   // a goroutine is making them (flush)
+
 	wake chan struct{} // port has frames
 	done chan struct{} // closed by Close: reader stops
 	rwg  sync.WaitGroup
@@ -219,6 +250,11 @@ type AP struct {
 // rx functions. The AP does not own port: Close stops reading it but does
 // not close it.
 func (e *Env) AddAP(c APConfig, port bus.FramePort) (*AP, error) {
+	return e.addAP(c, port, nil)
+}
+
+// addAP is AddAP, or AddHostedAP with hooks.
+func (e *Env) addAP(c APConfig, port bus.FramePort, hooks *APHooks) (*AP, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -227,6 +263,9 @@ func (e *Env) AddAP(c APConfig, port bus.FramePort) (*AP, error) {
 	h.Write(c.BSSID)
 	a := &AP{env: e, port: port, cfg: c, base: c.RSSI, rssi: c.RSSI, on: true,
 		wake: make(chan struct{}, 1), done: make(chan struct{})}
+	if hooks != nil {
+		a.hosted, a.hooks = true, *hooks
+	}
 	a.drift.rng = rand.New(rand.NewPCG(uint64(e.seed), h.Sum64()))
 	if c.Security.methods()&(mWPA|mWPA2) != 0 {
 		a.pmk = PMK(c.Passphrase, c.SSID)
@@ -470,20 +509,28 @@ func (a *AP) beaconLoss(gen uint64) {
 		return
 	}
 	a.lossStop = nil
-	sts := a.stations
-	a.stations = nil
-	var lost []func(net.HardwareAddr)
-	for _, s := range sts {
-		s.ap = nil
-		if s.lost != nil {
-			lost = append(lost, s.lost)
-		}
-	}
+	lost := a.dropStations()
 	bssid := a.cfg.BSSID
 	e.mu.Unlock()
 	for _, f := range lost {
-		go f(slices.Clone(bssid))
+		go f(slices.Clone(bssid), LossBeacon)
 	}
+	a.flush()
+}
+
+// dropStations disassociates every station of the AP (noting the Leave
+// hook calls) and returns their lost functions. env.mu is held.
+func (a *AP) dropStations() []func(net.HardwareAddr, Loss) {
+	var lost []func(net.HardwareAddr, Loss)
+	for _, s := range a.stations {
+		s.ap, s.ssid = nil, ""
+		if s.lost != nil {
+			lost = append(lost, s.lost)
+		}
+		a.note(false, s.mac)
+	}
+	a.stations = nil
+	return lost
 }
 
 // On reports whether the AP is on the air.
@@ -528,8 +575,7 @@ func (a *AP) Close() {
 		a.rwg.Wait()
 		return
 	}
-	a.stopDrift()
-	a.closed = true
+	a.shut()
 	if a.on {
 		a.on = false
 		a.offGen++
@@ -542,15 +588,23 @@ func (a *AP) Close() {
 		a.lossStop()
 		a.lossStop = nil
 	}
-	if i := slices.Index(e.aps, a); i >= 0 {
-		e.aps = slices.Delete(e.aps, i, i+1)
-	}
-	close(a.done)
 	e.mu.Unlock()
 	if a.port != nil {
 		a.port.Notify(nil)
 	}
 	a.rwg.Wait()
+}
+
+// shut is what Close and Stop share: the AP is closed, stops drifting and
+// reading its port, and leaves the environment. env.mu is held.
+func (a *AP) shut() {
+	e := a.env
+	a.stopDrift()
+	a.closed = true
+	if i := slices.Index(e.aps, a); i >= 0 {
+		e.aps = slices.Delete(e.aps, i, i+1)
+	}
+	close(a.done)
 }
 
 // bss returns the AP as a station hears it, with ssid. env.mu is held.

@@ -60,27 +60,47 @@ type Station struct {
 	env  *Env
 	mac  net.HardwareAddr
 	rx   func([]byte)
-	lost func(net.HardwareAddr)
+	lost func(net.HardwareAddr, Loss)
 
 	// guarded by env.mu
-	ap     *AP    // the AP joined, nil if none
-	ssid   string // the SSID joined
-	stats  Stats
-	closed bool
+	ap      *AP    // the AP joined, nil if none
+	ssid    string // the SSID joined
+	stats   Stats
+	closed  bool
+	level   int  // SetRSSI's level, as APs hear the station
+	leveled bool // SetRSSI was called
 }
 
 // NewStation makes a station with mac. rx gets each frame (802.3, no FCS)
-// the AP delivers to it; lost is called (on its own goroutine) when the
-// AP it joined vanishes or closes, with the BSSID.
+// the AP delivers to it; lost is called when the AP it joined vanishes or
+// closes (on its own goroutine, after BeaconLoss) or deauthenticates it
+// (AP.Stop: at once, on Stop's goroutine), with the BSSID.
 //
 // rx runs on the goroutine that made the frame arrive: the AP's port
 // reader for frames from the LAN, the sender's Send for frames from
-// another station. It owns the slice it is given and must not call Close
-// of the AP. rx and lost may be nil. A station made after Env.Close is
-// closed. mac must have 6 bytes (NewStation panics otherwise).
+// another station, the caller of AP.Transmit. It owns the slice it is
+// given and must not call Close of the AP. rx and lost may be nil. A
+// station made after Env.Close is closed. mac must have 6 bytes
+// (NewStation panics otherwise).
 func (e *Env) NewStation(mac net.HardwareAddr, rx func(frame []byte), lost func(bssid net.HardwareAddr)) *Station {
+	var l func(net.HardwareAddr, Loss)
+	if lost != nil {
+		l = func(b net.HardwareAddr, _ Loss) { lost(b) }
+	}
+	return e.newStation("NewStation", mac, rx, l)
+}
+
+// NewStationLoss is NewStation with a lost function that also learns why
+// the AP was lost: LossBeacon (it vanished) or LossDeauth (it
+// deauthenticated the station), so that a chip can report each as the
+// firmware would.
+func (e *Env) NewStationLoss(mac net.HardwareAddr, rx func(frame []byte), lost func(bssid net.HardwareAddr, why Loss)) *Station {
+	return e.newStation("NewStationLoss", mac, rx, lost)
+}
+
+func (e *Env) newStation(fn string, mac net.HardwareAddr, rx func([]byte), lost func(net.HardwareAddr, Loss)) *Station {
 	if len(mac) != 6 {
-		panic(fmt.Sprintf("radio: NewStation: MAC %v has %d bytes, want 6", mac, len(mac)))
+		panic(fmt.Sprintf("radio: %s: MAC %v has %d bytes, want 6", fn, mac, len(mac)))
 	}
 	s := &Station{env: e, mac: slices.Clone(mac), rx: rx, lost: lost}
 	e.mu.Lock()
@@ -182,14 +202,20 @@ func sortBSS(l []BSS) {
 // associated (the AP's Stations lists it, Send works) and the BSS is the
 // AP, with its SSID even when hidden. On any other outcome the station is
 // not joined and the BSS is the AP tried (zero for JoinNoNetwork).
+//
+// A hosted AP's Join hook (and the Leave hook of a hosted AP left) runs
+// before Join returns, unless another goroutine is running that AP's hooks
+// (then that one runs it, in order).
 func (s *Station) Join(r JoinRequest) (JoinResult, BSS) {
 	e := s.env
+	var left, joined *AP
+	defer func() { left.flush(); joined.flush() }()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if s.closed {
 		return JoinNoNetwork, BSS{}
 	}
-	s.leave()
+	left = s.leave()
 	var ap *AP
 	for _, a := range e.aps {
 		if !a.on || a.cfg.SSID != r.SSID || !onChannel(r.Channels, a.cfg.Channel) {
@@ -218,6 +244,8 @@ func (s *Station) Join(r JoinRequest) (JoinResult, BSS) {
 	e.stats.Assocs++
 	ap.stations = append(ap.stations, s)
 	s.ap, s.ssid = ap, ap.cfg.SSID
+	ap.note(true, s.mac)
+	joined = ap
 	return JoinOK, b
 }
 
@@ -247,23 +275,28 @@ func decide(ap *AP, r JoinRequest) JoinResult {
 	return JoinOK
 }
 
-// Leave disassociates the station (no lost call).
+// Leave disassociates the station (no lost call; a hosted AP's Leave hook
+// runs as for Join).
 func (s *Station) Leave() {
 	s.env.mu.Lock()
-	defer s.env.mu.Unlock()
-	s.leave()
+	a := s.leave()
+	s.env.mu.Unlock()
+	a.flush()
 }
 
-// leave is Leave with env.mu held.
-func (s *Station) leave() {
+// leave is Leave with env.mu held; it returns the AP left (nil if none),
+// whose hooks the caller flushes once env.mu is released.
+func (s *Station) leave() *AP {
 	a := s.ap
 	if a == nil {
-		return
+		return nil
 	}
 	if i := slices.Index(a.stations, s); i >= 0 {
 		a.stations = slices.Delete(a.stations, i, i+1)
 	}
 	s.ap, s.ssid = nil, ""
+	a.note(false, s.mac)
+	return a
 }
 
 // Joined returns the AP the station is associated with (its SSID filled,
@@ -290,8 +323,9 @@ func (s *Station) RSSI() (int, bool) {
 
 // Send transmits an 802.3 frame (destination MAC first, no FCS, 14..1514
 // bytes) to the AP joined. The AP bridges it: to the associated station it
-// is addressed to, else out of its wired port; a broadcast or multicast
-// frame goes both to the port and to the AP's other stations. The frame is
+// is addressed to, else out of its wired port (a hosted AP: to its Rx
+// hook); a broadcast or multicast frame goes both to the port (Rx hook)
+// and to the AP's other stations. The frame is
 // passed on as it is (its source address is not checked). Send returns an
 // error for a bad length, when not joined, or when closed; a frame sent to
 // a vanished AP (before BeaconLoss) is lost without error, as on the air.
@@ -340,9 +374,10 @@ func (s *Station) Send(frame []byte) error {
 		d = a.transmit(frame, s)
 	}
 	port := a.port
+	hook := a.hooks.Rx
 	if local {
-		port = nil
-	} else if port == nil && d.n == 0 {
+		port, hook = nil, nil
+	} else if port == nil && hook == nil && d.n == 0 {
 		a.stats.Dropped++
 	}
 	e.mu.Unlock()
@@ -354,6 +389,9 @@ func (s *Station) Send(frame []byte) error {
 		}
 	}
 	d.run()
+	if hook != nil {
+		hook(frame) // a clone of the caller's, not used again here
+	}
 	return nil
 }
 
@@ -367,16 +405,18 @@ func (s *Station) Stats() Stats {
 	return s.stats
 }
 
-// Close leaves the AP (no lost call) and takes the station off the air:
-// later Scans find nothing, Joins answer JoinNoNetwork, Send returns
-// ErrClosed. It is safe to call more than once.
+// Close leaves the AP (no lost call; a hosted AP's Leave hook runs) and
+// takes the station off the air: later Scans find nothing, Joins answer
+// JoinNoNetwork, Send returns ErrClosed. It is safe to call more than
+// once.
 func (s *Station) Close() {
 	e := s.env
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	s.leave()
+	a := s.leave()
 	s.closed = true
 	if i := slices.Index(e.stations, s); i >= 0 {
 		e.stations = slices.Delete(e.stations, i, i+1)
 	}
+	e.mu.Unlock()
+	a.flush()
 }
