@@ -74,6 +74,9 @@ type env struct {
 	// gate holds the plugin's goroutine in a bus access while a check
 	// queues frames (see gate).
 	gate *gate
+	// apStation is the station that joined the WLAN access point, until
+	// the check that makes it leave.
+	apStation *simnet.Station
 }
 
 // Run runs the suite for cfg.Class, calling report after each check. A
@@ -113,6 +116,11 @@ func Run(ctx context.Context, cfg Config, report func(Result)) ([]Result, error)
 	}
 	defer h.Close()
 	e := &env{cfg: cfg, lan: lan, dev: dev, h: h, gate: g}
+	defer func() {
+		if e.apStation != nil {
+			e.apStation.Close()
+		}
+	}()
 	var results []Result
 	var seen misuseSeen // misuse already blamed on a check
 	for _, c := range checks {

@@ -133,7 +133,164 @@ func wlanSuite() []check {
 			}
 			return expectValue(e.nic.Status(ctx))(wlanIdle, "status()")
 		}},
+		{"the access point: down after load; config errors; active(True) without a key refused", secAP, checkAPConfig},
+		{"the access point: up on the chip alone, 192.168.4.1/24, isconnected() False", secAP, checkAPUp},
+		{"the access point: a station joins, gets a lease, is listed in status('stations')", secAP, checkAPStation},
+		{"the access point: the station leaves, the list follows; active(False): down", secAP, checkAPDown},
 	}
+}
+
+// secAP is the access point's part of section 8.4.
+const secAP = "8.4 WLAN, The access point"
+
+// The access point's status() values.
+const (
+	apDown = int64(0)
+	apUp   = int64(2)
+)
+
+// The suite's access point and the station that joins it.
+const (
+	apSSID = "nichost-conformance-ap"
+	apKey  = "conformance-ap"
+)
+
+// apNIC is the plugin's access point interface.
+func apNIC(e *env) (*host.NIC, error) {
+	for _, n := range e.plugin.NICs() {
+		if n.Index() == 1 {
+			return n, nil
+		}
+	}
+	return nil, errors.New("the plugin has no interface 1 (ap)")
+}
+
+func checkAPConfig(ctx context.Context, e *env) error {
+	ap, err := apNIC(e)
+	if err != nil {
+		return err
+	}
+	if err := expect(ap.Active(ctx))(false, "ap active()"); err != nil {
+		return err
+	}
+	if err := expectValue(ap.Status(ctx))(apDown, "ap status()"); err != nil {
+		return err
+	}
+	if v, err := ap.StatusParam(ctx, "stations"); err != nil || !wlanSame(v, []any{}) {
+		return fmt.Errorf("ap status('stations') while down = %v, %v; want []", v, err)
+	}
+	for _, c := range []struct {
+		kw   host.KW
+		kind error
+	}{
+		{host.KW{"security": int64(host.SecWEP)}, abi.ErrValue},
+		{host.KW{"ssid": strings.Repeat("s", 33)}, abi.ErrValue},
+		{host.KW{"key": "short"}, abi.ErrValue},
+		{host.KW{"channel": int64(15)}, abi.ErrValue},
+		{host.KW{"hidden": int64(1)}, abi.ErrType},
+		{host.KW{"reconnects": int64(1)}, abi.ErrValue},
+	} {
+		if err := ap.SetConfig(ctx, c.kw); !errors.Is(err, c.kind) {
+			return fmt.Errorf("ap config(%v) = %v; want a %v", c.kw, err, c.kind)
+		}
+	}
+	if err := ap.SetConfig(ctx, host.KW{"ssid": apSSID, "security": int64(host.SecWPA2)}); err != nil {
+		return fmt.Errorf("ap config(ssid=..., security=SEC_WPA2): %w", err)
+	}
+	if err := ap.SetActive(ctx, true); !errors.Is(err, abi.ErrValue) {
+		return fmt.Errorf("ap active(True) with SEC_WPA2 and no key = %v; want a ValueError", err)
+	}
+	return expect(ap.Active(ctx))(false, "ap active() after the refused start")
+}
+
+func checkAPUp(ctx context.Context, e *env) error {
+	ap, err := apNIC(e)
+	if err != nil {
+		return err
+	}
+	if err := ap.SetConfig(ctx, host.KW{"key": apKey, "channel": int64(6)}); err != nil {
+		return fmt.Errorf("ap config(key=..., channel=6): %w", err)
+	}
+	if err := ap.SetActive(ctx, true); err != nil {
+		return fmt.Errorf("ap active(True): %w", err)
+	}
+	if err := until(ctx, "ap status() 2 and its link up", func() (bool, error) {
+		st, err := ap.Status(ctx)
+		return st == apUp && ap.LinkState().Up, err
+	}); err != nil {
+		return err
+	}
+	if err := expectValue(ap.Config(ctx, "ssid"))(apSSID, "ap config('ssid')"); err != nil {
+		return err
+	}
+	if err := expectValue(ap.Config(ctx, "security"))(int64(host.SecWPA2), "ap config('security')"); err != nil {
+		return err
+	}
+	if err := expectValue(ap.IPConfig(ctx, "addr4"))(abi.Tuple{"192.168.4.1", "255.255.255.0"}, "ap ipconfig('addr4')"); err != nil {
+		return err
+	}
+	return expect(ap.IsConnected(ctx))(false, "ap isconnected() with no station")
+}
+
+func checkAPStation(ctx context.Context, e *env) error {
+	ap, err := apNIC(e)
+	if err != nil {
+		return err
+	}
+	if e.dev.JoinAP == nil {
+		return errors.New("the simulated device has no station to join the access point (simnet.Device.JoinAP)")
+	}
+	sta, err := e.dev.JoinAP(apSSID, apKey)
+	if err != nil {
+		return fmt.Errorf("a station joining the access point: %w", err)
+	}
+	e.apStation = sta
+	if err := until(ctx, "the station's lease from the access point", func() (bool, error) {
+		return sta.NIC.Addr4().IsValid(), nil
+	}); err != nil {
+		return err
+	}
+	if a := sta.NIC.Addr4(); a.Bits() != 24 || !strings.HasPrefix(a.Addr().String(), "192.168.4.") {
+		return fmt.Errorf("the station's lease is %v; want an address of 192.168.4.0/24", a)
+	}
+	if _, err := sta.NIC.Ping(ctx, sta.NIC.Gateway4(), 56); err != nil {
+		return fmt.Errorf("the station pinging the access point %v: %w", sta.NIC.Gateway4(), err)
+	}
+	l, err := ap.Stations(ctx)
+	if err != nil {
+		return fmt.Errorf("ap status('stations'): %w", err)
+	}
+	if len(l) != 1 || !bytes.Equal(l[0].MAC, sta.MAC) || l[0].RSSI > 0 || l[0].RSSI < -100 {
+		return fmt.Errorf("ap status('stations') = %v; want the one station %v with an RSSI in dBm", l, sta.MAC)
+	}
+	return expect(ap.IsConnected(ctx))(true, "ap isconnected() with a station")
+}
+
+func checkAPDown(ctx context.Context, e *env) error {
+	ap, err := apNIC(e)
+	if err != nil {
+		return err
+	}
+	if e.apStation != nil {
+		e.apStation.Close()
+		e.apStation = nil
+		if err := until(ctx, "ap status('stations') empty after the station left", func() (bool, error) {
+			l, err := ap.Stations(ctx)
+			return len(l) == 0, err
+		}); err != nil {
+			return err
+		}
+		if err := expect(ap.IsConnected(ctx))(false, "ap isconnected() after the station left"); err != nil {
+			return err
+		}
+	}
+	if err := ap.SetActive(ctx, false); err != nil {
+		return fmt.Errorf("ap active(False): %w", err)
+	}
+	return until(ctx, "ap status() 0 and its link down", func() (bool, error) {
+		st, err := ap.Status(ctx)
+		return st == apDown && !ap.LinkState().Up, err
+	})
 }
 
 // wlanNetwork is the device's first network with security sec (-1: any)

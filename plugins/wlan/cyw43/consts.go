@@ -204,7 +204,7 @@ const (
 )
 
 // Interfaces (CDC flags bits 15:12, BDC flags2, event ifidx) and bsscfg
-// indexes: 0 the station, 1 the access point ([C]'s way; spec part 2).
+// indexes: 0 the station, 1 the access point ([C]'s way; ABI.md 8.6).
 const (
 	ifSTA = 0
 	ifAP  = 1
@@ -350,10 +350,10 @@ const (
 	// 6.3 lists next to 1 (signal lost); its use here is the model's.
 	reasonLinkDisassoc = 2
 	// 802.11 reason 3: deauthenticated because the sender (the AP) is
-	// leaving the BSS (spec part 2: a stopped AP's stations).
+	// leaving the BSS (ABI.md 8.6: a stopped AP's stations).
 	reasonDeauthLeaving = 3
 	// 802.11 reason 8: disassociated because the sender (the station) is
-	// leaving the BSS (spec part 2: DISASSOC_IND to the AP's host).
+	// leaving the BSS (ABI.md 8.6: DISASSOC_IND to the AP's host).
 	reasonDisassocLeaving = 8
 )
 

@@ -66,7 +66,7 @@
 //	CDC request/response              fact sheet 4.3 [EMB][C];   response length = request length, the rest
 //	                                  read in [C]                echoed
 //	BDC                               fact sheet 4.4 [C]; read   data BDC flags2 = the interface both ways: 0
-//	                                                             station, 1 AP (spec part 2); others dropped
+//	                                                             station, 1 AP (ABI.md 8.6); others dropped
 //	BCME status codes                 read: Broadcom bcmutils.h  -1 ERROR, -2 BADARG, -4 NOTUP, -14 BUFTOOSHORT,
 //	                                  (public copies)            -17 NOTASSOCIATED, -23 UNSUPPORTED, -24 BADLEN;
 //	                                                             the fact sheet's "0xFFFFFFE2 not-associated" is
@@ -96,22 +96,22 @@
 //	qtxpower                          fact sheet 5.6 (Linux      stored as written; 80 (20 dBm) before: inferred
 //	                                  brcmfmac)
 //	access point on bsscfg/if 1       fact sheet 5.5 [C]; spec   bsscfg:cur_etheraddr/ssid/closednet/wsec/wpa_auth
-//	                                  part 2 (wire contract)     (1, ...), SET_CHANNEL, mfp, SET_WSEC_PMK and
+//	                                  ABI.md 8.6 (cyw43439)      (1, ...), SET_CHANNEL, mfp, SET_WSEC_PMK and
 //	                                                             sae_password on interface 1, bss (1, up): the
 //	                                                             spec's; default AP address = OTP MAC | 0x02:
 //	                                                             spec; default channel 1, the start checks'
 //	                                                             order and wording, one secret for WPA2/WPA3,
 //	                                                             a passphrase only (no PMK): the model's
 //	AP events                         fact sheet 6.4 [C]; spec   LINK up/down, ASSOC_IND, DISASSOC_IND (reason 8),
-//	                                  part 2                     DEAUTH_IND (reason 3) on ifidx/bsscfg 1 after
+//	                                  ABI.md 8.6                 DEAUTH_IND (reason 3) on ifidx/bsscfg 1 after
 //	                                                             the ioctl's response; ifname "wl0.1": inferred;
 //	                                                             no REASSOC_IND
 //	GET_ASSOCLIST, GET_RSSI on if 1   fact sheet 5.5 [C]; spec   the list in join order from the radio's hooks;
 //	                                                             RSSI per station (scb_val: i32, MAC) from
 //	                                                             radio AP.StationRSSI; -30 NOTFOUND
-//	one radio: AP follows station     spec part 2                the AP starts on, and moves to, the channel the
+//	one radio: AP follows station     ABI.md 8.6                 the AP starts on, and moves to, the channel the
 //	                                                             station joined (radio AP.SetChannel)
-//	AP stop, deauthentication         spec part 2                bss (1, 0), WLC_DOWN, power-off: radio AP.Stop;
+//	AP stop, deauthentication         ABI.md 8.6                 bss (1, 0), WLC_DOWN, power-off: radio AP.Stop;
 //	                                                             a station chip deauthenticated reports
 //	                                                             DEAUTH_IND reason 3 then LINK down reason 2
 //	                                                             (beacon loss: LINK reason 1, DEAUTH_IND 2)

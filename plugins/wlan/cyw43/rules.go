@@ -29,5 +29,5 @@ const (
 	ruleUp       = "cyw43-driver and embassy: scans and joins follow WLC_UP (fact sheet 5.2 step 5)"
 	ruleIoctl    = "cyw43-driver and embassy: the payload layout of the ioctl or iovar (fact sheet 5)"
 	ruleChannel  = "fact sheet 8.2.15: the data path carries Ethernet frames on SDPCM channel 2 only"
-	ruleAP       = "cyw43-driver and the nichost WLAN spec (part 2): the access point is configured on bsscfg/interface 1 (bsscfg:ssid, SET_CHANNEL, bsscfg:wsec, bsscfg:wpa_auth, mfp, SET_WSEC_PMK/sae_password) with values that agree, after WLC_UP, before bss (1, 1) brings it up (fact sheet 5.5)"
+	ruleAP       = "cyw43-driver, ABI.md 8.6 (cyw43439): the access point is configured on bsscfg/interface 1 (bsscfg:ssid, SET_CHANNEL, bsscfg:wsec, bsscfg:wpa_auth, mfp, SET_WSEC_PMK/sae_password) with values that agree, after WLC_UP, before bss (1, 1) brings it up (fact sheet 5.5)"
 )
