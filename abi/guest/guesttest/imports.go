@@ -173,7 +173,8 @@ func (h *imports) Link(iface, up, kind, mtu int32) int32 {
 }
 
 // Report implements abi.Imports: the keys are merged into the interface's
-// report (Reported).
+// report (Reported). A WLAN driver's access point may report only its
+// stations, as the host allows.
 func (h *imports) Report(iface int32, b []byte) int32 {
 	h.calls[abi.ImportReport]++
 	if iface < 0 || int(iface) >= len(h.reports) {
@@ -184,7 +185,15 @@ func (h *imports) Report(iface int32, b []byte) int32 {
 		return -abi.EINVAL
 	}
 	m, ok := v.(map[string]any)
-	if !ok || !abi.ValidReport(m) {
+	// As the host: a WLAN driver's access point reports its stations, and
+	// nothing else (ABI.md 8.4); the other keys are for any interface here.
+	ap := h.desc.Class == abi.ClassWLAN && h.desc.Interfaces[iface] == "ap"
+	switch {
+	case !ok:
+		return -abi.EINVAL
+	case ap && !abi.ValidStationsReport(m):
+		return -abi.EINVAL
+	case !ap && !abi.ValidReport(m):
 		return -abi.EINVAL
 	}
 	if h.reports[iface] == nil {

@@ -190,8 +190,9 @@ func (d *Driver) advanceBringUp() {
 	}
 }
 
-// bringUpFailed gives up: the chip is powered off again, the interface
-// inactive; the error stays for status and the next calls to show.
+// bringUpFailed gives up: the chip is powered off again, both interfaces
+// inactive (an access point waiting for it reads status() -1); the error
+// stays for status and the next calls to show.
 func (d *Driver) bringUpFailed(stepName string, err error) {
 	var e *abi.Error
 	if !errors.As(err, &e) {
@@ -200,7 +201,11 @@ func (d *Driver) bringUpFailed(stepName string, err error) {
 	e = &abi.Error{Kind: e.Kind, Errno: e.Errno, Msg: fmt.Sprintf("%s (bring-up step %q)", e.Msg, stepName)}
 	d.env.Logf(abi.LogError, "%s", e.Msg)
 	d.fault = e
+	ap := d.ap.on
 	d.powerDown()
+	if ap {
+		d.ap.phase = apFailed
+	}
 	d.joinFailed(statusFail, "the chip did not come up: "+e.Msg)
 }
 
@@ -602,9 +607,11 @@ func stepInitWait(d *Driver, now time.Duration) (time.Duration, bool, error) {
 	return 2 * time.Millisecond, false, nil
 }
 
-// eventMask is the bsscfg:event_msgs value: interface 0 and a bitmap of
+// eventMask is the bsscfg:event_msgs value: bsscfg 0 and a bitmap of
 // the events to deliver: all but those the drivers leave out (fact sheet
-// 5.2 step 4).
+// 5.2 step 4). The mask gates the events of both interfaces; it keeps
+// those the access point needs: DEAUTH_IND (6), ASSOC_IND (8),
+// REASSOC_IND (10), DISASSOC_IND (12) and LINK (16).
 func eventMask() []byte {
 	b := make([]byte, 4+24)
 	m := b[4:]

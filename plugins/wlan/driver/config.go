@@ -19,7 +19,8 @@ const (
 	pmPowerSave   = 0x111022
 )
 
-// settings are config()'s parameters.
+// settings are the station's config() parameters, with those the two
+// interfaces share (the chip's: txpower, pm, antenna, trace).
 type settings struct {
 	ssid       string
 	key        string
@@ -48,16 +49,10 @@ func (d *Driver) ConfigGet(iface int, name string) (any, error) {
 		return nil, err
 	}
 	if iface == ifAP {
-		switch name {
-		case "mac":
-			return append([]byte(nil), d.apMAC...), nil
-		case "trace":
-			return int64(d.cfg.trace), nil
-		}
-		return nil, errAP("config('" + name + "')")
+		return d.apConfigGet(name)
 	}
 	s := &d.sta
-	joined := d.active && s.phase == phaseJoined
+	joined := d.staOn && s.phase == phaseJoined
 	c := &d.cfg
 	switch name {
 	case "mac":
@@ -83,20 +78,31 @@ func (d *Driver) ConfigGet(iface int, name string) (any, error) {
 		return int64(c.channel), nil
 	case "reconnects":
 		return int64(c.reconnects), nil
+	}
+	if v, ok := d.sharedGet(name); ok {
+		return v, nil
+	}
+	return nil, unknownParam(name)
+}
+
+// sharedGet reads the parameters both interfaces share.
+func (d *Driver) sharedGet(name string) (any, bool) {
+	c := &d.cfg
+	switch name {
 	case "txpower":
 		p := d.txpower()
 		if p == math.Trunc(p) {
-			return int64(p), nil
+			return int64(p), true
 		}
-		return p, nil
+		return p, true
 	case "pm":
-		return c.pm, nil
+		return c.pm, true
 	case "antenna":
-		return int64(c.antenna), nil
+		return int64(c.antenna), true
 	case "trace":
-		return int64(c.trace), nil
+		return int64(c.trace), true
 	}
-	return nil, unknownParam(name)
+	return nil, false
 }
 
 // txpower is the transmit power in effect: the setting, at most the
@@ -117,11 +123,7 @@ func (d *Driver) ConfigSet(iface int, kv map[string]any) error {
 		return err
 	}
 	if iface == ifAP {
-		for _, k := range abi.SortedKeys(kv) {
-			if k != "mac" && k != "trace" {
-				return errAP("config(" + k + "=...)")
-			}
-		}
+		return d.apConfigSet(kv)
 	}
 	c := d.cfg
 	var mac []byte
@@ -187,51 +189,18 @@ func (d *Driver) ConfigSet(iface int, kv map[string]any) error {
 				return abi.ValueError("reconnects: %d; want -1 (for ever), 0 (never) or a number of tries", n)
 			}
 			c.reconnects = int(n)
-		case "txpower":
-			p, err := dBm(k, v)
-			if err != nil {
-				return err
-			}
-			if p < 0 || p > float64(d.rules.MaxEIRP) {
-				return abi.ValueError("txpower: %v dBm; %s allows 0 to %d dBm", p, d.rules.Country, d.rules.MaxEIRP)
-			}
-			c.txpower = math.Round(p*4) / 4
-		case "pm":
-			n, err := abi.Int(k, v)
-			if err != nil {
-				return err
-			}
-			if err := checkPM(n); err != nil {
-				return err
-			}
-			c.pm = n
-		case "antenna":
-			n, err := abi.Int(k, v)
-			if err != nil {
-				return err
-			}
-			if n != 0 && n != 1 {
-				return abi.ValueError("antenna: %d; want 0 (the chip's own) or 1 (external)", n)
-			}
-			c.antenna = int(n)
-		case "trace":
-			t, err := guest.ParseTrace(v)
-			if err != nil {
-				return err
-			}
-			c.trace = t
 		default:
-			return unknownParam(k)
+			ok, err := d.sharedSet(&c, k, v)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return unknownParam(k)
+			}
 		}
 	}
 	old := d.cfg
 	d.cfg = c
-	if iface == ifAP {
-		if mac != nil {
-			d.apMAC = mac
-		}
-		return nil
-	}
 	if mac != nil {
 		d.mac = mac
 		if d.ready {
@@ -252,19 +221,70 @@ func (d *Driver) ConfigSet(iface int, kv map[string]any) error {
 			}
 		}
 	}
-	if d.ready {
-		if c.pm != old.pm {
-			d.enqueue(d.pmIoctls()...)
-		}
-		if c.antenna != old.antenna {
-			d.enqueue(wlc("WLC_SET_ANTDIV", wlcSetAntdiv, true, uint32(c.antenna)))
-		}
-		if c.txpower != old.txpower && !(math.IsNaN(c.txpower) && math.IsNaN(old.txpower)) {
-			d.enqueue(d.txpowerIoctls()...)
-		}
-	}
+	d.sharedApply(old)
 	d.arm()
 	return nil
+}
+
+// sharedSet checks and takes into c a parameter both interfaces share;
+// it reports false for another name.
+func (d *Driver) sharedSet(c *settings, k string, v any) (bool, error) {
+	switch k {
+	case "txpower":
+		p, err := dBm(k, v)
+		if err != nil {
+			return true, err
+		}
+		if p < 0 || p > float64(d.rules.MaxEIRP) {
+			return true, abi.ValueError("txpower: %v dBm; %s allows 0 to %d dBm", p, d.rules.Country, d.rules.MaxEIRP)
+		}
+		c.txpower = math.Round(p*4) / 4
+	case "pm":
+		n, err := abi.Int(k, v)
+		if err != nil {
+			return true, err
+		}
+		if err := checkPM(n); err != nil {
+			return true, err
+		}
+		c.pm = n
+	case "antenna":
+		n, err := abi.Int(k, v)
+		if err != nil {
+			return true, err
+		}
+		if n != 0 && n != 1 {
+			return true, abi.ValueError("antenna: %d; want 0 (the chip's own) or 1 (external)", n)
+		}
+		c.antenna = int(n)
+	case "trace":
+		t, err := guest.ParseTrace(v)
+		if err != nil {
+			return true, err
+		}
+		c.trace = t
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// sharedApply tells the firmware, once it runs, what changed of the
+// shared parameters since old.
+func (d *Driver) sharedApply(old settings) {
+	if !d.ready {
+		return
+	}
+	c := &d.cfg
+	if c.pm != old.pm {
+		d.enqueue(d.pmIoctls()...)
+	}
+	if c.antenna != old.antenna {
+		d.enqueue(wlc("WLC_SET_ANTDIV", wlcSetAntdiv, true, uint32(c.antenna)))
+	}
+	if c.txpower != old.txpower && !(math.IsNaN(c.txpower) && math.IsNaN(old.txpower)) {
+		d.enqueue(d.txpowerIoctls()...)
+	}
 }
 
 // dBm reads a power: an int or a float.
@@ -386,7 +406,8 @@ func (d *Driver) Call(iface int, name string, a guest.Args) (any, error) {
 }
 
 // setCountry applies a country's rules: a channel it does not allow is
-// dropped from the settings, a network joined on one is left.
+// dropped from the settings, a network joined on one is left, and an
+// access point configured on one moves to the country's first channel.
 func (d *Driver) setCountry(r regdb.Rules) error {
 	d.rules = r
 	if d.cfg.channel != 0 && !r.Allows(d.cfg.channel) {
@@ -401,9 +422,17 @@ func (d *Driver) setCountry(r regdb.Rules) error {
 	if s.t.chans != nil && !s.t.pin {
 		s.t.chans = slices.Clone(r.Channels)
 	}
+	moveAP := !r.Allows(d.apCfg.channel)
+	if moveAP {
+		d.env.Logf(abi.LogInfo, "cyw43439: the access point's channel %d is not allowed in %s: channel %d now", d.apCfg.channel, r.Country, r.Channels[0])
+		d.apCfg.channel = r.Channels[0]
+	}
 	if d.ready {
 		d.enqueue(d.countryIoctls()...)
 		d.enqueue(d.txpowerIoctls()...)
+		if moveAP && d.ap.on {
+			d.apStart()
+		}
 		d.arm()
 	}
 	return nil

@@ -1,18 +1,22 @@
 // Package driver is nichost's WLAN driver for the Infineon CYW43439 (the
 // Raspberry Pi Pico W's Wi-Fi chip) on its gSPI bus: MicroPython's
-// network.WLAN station, with the access point to come. plugins/wlan builds
-// it into a WASM plugin; the host can also run it natively (native.Load
-// with New).
+// network.WLAN, its station (sta, interface 0) and its access point (ap,
+// interface 1) on the one chip. plugins/wlan builds it into a WASM plugin;
+// the host can also run it natively (native.Load with New).
 //
-// active(True) starts the chip's bring-up, which Poll runs as a state
-// machine: the power cycle on WL_REG_ON, the gSPI mode switch, the
+// active(True) on either interface powers the chip (which stays powered
+// while either is active) and starts its bring-up, which Poll runs as a
+// state machine: the power cycle on WL_REG_ON, the gSPI mode switch, the
 // backplane clocks and cores, the firmware upload from the "firmware" blob
 // (in pieces over several polls), the NVRAM, the ARM start, the CLM from
 // the "clm" blob and the firmware's init ioctls. connect() starts a join
 // (a directed scan for the network's security, the key, SET_SSID) whose
 // outcome arrives as the firmware's events; scan() blocks for the scan, a
-// second or so at most. The chip's host-wake line ("irq") wakes the
-// driver when granted; without it the driver polls. See README.md.
+// second or so at most. The access point starts once the firmware runs
+// (its BSS configured on bsscfg 1, then bss (1, 1)); its stations arrive
+// as events, reported to the host as they change. The chip's host-wake
+// line ("irq") wakes the driver when granted; without it the driver
+// polls. See README.md.
 package driver
 
 import (
@@ -73,11 +77,12 @@ type Driver struct {
 
 	mac   []byte // the station's
 	apMAC []byte
-	cfg   settings
+	cfg   settings   // the station's, and the chip's (txpower, pm, antenna, trace)
+	apCfg apSettings // the access point's
 	rules regdb.Rules
 	phy   int // network.phy_mode(): 0 never set
 
-	active bool       // the station: active(True) and not failed
+	staOn  bool       // the station: active(True) and not failed
 	up     *bringUp   // the bring-up in progress, nil when none
 	chipUp bool       // the firmware runs: F2 moves
 	ready  bool       // the firmware is configured: scans and joins may start
@@ -85,6 +90,7 @@ type Driver struct {
 
 	ctl   ctl
 	sta   station
+	ap    accessPoint
 	scan  *scanRun
 	scans uint16 // escan sync ids handed out
 
@@ -102,7 +108,7 @@ var (
 )
 
 // New returns a driver for one plugin instance.
-func New() guest.Driver { return &Driver{cfg: defaultSettings} }
+func New() guest.Driver { return &Driver{cfg: defaultSettings, apCfg: defaultAPSettings} }
 
 // Describe implements guest.Driver.
 func (d *Driver) Describe() abi.Description {
@@ -180,67 +186,106 @@ func checkIface(iface int) error {
 	return nil
 }
 
-// errAP is the access point's answer to what it cannot do yet.
-func errAP(what string) error {
-	return abi.OSError(eOPNOTSUPP, "cyw43439: %s: this driver does not serve the access point interface yet (the station, sta, works)", what)
+// errStation is an access point's answer to a station's method.
+func errStation(what string) error {
+	return abi.OSError(eOPNOTSUPP, "cyw43439: %s on the access point (ap): it is the station's (sta)", what)
 }
 
+// powered reports whether the chip is (to be) powered: either interface
+// is active.
+func (d *Driver) powered() bool { return d.staOn || d.ap.on }
+
 // Active implements guest.Driver.
-func (d *Driver) Active(iface int) bool { return iface == ifSTA && d.active }
+func (d *Driver) Active(iface int) bool {
+	if iface == ifAP {
+		return d.ap.on
+	}
+	return iface == ifSTA && d.staOn
+}
 
 // SetActive implements guest.Driver. active(True) checks the blobs and
-// starts the bring-up; active(False) powers the chip off.
+// starts the bring-up if the chip is off; active(False) ends what the
+// interface does, and powers the chip off once neither is active.
 func (d *Driver) SetActive(iface int, up bool) error {
 	if err := checkIface(iface); err != nil {
 		return err
 	}
 	if iface == ifAP {
-		if up {
-			return errAP("active(True)")
-		}
-		return nil
+		return d.setAPActive(up)
 	}
-	if up == d.active {
+	if up == d.staOn {
 		return nil
 	}
 	if !up {
 		d.leave(statusIdle)
-		d.powerDown()
-		d.env.WakeAfter(-1)
+		d.staOn = false
+		d.powerDownIdle()
 		return nil
 	}
 	return d.activate()
 }
 
-// activate checks the blobs and starts the bring-up.
+// activate makes the station active, powering the chip if it is off.
 func (d *Driver) activate() error {
+	if err := d.powerUp(); err != nil {
+		return err
+	}
+	d.staOn = true
+	d.arm()
+	return nil
+}
+
+// powerUp checks the blobs and starts the bring-up, unless the chip is
+// already powered for the other interface.
+func (d *Driver) powerUp() error {
+	if d.powered() {
+		return nil
+	}
 	b := &bringUp{}
 	if err := d.checkBlobs(b); err != nil {
 		d.fault = err.(*abi.Error)
 		return err
 	}
 	d.fault = nil
-	d.active = true
 	d.startBringUp(b)
-	d.arm()
 	return nil
 }
 
-// powerDown drives WL_REG_ON low and forgets the chip's state.
+// powerDownIdle powers the chip off when neither interface is active.
+func (d *Driver) powerDownIdle() {
+	if d.powered() {
+		d.arm()
+		return
+	}
+	d.powerDown()
+	d.env.WakeAfter(-1)
+}
+
+// powerDown drives WL_REG_ON low and forgets the chip's state; both
+// interfaces are inactive.
 func (d *Driver) powerDown() {
 	if err := d.on.Write(false); err != nil {
 		d.env.Logf(abi.LogWarn, "cyw43439: driving WL_REG_ON low: %v", err)
 	}
-	d.active, d.up, d.chipUp, d.ready = false, nil, false, false
+	if d.ap.on {
+		d.apForget()
+		d.ap.on, d.ap.phase = false, apDown
+	}
+	d.ap.fwUp = false
+	d.staOn, d.up, d.chipUp, d.ready = false, nil, false, false
 	d.ctl.reset()
 	d.scan = nil
 	d.blocked, d.more = false, false
 }
 
 // IsConnected implements guest.Driver: the station is joined (associated,
-// and keyed on a secured network).
+// and keyed on a secured network); the access point's BSS runs with a
+// station associated.
 func (d *Driver) IsConnected(iface int) bool {
-	return iface == ifSTA && d.active && d.sta.phase == phaseJoined
+	if iface == ifAP {
+		return d.ap.on && d.ap.phase == apUp && len(d.ap.stations) > 0
+	}
+	return iface == ifSTA && d.staOn && d.sta.phase == phaseJoined
 }
 
 // Poll implements guest.Driver.
@@ -251,9 +296,9 @@ func (d *Driver) Poll(abi.Event) error {
 }
 
 // work advances everything that is due: the bring-up, the chip's frames,
-// the control queue, the join and its timers.
+// the control queue, the join, the access point's start and their timers.
 func (d *Driver) work() error {
-	if !d.active {
+	if !d.powered() {
 		return nil
 	}
 	if d.up != nil {
@@ -267,14 +312,15 @@ func (d *Driver) work() error {
 	if err != nil {
 		return d.chipFailed(err)
 	}
-	if d.active && d.chipUp {
+	if d.powered() && d.chipUp {
 		if err := d.pump(d.env.Now()); err != nil {
 			return d.chipFailed(err)
 		}
 	}
-	if d.active {
+	if d.powered() {
 		d.stationTimers(d.env.Now())
 		d.scanTimers(d.env.Now())
+		d.apTimers(d.env.Now())
 	}
 	return nil
 }
@@ -288,7 +334,7 @@ func (d *Driver) chipFailed(err error) error {
 
 // runUntil does the work of polls until cond holds or the host's clock
 // reaches until, sleeping a little in between: for the calls that wait
-// within themselves (scan(), status('rssi')). It reports whether cond
+// within themselves (scan(), status('rssi'), status('stations')). It reports whether cond
 // held.
 func (d *Driver) runUntil(cond func() bool, until time.Duration) bool {
 	for {
@@ -297,7 +343,7 @@ func (d *Driver) runUntil(cond func() bool, until time.Duration) bool {
 			return true
 		}
 		now := d.env.Now()
-		if now >= until || !d.active {
+		if now >= until || !d.powered() {
 			return cond()
 		}
 		if d.pause(min(2*time.Millisecond, until-now)) != nil {
@@ -311,7 +357,7 @@ func (d *Driver) pause(t time.Duration) error { return d.env.Sleep(t) }
 
 // arm asks for the next timer poll.
 func (d *Driver) arm() {
-	if !d.active {
+	if !d.powered() {
 		return
 	}
 	now := d.env.Now()
@@ -350,6 +396,9 @@ func (d *Driver) arm() {
 		if d.scan != nil {
 			next = min(next, max(d.scan.deadline, now))
 		}
+		if t, ok := d.ap.nextTimer(); ok {
+			next = min(next, max(t, now))
+		}
 	}
 	d.env.WakeAfter(next - now)
 }
@@ -362,11 +411,14 @@ func (d *Driver) event(format string, a ...any) {
 }
 
 // onReady runs when the bring-up finished: a join asked for meanwhile
-// starts.
+// starts, and so does the access point if it is active.
 func (d *Driver) onReady() {
 	d.env.Logf(abi.LogInfo, "cyw43439: firmware up (%s rules, channels %v)", d.rules.Country, d.rules.Channels)
 	if d.sta.phase == phaseWaitChip {
 		d.startJoin()
+	}
+	if d.ap.on {
+		d.apStart()
 	}
 }
 
@@ -375,7 +427,7 @@ func (d *Driver) notReady(what string) error {
 	if d.fault != nil {
 		return &abi.Error{Kind: d.fault.Kind, Errno: d.fault.Errno, Msg: what + ": " + d.fault.Msg}
 	}
-	if !d.active {
+	if !d.staOn {
 		return abi.OSError(abi.EPERM, "cyw43439: %s: the station is not active", what)
 	}
 	return abi.OSError(abi.EAGAIN, "cyw43439: %s: the chip is still starting (the firmware upload takes a moment); try again", what)

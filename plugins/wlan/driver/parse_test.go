@@ -116,9 +116,24 @@ func TestWire(t *testing.T) {
 		t.Errorf("escan params % x", p)
 	}
 	// A data frame: SDPCM channel 2, header 14, BDC version 2.
-	f := dataFrame(make([]byte, 64), make([]byte, 14))
-	if len(f) != 32 || binary.LittleEndian.Uint16(f) != 32 || f[5] != chanData || f[7] != 14 || f[14] != 0x20 {
+	f := dataFrame(make([]byte, 64), make([]byte, 14), ifSTA)
+	if len(f) != 32 || binary.LittleEndian.Uint16(f) != 32 || f[5] != chanData || f[7] != 14 || f[14] != 0x20 || f[16] != 0 {
 		t.Errorf("data frame % x", f)
+	}
+	// The access point's: BDC flags2 1.
+	if f := dataFrame(make([]byte, 64), make([]byte, 14), ifAP); f[14] != 0x20 || f[16] != 1 {
+		t.Errorf("the access point's data frame % x", f)
+	}
+	// The event mask keeps what the access point needs: DEAUTH_IND,
+	// ASSOC_IND, REASSOC_IND, DISASSOC_IND, LINK.
+	m := eventMask()
+	if len(m) != 28 || binary.LittleEndian.Uint32(m) != 0 {
+		t.Fatalf("event mask % x: want bsscfg 0 and 24 bytes", m)
+	}
+	for _, ev := range []int{evDeauthInd, evAssocInd, evReassocInd, evDisassocInd, evLink, evPSKSup, evEscanResult} {
+		if m[4+ev/8]&(1<<(ev%8)) == 0 {
+			t.Errorf("the event mask disables event %d", ev)
+		}
 	}
 	// The credit window: the last frame is kept for control.
 	c := ctl{seq: 10, credit: 12}

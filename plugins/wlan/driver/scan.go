@@ -308,7 +308,7 @@ func (d *Driver) Scan(iface int, a guest.Args) ([]any, error) {
 		return nil, err
 	}
 	if iface == ifAP {
-		return nil, errAP("scan()")
+		return nil, errStation("scan()")
 	}
 	if err := a.Takes("scan", 0, "ssid", "channel", "passive", "duration"); err != nil {
 		return nil, err
@@ -317,13 +317,13 @@ func (d *Driver) Scan(iface int, a guest.Args) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !d.active {
+	if !d.staOn {
 		if err := d.activate(); err != nil {
 			return nil, err
 		}
 	}
 	if !d.ready {
-		d.runUntil(func() bool { return d.ready || !d.active }, start+bringUpBudget)
+		d.runUntil(func() bool { return d.ready || !d.powered() }, start+bringUpBudget)
 		if !d.ready {
 			return nil, d.notReady("scan()")
 		}

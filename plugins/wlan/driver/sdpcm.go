@@ -27,6 +27,8 @@ const (
 	cdcFlagError = 0x0001
 	cdcIfShift   = 12
 
+	bcmeNotFound = -30
+
 	maxRxFrame  = 2047 // the status word's length field
 	maxTxFrame  = 1514 // an Ethernet frame without FCS
 	rxPerPoll   = 64   // F2 frames read in one service; more: the next poll comes at once
@@ -41,12 +43,14 @@ const (
 	wlcGetBSSID   = 23
 	wlcSetSSID    = 26
 	wlcGetChannel = 29
+	wlcSetChannel = 30
 	wlcSetKey     = 45
 	wlcDisassoc   = 52
 	wlcSetAntdiv  = 64
 	wlcSetPM      = 86
 	wlcSetGMode   = 110
 	wlcGetRSSI    = 127
+	wlcGetAssoc   = 159 // WLC_GET_ASSOCLIST
 	wlcSetWsec    = 134
 	wlcSetBand    = 142
 	wlcSetWPAAuth = 165
@@ -60,16 +64,22 @@ type ioctl struct {
 	name    string // for messages: "WLC_UP", "clmload"
 	cmd     uint32
 	set     bool
+	iface   int // the interface (CDC flags bits 15:12): 0 the station, 1 the access point
 	payload []byte
 	delay   time.Duration // wait this long, once it heads the queue, before sending
 	// done, if set, gets the reply (status 0) or the error; a nil done
 	// logs an error.
 	done func(data []byte, err error)
+	// apStart marks the access point's start sequence: a restart drops
+	// what of it is still queued.
+	apStart bool
 
 	id       uint16
+	sent     bool
 	sentAt   time.Duration
 	finished bool
 	reply    []byte
+	status   int32 // the firmware's status (BCME code), 0 on success
 	err      error
 }
 
@@ -193,14 +203,14 @@ func (d *Driver) pump(now time.Duration) error {
 	putSDPCM(f, chanControl, sdpcmHeader)
 	binary.LittleEndian.PutUint32(f[sdpcmHeader:], io.cmd)
 	binary.LittleEndian.PutUint32(f[sdpcmHeader+4:], uint32(len(io.payload)))
-	flags := uint16(0)
+	flags := uint16(io.iface) << cdcIfShift
 	if io.set {
 		flags |= cdcFlagSet
 	}
 	binary.LittleEndian.PutUint16(f[sdpcmHeader+8:], flags)
 	binary.LittleEndian.PutUint16(f[sdpcmHeader+10:], io.id)
 	copy(f[sdpcmHeader+cdcHeader:], io.payload)
-	io.sentAt = now
+	io.sentAt, io.sent = now, true
 	c.cur = io
 	if err := d.sendF2(f); err != nil {
 		c.cur = nil
@@ -342,7 +352,7 @@ func (d *Driver) rxFrame(f []byte) {
 		}
 	case chanData:
 		if p, ok := bdcPayload(f[hdr:]); ok {
-			d.rxData(p)
+			d.rxData(f[hdr+2], p) // BDC flags2: the interface
 		}
 	}
 }
@@ -375,6 +385,7 @@ func (d *Driver) rxControl(b []byte) {
 	data := append([]byte(nil), b[cdcHeader:cdcHeader+n]...)
 	status := int32(le32(b[12:]))
 	flags := le16(b[8:])
+	io.status = status
 	if status != 0 || flags&cdcFlagError != 0 {
 		d.finish(io, data, abi.OSError(abi.EIO, "cyw43439: %s: the firmware answered status %d%s", io.name, status, bcmeName(status)))
 		return
@@ -395,18 +406,22 @@ func bcmeName(status int32) string {
 		return " (BCME_NOTASSOCIATED)"
 	case -23:
 		return " (BCME_UNSUPPORTED)"
+	case bcmeNotFound:
+		return " (BCME_NOTFOUND)"
 	}
 	return ""
 }
 
-// dataFrame builds the F2 frame carrying Ethernet frame e (fact sheet 7).
-func dataFrame(dst, e []byte) []byte {
+// dataFrame builds the F2 frame carrying Ethernet frame e (fact sheet 7)
+// for interface iface (BDC flags2: 0 the station, 1 the access point).
+func dataFrame(dst, e []byte, iface int) []byte {
 	n := sdpcmDataHdr + bdcHeader + len(e)
 	f := dst[:unitLen(n)]
 	clear(f[:sdpcmDataHdr+bdcHeader])
 	f = f[:n]
 	putSDPCM(f, chanData, sdpcmDataHdr)
 	f[sdpcmDataHdr] = bdcVersion2
+	f[sdpcmDataHdr+2] = byte(iface)
 	copy(f[sdpcmDataHdr+bdcHeader:], e)
 	return f
 }

@@ -71,6 +71,8 @@ const (
 	evDeauth      = 5
 	evDeauthInd   = 6
 	evAssoc       = 7
+	evAssocInd    = 8
+	evReassocInd  = 10
 	evDisassoc    = 11
 	evDisassocInd = 12
 	evLink        = 16
@@ -149,7 +151,7 @@ func (d *Driver) Connect(iface int, a guest.Args) error {
 		return err
 	}
 	if iface == ifAP {
-		return errAP("connect()")
+		return errStation("connect()")
 	}
 	if err := a.Takes("connect", 2, "ssid", "key", "bssid"); err != nil {
 		return err
@@ -180,7 +182,7 @@ func (d *Driver) Connect(iface int, a guest.Args) error {
 	case sec == secAuto && key != "" && (len(key) < 8 || len(key) > 63):
 		return abi.ValueError("key: %d characters; a WPA key is 8 to 63 characters (an open network takes none)", len(key))
 	}
-	if !d.active {
+	if !d.staOn {
 		if err := d.activate(); err != nil {
 			return err
 		}
@@ -225,7 +227,7 @@ func (d *Driver) Disconnect(iface int) error {
 		return err
 	}
 	if iface == ifAP {
-		return errAP("disconnect()")
+		return errStation("disconnect()")
 	}
 	d.leave(statusIdle)
 	d.arm()
@@ -489,6 +491,7 @@ func (d *Driver) joined() {
 	s.tries = d.cfg.reconnects
 	d.env.Logf(abi.LogInfo, "cyw43439: joined %q (%v, channel %d, %s)", s.t.ssid, net.HardwareAddr(s.bssid), s.channel, secName(s.sec))
 	d.setLink(true)
+	d.apReadChannel() // the access point follows the station's channel
 }
 
 // lost: the joined access point went away.
@@ -560,10 +563,12 @@ func (d *Driver) rxEvent(b []byte) {
 		return
 	}
 	d.event("event %d status %d reason %d flags 0x%x from %v (if %d)", ev, status, reason, flags, net.HardwareAddr(addr[:]), ifidx)
-	if ifidx != 0 {
-		return
+	switch ifidx {
+	case ifSTA:
+		d.joinEvent(ev, status, reason, flags, addr)
+	case ifAP:
+		d.apEvent(ev, status, reason, flags, addr)
 	}
-	d.joinEvent(ev, status, reason, flags, addr)
 }
 
 // joinEvent follows the join's events (fact sheet 6.3: associated,
@@ -623,17 +628,33 @@ func (d *Driver) joinEvent(ev, status, reason uint32, flags uint16, addr [6]byte
 	}
 }
 
-// rxData hands a received Ethernet frame to the core while joined.
-func (d *Driver) rxData(f []byte) {
-	if !d.sta.linkUp || len(f) < 14 {
+// rxData hands a received Ethernet frame to the core: for the station
+// (BDC flags2 0) while joined, for the access point (flags2 1) while its
+// BSS is up.
+func (d *Driver) rxData(iface byte, f []byte) {
+	if len(f) < 14 {
+		return
+	}
+	switch {
+	case iface == ifSTA && d.sta.linkUp:
+	case iface == ifAP && d.ap.linkUp:
+	default:
 		return
 	}
 	if d.cfg.trace.Has(guest.TraceRx) {
-		d.env.LogFrame(d.cfg.trace, "cyw43439", "rx", f)
+		d.env.LogFrame(d.cfg.trace, ifName(int(iface)), "rx", f)
 	}
-	if err := d.env.Deliver(ifSTA, f); err != nil {
+	if err := d.env.Deliver(int(iface), f); err != nil {
 		d.event("rx: %v", err)
 	}
+}
+
+// ifName tags an interface's frames in the trace.
+func ifName(iface int) string {
+	if iface == ifAP {
+		return "cyw43439 ap"
+	}
+	return "cyw43439"
 }
 
 // Status implements guest.Driver.
@@ -642,18 +663,12 @@ func (d *Driver) Status(iface int, param string) (any, error) {
 		return nil, err
 	}
 	if iface == ifAP {
-		switch param {
-		case "":
-			return int64(statusIdle), nil
-		case "stations":
-			return nil, errAP("status('stations')")
-		}
-		return nil, abi.ValueError("unknown status parameter %q (the access point has stations)", param)
+		return d.apStatus(param)
 	}
 	s := &d.sta
 	switch param {
 	case "":
-		if !d.active {
+		if !d.staOn {
 			return int64(s.result), nil
 		}
 		switch s.phase {
@@ -664,7 +679,7 @@ func (d *Driver) Status(iface int, param string) (any, error) {
 		}
 		return int64(s.result), nil
 	case "rssi":
-		if !d.active || s.phase != phaseJoined {
+		if !d.staOn || s.phase != phaseJoined {
 			return nil, abi.OSError(eNOTCONN, "status('rssi'): the station is not joined to a network")
 		}
 		io := wlc("WLC_GET_RSSI", wlcGetRSSI, false, 0)

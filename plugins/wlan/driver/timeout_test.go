@@ -35,9 +35,18 @@ type simRig struct {
 	dev   *wlandev.Device
 	lines []line
 	seen  int // h.Logs() taken into lines
+	buses map[string]any
+	macs  [][]byte
 }
 
 func newSimRig(t *testing.T) *simRig {
+	t.Helper()
+	return newSimRigMACs(t, nil)
+}
+
+// newSimRigMACs is newSimRig with the interfaces' MACs (guesttest's by
+// default).
+func newSimRigMACs(t *testing.T, macs [][]byte) *simRig {
 	t.Helper()
 	clk := radio.NewManual(time.Unix(0, 0))
 	dev, err := wlandev.New(nil, "dut", wlandev.Options{Clock: clk})
@@ -56,9 +65,19 @@ func newSimRig(t *testing.T) *simRig {
 	for name, g := range dev.Buses {
 		buses[name] = dev.Sims[g.Sim]
 	}
-	r := &simRig{radio: clk, dev: dev}
-	r.h = guesttest.New(t, driver.New(), guesttest.Options{Buses: buses})
+	r := &simRig{radio: clk, dev: dev, buses: buses, macs: macs}
+	r.h = guesttest.New(t, driver.New(), guesttest.Options{Buses: buses, MACs: macs})
 	return r
+}
+
+// restart replaces the driver instance with a fresh one on the same chip,
+// as the host does after a fault or a reload (its clock starts again at
+// 0; the radio's goes on).
+func (r *simRig) restart(t *testing.T) {
+	t.Helper()
+	r.h.Close()
+	r.h = guesttest.New(t, driver.New(), guesttest.Options{Buses: r.buses, MACs: r.macs})
+	r.lines, r.seen = nil, 0
 }
 
 // stamp takes the lines logged since the last look, seen at the host's

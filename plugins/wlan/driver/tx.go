@@ -11,6 +11,11 @@ func errDown() error {
 	return abi.OSError(abi.EAGAIN, "cyw43439: the station is not joined: the frame is dropped")
 }
 
+// errAPDown refuses a frame while the access point's BSS is not up.
+func errAPDown() error {
+	return abi.OSError(abi.EAGAIN, "cyw43439: the access point is not up: the frame is dropped")
+}
+
 // Transmit implements guest.Driver: one frame, one F2 write.
 func (d *Driver) Transmit(iface int, frame []byte) error {
 	n, err := d.TransmitBatch(iface, [][]byte{frame})
@@ -25,13 +30,17 @@ func (d *Driver) Transmit(iface int, frame []byte) error {
 
 // TransmitBatch implements guest.BatchTransmitter: as many frames as the
 // chip has credit for, each an F2 write (SDPCM channel 2, header length 14,
-// the 2-byte pad, BDC 0x20 0 0 0), all in one spi_transact call.
+// the 2-byte pad, BDC 0x20 0 iface 0: flags2 0 for the station, 1 for the
+// access point), all in one spi_transact call.
 func (d *Driver) TransmitBatch(iface int, frames [][]byte) (int, error) {
-	if iface != ifSTA {
-		return 0, errAP("transmit")
+	if err := checkIface(iface); err != nil {
+		return 0, err
 	}
-	if !d.active || !d.sta.linkUp {
+	switch {
+	case iface == ifSTA && (!d.staOn || !d.sta.linkUp):
 		return 0, errDown()
+	case iface == ifAP && (!d.ap.on || !d.ap.linkUp):
+		return 0, errAPDown()
 	}
 	taken := 0
 	g := d.g
@@ -49,12 +58,12 @@ func (d *Driver) TransmitBatch(iface int, frames [][]byte) (int, error) {
 		if taken == 0 {
 			g.begin() // f2Ready may have run a batch
 		}
-		df := dataFrame(d.txBuf, f)
+		df := dataFrame(d.txBuf, f, iface)
 		df[4] = d.ctl.seq
 		d.ctl.seq++
 		g.write(fnWLAN, 0, d.txBuf[:unitLen(len(df))])
 		if d.cfg.trace.Has(guest.TraceTx) {
-			d.env.LogFrame(d.cfg.trace, "cyw43439", "tx", f)
+			d.env.LogFrame(d.cfg.trace, ifName(iface), "tx", f)
 		}
 		taken++
 	}
