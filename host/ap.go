@@ -5,6 +5,7 @@ import (
 	"net"
 	"slices"
 
+	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/core"
 )
 
@@ -29,8 +30,14 @@ func (n *NIC) Stations(ctx context.Context) ([]WiFiStation, error) {
 	}
 	out := make([]WiFiStation, 0, len(l))
 	for _, e := range l {
-		t, ok := e.([]any)
-		if !ok || len(t) != 2 {
+		var t []any
+		switch x := e.(type) {
+		case abi.Tuple:
+			t = x
+		case []any:
+			t = x
+		}
+		if len(t) != 2 {
 			return nil, n.badResult("status('stations')", "a list of (MAC, RSSI) tuples", v)
 		}
 		mac, ok1 := t[0].([]byte)

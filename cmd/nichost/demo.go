@@ -94,9 +94,12 @@ type nicResult struct {
 	HTTPStatus  int      `json:"http_status"`
 	HTTPBytes   int64    `json:"http_bytes"`
 	HTTPMBps    float64  `json:"http_mbps"`
-	Restarts    int      `json:"restarts,omitempty"`
-	Contained   string   `json:"contained,omitempty"`
-	Error       string   `json:"error"`
+	// An access point's: its SSID and the stations associated with it.
+	SSID      string        `json:"ssid,omitempty"`
+	Stations  []demoStation `json:"stations,omitempty"`
+	Restarts  int           `json:"restarts,omitempty"`
+	Contained string        `json:"contained,omitempty"`
+	Error     string        `json:"error"`
 }
 
 func failures(rs []nicResult) string {
@@ -109,6 +112,14 @@ func failures(rs []nicResult) string {
 	return strings.Join(bad, "; ")
 }
 
+// demoStation is a station of the demo's access point, as status('stations')
+// and the access point's DHCP server see it.
+type demoStation struct {
+	MAC   string `json:"mac"`
+	RSSI  int    `json:"rssi"`
+	Addr4 string `json:"addr4"` // its lease from the access point
+}
+
 // device is one simulated NIC of the demo: its plugin and hardware.
 type device struct {
 	name, class, plugin string
@@ -116,6 +127,7 @@ type device struct {
 	sims                map[string]any
 	connect             []any            // connect()'s arguments, for a class that connects (PPP)
 	networks            []simnet.Network // the Wi-Fi networks in reach (WLAN); the first is joined
+	joinAP              func(ssid, key string) (*simnet.Station, error)
 }
 
 type demo struct {
@@ -170,7 +182,7 @@ func (d *demo) devices() ([]device, error) {
 		if dev.Close != nil {
 			d.closer = append(d.closer, dev.Close)
 		}
-		devs = append(devs, device{name: n.nic, class: m.Class, plugin: m.Driver, buses: dev.Buses, sims: dev.Sims, connect: dev.Connect, networks: dev.Networks})
+		devs = append(devs, device{name: n.nic, class: m.Class, plugin: m.Driver, buses: dev.Buses, sims: dev.Sims, connect: dev.Connect, networks: dev.Networks, joinAP: dev.JoinAP})
 	}
 	return devs, nil
 }
@@ -204,7 +216,11 @@ func (d *demo) run(ctx context.Context) ([]nicResult, error) {
 	d.say("simulated LAN %s: router %s serving DHCP, DNS and %s\n", simnet.Subnet, simnet.RouterAddr, d.router.URL())
 	var results []nicResult
 	for _, dev := range devs {
-		results = append(results, d.bringUp(ctx, dev))
+		r := d.bringUp(ctx, dev)
+		results = append(results, r)
+		if dev.class == abi.ClassWLAN && dev.joinAP != nil && r.Error == "" {
+			results = append(results, d.accessPoint(ctx, dev))
+		}
 	}
 	return results, nil
 }
@@ -223,7 +239,7 @@ func (d *demo) bringUp(ctx context.Context, dev device) nicResult {
 		Name: dev.name, Source: filepath.Join(d.root, filepath.FromSlash(dev.plugin)), Class: dev.class, Buses: dev.buses,
 	}
 	if dev.class == abi.ClassWLAN { // the station is the NIC the demo shows: wlan0, not wlan0.sta
-		pc.Interfaces = map[string]config.InterfaceConfig{"sta": {Name: dev.name}}
+		pc.Interfaces = map[string]config.InterfaceConfig{"sta": {Name: dev.name}, "ap": {Name: demoAP}}
 	}
 	p, info, err := d.h.Load(ctx, pc)
 	if err != nil {
@@ -357,6 +373,96 @@ func (d *demo) wifiJoin(ctx context.Context, nic *host.NIC, networks []simnet.Ne
 		return fmt.Errorf("connect(%q): %w", n.SSID, err)
 	}
 	return nil
+}
+
+// The demo's access point: the Wi-Fi chip's second interface.
+const (
+	demoAP     = "ap0"
+	demoAPSSID = "nichost-demo-ap"
+	demoAPKey  = "nichost-demo"
+)
+
+// accessPoint starts the Wi-Fi chip's access point beside its station (on
+// the station's channel, as the chip allows), lets a simulated station
+// join it and take a lease from the access point's DHCP server, and pings
+// the access point from it.
+func (d *demo) accessPoint(ctx context.Context, dev device) nicResult {
+	res := nicResult{Name: demoAP, Class: dev.class, Plugin: dev.plugin, SSID: demoAPSSID}
+	fail := func(step string, err error) nicResult {
+		res.Error = step + ": " + err.Error()
+		d.say("  %s failed: %v\n", step, err)
+		return res
+	}
+	nic, ok := d.h.NIC(demoAP)
+	if !ok {
+		return fail("access point", errors.New("the WLAN plugin has no NIC "+demoAP))
+	}
+	res.Engine = nic.Plugin().Engine()
+	d.say("%s: the same chip's access point, MAC %s", demoAP, nic.MAC())
+	if err := nic.SetConfig(ctx, host.KW{"ssid": demoAPSSID, "key": demoAPKey, "security": int64(host.SecWPA2)}); err != nil {
+		return fail("config()", err)
+	}
+	if err := nic.SetActive(ctx, true); err != nil {
+		return fail("active(True)", err)
+	}
+	res.Active = true
+	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	t0 := time.Now()
+	for {
+		if st, _ := nic.StatusCode(wctx); st == 2 {
+			break
+		}
+		select {
+		case <-wctx.Done():
+			st, _ := nic.Status(ctx)
+			return fail("access point", fmt.Errorf("not up after 15 s (status() %v)", st))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	ch, _ := nic.Config(ctx, "channel")
+	a, _ := nic.IPConfig(ctx, "addr4")
+	res.Addr4 = a.(abi.Tuple)[0].(string)
+	d.say("  %q (WPA2) up in %v on channel %v, serving DHCP from %s/%s", demoAPSSID, time.Since(t0).Round(10*time.Microsecond), ch, res.Addr4, a.(abi.Tuple)[1])
+	sta, err := dev.joinAP(demoAPSSID, demoAPKey)
+	if err != nil {
+		return fail("a simulated station", err)
+	}
+	d.closer = append(d.closer, sta.Close)
+	t1 := time.Now()
+	for !sta.NIC.Addr4().IsValid() {
+		select {
+		case <-wctx.Done():
+			return fail("a simulated station", errors.New("no lease from the access point after 15 s"))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	d.say("  a simulated station %s joined and got %s from the access point in %v", sta.MAC, sta.NIC.Addr4(), time.Since(t1).Round(time.Millisecond))
+	rtt, err := sta.NIC.Ping(wctx, sta.NIC.Gateway4(), 56)
+	if err != nil {
+		return fail("ping from the station", err)
+	}
+	d.say("  ping %s from the station: %v", sta.NIC.Gateway4(), rtt.Round(time.Microsecond))
+	l, err := nic.Stations(wctx)
+	if err != nil {
+		return fail("status('stations')", err)
+	}
+	for _, s := range l {
+		ds := demoStation{MAC: s.MAC.String(), RSSI: s.RSSI}
+		for _, le := range nic.DHCPLeases() {
+			if le.MAC.String() == ds.MAC {
+				ds.Addr4 = le.Addr.String()
+			}
+		}
+		res.Stations = append(res.Stations, ds)
+		d.say("  status('stations'): %s at %d dBm, lease %s", ds.MAC, ds.RSSI, ds.Addr4)
+	}
+	if res.IsConnected, err = nic.IsConnected(wctx); err != nil || !res.IsConnected || len(res.Stations) != 1 {
+		return fail("access point", fmt.Errorf("isconnected() %v with stations %v (%v)", res.IsConnected, res.Stations, err))
+	}
+	d.nics = append(d.nics, nic)
+	d.say("")
+	return res
 }
 
 // hostile loads a driver whose active() never returns and shows that the

@@ -46,6 +46,7 @@ func TestDemo_JSON(t *testing.T) {
 		nics = append(nics, r)
 	}
 	classes := map[string]bool{}
+	ap := false
 	wantEngine := os.Getenv(host.EngineEnv)
 	if wantEngine == "" {
 		wantEngine = "wazero"
@@ -55,13 +56,21 @@ func TestDemo_JSON(t *testing.T) {
 		if n.Engine != wantEngine {
 			t.Errorf("NIC %s's plugin ran on %q, want %q", n.Name, n.Engine, wantEngine)
 		}
+		if n.SSID != "" { // the access point: its own subnet, one station with a lease from it
+			ap = true
+			if !n.Active || !n.IsConnected || n.Addr4 != "192.168.4.1" || len(n.Stations) != 1 ||
+				!strings.HasPrefix(n.Stations[0].Addr4, "192.168.4.") || n.Stations[0].RSSI >= 0 || n.Error != "" {
+				t.Errorf("access point %+v: want active, 192.168.4.1, one station with a lease", n)
+			}
+			continue
+		}
 		if !n.Active || !n.IsConnected || !strings.HasPrefix(n.Addr4, "10.64.0.") || n.Gw4 != "10.64.0.1" ||
 			len(n.DNS) == 0 || n.HTTPStatus != 200 || n.HTTPBytes == 0 || n.Error != "" {
 			t.Errorf("NIC %+v did not make it through the network", n)
 		}
 	}
-	if !classes["LAN"] || !classes["WIZNET5K"] || !classes["PPP"] || !classes["WLAN"] {
-		t.Fatalf("the demo lacks the LAN, the WIZNET5K, the PPP or the WLAN NIC:\n%s", out)
+	if !classes["LAN"] || !classes["WIZNET5K"] || !classes["PPP"] || !classes["WLAN"] || !ap {
+		t.Fatalf("the demo lacks the LAN, the WIZNET5K, the PPP, the WLAN station or the access point NIC:\n%s", out)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/internal/pyval"
 	"github.com/nichost/nichost/internal/wait"
 )
@@ -149,6 +150,21 @@ func TestShell_Complete(t *testing.T) {
 		got, ok := s.complete(c.head)
 		if got != c.want || ok != c.ok {
 			t.Errorf("complete(%q) = %q, %v; want %q, %v", c.head, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// The shell's constants are the host's.
+func TestShell_ConstantsAreTheHosts(t *testing.T) {
+	for name, want := range map[string]int{
+		"WLAN.SEC_OPEN": host.SecOpen, "WLAN.SEC_WEP": host.SecWEP, "WLAN.SEC_WPA": host.SecWPA, "WLAN.SEC_WPA2": host.SecWPA2,
+		"WLAN.SEC_WPA_WPA2": host.SecWPAWPA2, "WLAN.SEC_WPA3": host.SecWPA3, "WLAN.SEC_WPA2_WPA3": host.SecWPA2WPA3,
+		"WLAN.PM_NONE": host.PMNone, "WLAN.PM_PERFORMANCE": host.PMPerformance, "WLAN.PM_POWERSAVE": host.PMPowerSave,
+		"WLAN.STA": host.WiPySTA, "WLAN.AP": host.WiPyAP, "WLAN.WEP": host.WiPyWEP, "WLAN.WPA": host.WiPyWPA, "WLAN.WPA2": host.WiPyWPA2,
+		"WLAN.INT_ANT": host.WiPyIntAnt, "WLAN.EXT_ANT": host.WiPyExtAnt, "network.WLAN.AP": host.WiPyAP,
+	} {
+		if got := pyval.Names[name]; got != int64(want) {
+			t.Errorf("%s = %v in the shell, %d in package host", name, got, want)
 		}
 	}
 }

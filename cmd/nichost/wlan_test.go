@@ -72,3 +72,83 @@ func TestCLI_WiFi(t *testing.T) {
 		return out == "'nichost-open'\n" && st == "3\n"
 	})
 }
+
+// The WLANWiPy profile under the daemon: a station NIC configured with
+// profile wipy answers the WiPy's API in the shell (WLAN.* constants,
+// init with each mode, the scan tuple order, connect with auth= and
+// timeout=, the getter/setters, bad auth tuples) and through `nic NAME
+// call`.
+func TestShell_WiPy(t *testing.T) {
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "nichost.yaml")
+	writeFile(t, cfg, "plugins:\n  - name: wifi\n    source: "+filepath.Join(root, "plugins", "wlan")+`
+    buses:
+      spi: {kind: spi, sim: w0-spi}
+      on: {kind: gpio, sim: w0-on}
+      irq: {kind: gpio, sim: w0-irq}
+      firmware: {kind: blob, sim: w0-firmware}
+      clm: {kind: blob, sim: w0-clm}
+    interfaces: {sta: {name: wlan, profile: wipy}, ap: {name: ap0}}
+`)
+	d, _ := startDaemon(t, cfg, "--sim", "w0=cyw43439")
+	script := []struct{ line, want string }{
+		{"wlan.mode()", "1"},
+		{"wlan.init(mode=WLAN.STA, antenna=WLAN.INT_ANT)", ""},
+		{"wlan.connect('nichost-sim', auth=(WLAN.WPA2, 'conformance'), timeout=9000)", ""},
+		{"wlan.isconnected()", "True"},
+		{"wlan.ssid()", "'nichost-sim'"},
+		{"wlan.auth()", "(3, None)"},
+		{"wlan.channel()", "6"},
+		{"wlan.antenna(WLAN.EXT_ANT)", ""},
+		{"wlan.antenna()", "1"},
+		{"wlan.ssid('x')", "ValueError: ssid(...) sets the access point's (mode WLAN.AP); in WLAN.STA mode connect() takes the network"},
+		{"wlan.init(mode=WLAN.AP, ssid='wipy-ap', auth=(WLAN.WPA2,), channel=6)", "ValueError: auth: expected 2 items (sec, key), got 1"},
+		{"wlan.init(mode=WLAN.AP, ssid='wipy-ap', auth=(9, 'wipy-secret'))", "ValueError: auth: sec 9: expected WLAN.WEP (1), WLAN.WPA (2) or WLAN.WPA2 (3)"},
+		{"wlan.init(mode=WLAN.AP, auth=WLAN.WPA2)", "TypeError: auth: expected a (sec, key) tuple such as (WLAN.WPA2, 'passphrase'), or None for an open network; got int"},
+		{"wlan.init(mode=WLAN.AP, auth=(WLAN.WPA2, 7))", "TypeError: auth: key must be a str, not int"},
+		{"wlan.init(mode=5)", "ValueError: mode 5: expected WLAN.STA (1) or WLAN.AP (2)"},
+		{"wlan.mode()", "1"},
+		{"wlan.init(mode=WLAN.AP, ssid='wipy-ap', auth=(WLAN.WPA2, 'wipy-secret'), channel=6)", ""},
+		{"wlan.mode()", "2"},
+		{"wlan.ssid()", "'wipy-ap'"},
+		{"wlan.auth()", "(3, None)"},
+		{"wlan.channel()", "6"},
+		{"wlan.isconnected()", "False"},
+		{"ap0.active()", "True"},
+		{"wlan.channel(11)", ""},
+		{"wlan.channel()", "11"},
+		{"wlan.init(mode=WLAN.STA)", ""},
+		{"wlan.mode()", "1"},
+		{"ap0.active()", "False"},
+	}
+	var in strings.Builder
+	for _, l := range script {
+		in.WriteString(l.line + "\n")
+	}
+	out, _, _ := cli(t, d.sock, in.String(), "shell")
+	got := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	var want []string
+	for _, l := range script {
+		if l.want != "" {
+			want = append(want, l.want)
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("the shell printed:\n%s\nwant:\n%s", out, strings.Join(want, "\n"))
+	}
+	// scan() in the WiPy's order: (ssid, bssid, sec, channel, rssi).
+	out, _, _ = cli(t, d.sock, "wlan.scan()\n", "shell")
+	if !strings.HasPrefix(out, `[('nichost-sim', b'\x02NH\x00\x00\x06', 3, 6, -`) {
+		t.Fatalf("wlan.scan() = %s, want the WiPy's (ssid, bssid, sec, channel, rssi) tuples, strongest first", out)
+	}
+	// The CLI reaches the profile with nic NAME call.
+	if out, code, err := cli(t, d.sock, "", "nic", "wlan", "call", "init", "mode=WLAN.AP", "ssid=cli-ap", "auth=(WLAN.WPA2,'cli-secret')"); code != 0 {
+		t.Fatalf("nic wlan call init: exit %d: %v\n%s", code, err, out)
+	}
+	if out, _, _ := cli(t, d.sock, "", "nic", "wlan", "call", "ssid"); out != "'cli-ap'\n" {
+		t.Fatalf("nic wlan call ssid = %q, want 'cli-ap'", out)
+	}
+}
