@@ -327,7 +327,7 @@ func TestClose_EveryMethodReturnsErrClosed(t *testing.T) {
 		"Host.Hostname": true, "Host.Country": true, "Host.PhyMode": true, "Host.DNSServers": true,
 		"Host.Builder": true, "Host.Engine": true, "Host.Plugin": true, "Host.Plugins": true, "Host.NICs": true, "Host.NIC": true,
 		"NIC.Name": true, "NIC.Class": true, "NIC.Plugin": true, "NIC.Index": true, "NIC.MAC": true,
-		"NIC.LinkState": true, "NIC.Reported": true, "NIC.Stats": true, "NIC.DHCPLeases": true, "NIC.Profile": true,
+		"NIC.LinkState": true, "NIC.Reported": true, "NIC.Stats": true, "NIC.DHCPLeases": true, "NIC.Profile": true, "NIC.Interface": true,
 		"Plugin.Name": true, "Plugin.Config": true, "Plugin.Description": true, "Plugin.NICs": true, "Plugin.Digest": true, "Plugin.Engine": true,
 		"Plugin.State": true, "Plugin.Stats": true, "Plugin.Generation": true,
 		// Subscribe returns a closed channel after Close; Publish does

@@ -164,6 +164,10 @@ func (n *NIC) Plugin() *Plugin { return n.p }
 // Index is the interface index within the plugin.
 func (n *NIC) Index() int { return n.index }
 
+// Interface is the interface's name in the plugin's description ("eth",
+// "sta", "ap", ...).
+func (n *NIC) Interface() string { return n.iface }
+
 // MAC is the NIC's current MAC address.
 func (n *NIC) MAC() net.HardwareAddr {
 	n.mu.Lock()

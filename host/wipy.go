@@ -45,6 +45,9 @@ func (n *NIC) Profile() string { return n.p.cfg.Interfaces[n.iface].Profile }
 // WiPy returns the WLANWiPy profile of the NIC's plugin, which must be of
 // class WLAN with the interfaces sta and ap.
 func (n *NIC) WiPy() (*WiPy, error) {
+	if err := n.open("WiPy"); err != nil {
+		return nil, err
+	}
 	if n.Class() != abi.ClassWLAN {
 		return nil, abi.OSError(abi.ENOTSUP, "%s: the WLANWiPy profile is for WLAN NICs, not %s", n.name, n.Class())
 	}

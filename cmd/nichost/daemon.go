@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/internal/control"
@@ -162,6 +163,12 @@ func (d *daemon) load(ctx context.Context, pc config.PluginConfig) error {
 		"compile", info.Compile.Round(time.Millisecond), "start", info.Start.Round(time.Millisecond))
 	if d.flags.up {
 		for _, n := range p.NICs() {
+			if n.Class() == abi.ClassWLAN && n.Interface() == "ap" {
+				// A radio network is not put on the air unasked: the
+				// access point starts with active(True) once configured.
+				d.log.Info("--up leaves the access point down; start it with: nic "+n.Name()+" active on", "nic", n.Name())
+				continue
+			}
 			if err := n.SetActive(ctx, true); err != nil {
 				d.log.Error("active(True) failed", "nic", n.Name(), "err", err)
 			}

@@ -71,7 +71,7 @@ or packet: grant) with a PHY to bring up. Models: lan8720, ksz8081.`,
 		},
 	}
 	cmd.Flags().StringVarP(&f.configPath, "config", "c", "", "configuration file (YAML)")
-	cmd.Flags().BoolVar(&f.up, "up", false, "bring every interface up after loading")
+	cmd.Flags().BoolVar(&f.up, "up", false, "bring every interface up after loading (except Wi-Fi access points)")
 	cmd.Flags().DurationVar(&f.every, "status-every", 0, "print a status line per NIC this often (0: never)")
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log at debug level (plugin output included), whatever the config says")
 	cmd.Flags().StringArrayVar(&f.sims, "sim", nil, "NAME=MODEL: a simulated device on a simulated LAN, for sim: grants (repeatable; "+devices.List()+")")

@@ -204,12 +204,9 @@ func (d *Driver) apConfigSet(kv map[string]any) error {
 			}
 			mac = m
 		case "ssid", "essid":
-			s, err := abi.Str(k, v)
+			s, err := ssidArg(k, v)
 			if err != nil {
 				return err
-			}
-			if len(s) < 1 || len(s) > 32 {
-				return abi.ValueError("%s: %d bytes; an SSID is 1 to 32 bytes", k, len(s))
 			}
 			ac.ssid = s
 		case "key", "password":

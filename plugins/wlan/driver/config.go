@@ -137,12 +137,9 @@ func (d *Driver) ConfigSet(iface int, kv map[string]any) error {
 			}
 			mac = m
 		case "ssid", "essid":
-			s, err := abi.Str(k, v)
+			s, err := ssidArg(k, v)
 			if err != nil {
 				return err
-			}
-			if len(s) < 1 || len(s) > 32 {
-				return abi.ValueError("%s: %d bytes; an SSID is 1 to 32 bytes", k, len(s))
 			}
 			c.ssid = s
 		case "key", "password":
@@ -436,4 +433,16 @@ func (d *Driver) setCountry(r regdb.Rules) error {
 		d.arm()
 	}
 	return nil
+}
+
+// ssidArg checks an SSID argument: a str of 1 to 32 bytes.
+func ssidArg(k string, v any) (string, error) {
+	s, err := abi.Str(k, v)
+	if err != nil {
+		return "", err
+	}
+	if len(s) < 1 || len(s) > 32 {
+		return "", abi.ValueError("%s: %d bytes; an SSID is 1 to 32 bytes", k, len(s))
+	}
+	return s, nil
 }
