@@ -141,7 +141,7 @@ func wlanSuite() []check {
 }
 
 // secAP is the access point's part of section 8.4.
-const secAP = "8.4 WLAN, The access point"
+const secAP = "8.4.1 The access point"
 
 // The access point's status() values.
 const (
