@@ -13,21 +13,7 @@ import (
 // wlan0 connect NET --key K` joins, and the shell's wlan0.connect(...)
 // does the same; the station's hostname is network.hostname().
 func TestCLI_WiFi(t *testing.T) {
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := filepath.Join(t.TempDir(), "nichost.yaml")
-	writeFile(t, cfg, "hostname: board-7\nplugins:\n  - name: wifi\n    source: "+filepath.Join(root, "plugins", "wlan")+`
-    buses:
-      spi: {kind: spi, sim: w0-spi}
-      on: {kind: gpio, sim: w0-on}
-      irq: {kind: gpio, sim: w0-irq}
-      firmware: {kind: blob, sim: w0-firmware}
-      clm: {kind: blob, sim: w0-clm}
-    interfaces: {sta: {name: wlan0}, ap: {name: ap0}}
-`)
-	d, _ := startDaemon(t, cfg, "--sim", "w0=cyw43439")
+	d := wifiDaemon(t, "hostname: board-7\n", "{sta: {name: wlan0}, ap: {name: ap0}}")
 	ok := func(stdin string, args ...string) string {
 		t.Helper()
 		out, code, err := cli(t, d.sock, stdin, args...)
@@ -79,21 +65,7 @@ func TestCLI_WiFi(t *testing.T) {
 // timeout=, the getter/setters, bad auth tuples) and through `nic NAME
 // call`.
 func TestShell_WiPy(t *testing.T) {
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := filepath.Join(t.TempDir(), "nichost.yaml")
-	writeFile(t, cfg, "plugins:\n  - name: wifi\n    source: "+filepath.Join(root, "plugins", "wlan")+`
-    buses:
-      spi: {kind: spi, sim: w0-spi}
-      on: {kind: gpio, sim: w0-on}
-      irq: {kind: gpio, sim: w0-irq}
-      firmware: {kind: blob, sim: w0-firmware}
-      clm: {kind: blob, sim: w0-clm}
-    interfaces: {sta: {name: wlan, profile: wipy}, ap: {name: ap0}}
-`)
-	d, _ := startDaemon(t, cfg, "--sim", "w0=cyw43439")
+	d := wifiDaemon(t, "", "{sta: {name: wlan, profile: wipy}, ap: {name: ap0}}")
 	script := []struct{ line, want string }{
 		{"wlan.mode()", "1"},
 		{"wlan.init(mode=WLAN.STA, antenna=WLAN.INT_ANT)", ""},
@@ -151,4 +123,26 @@ func TestShell_WiPy(t *testing.T) {
 	if out, _, _ := cli(t, d.sock, "", "nic", "wlan", "call", "ssid"); out != "'cli-ap'\n" {
 		t.Fatalf("nic wlan call ssid = %q, want 'cli-ap'", out)
 	}
+}
+
+// wifiDaemon starts the daemon with the WLAN plugin on a simulated
+// CYW43439 (w0), the configuration's head (top-level settings) before its
+// plugins, and the plugin's interfaces (YAML flow).
+func wifiDaemon(t *testing.T, head, interfaces string) *daemon {
+	t.Helper()
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "nichost.yaml")
+	writeFile(t, cfg, head+"plugins:\n  - name: wifi\n    source: "+filepath.Join(root, "plugins", "wlan")+`
+    buses:
+      spi: {kind: spi, sim: w0-spi}
+      on: {kind: gpio, sim: w0-on}
+      irq: {kind: gpio, sim: w0-irq}
+      firmware: {kind: blob, sim: w0-firmware}
+      clm: {kind: blob, sim: w0-clm}
+    interfaces: `+interfaces+"\n")
+	d, _ := startDaemon(t, cfg, "--sim", "w0=cyw43439")
+	return d
 }

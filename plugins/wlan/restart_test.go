@@ -24,26 +24,8 @@ import (
 // NIC carries on: the second request on one keep-alive connection is
 // answered after the restart.
 func TestWLAN_RestartKeepsTCP(t *testing.T) {
-	lan, err := simnet.NewRouter(simnet.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lan.Close() })
-	dev, err := wlandev.New(lan, "w")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(dev.Close)
-	h, err := host.New(host.Options{Logger: slog.New(slog.DiscardHandler), Buses: dev.Sims})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
+	lan, dev, _, p := loadOnLAN(t, nil)
 	ctx := wait.Context(t)
-	p, _, err := h.Load(ctx, config.PluginConfig{Name: "wifi", Source: ".", Class: abi.ClassWLAN, Buses: dev.Buses})
-	if err != nil {
-		t.Fatal(err)
-	}
 	nic := p.NICs()[0]
 	n := dev.Networks[0]
 	if err := nic.Connect(ctx, n.SSID, n.Key); err != nil {
@@ -83,4 +65,30 @@ func TestWLAN_RestartKeepsTCP(t *testing.T) {
 	if errs := dev.Chip.Errors(); len(errs) > 0 {
 		t.Errorf("simulator: %v", errs)
 	}
+}
+
+// loadOnLAN loads the plugin, with interfaces, on a host with the default
+// simulated device, whose access points are bridged to a simulated LAN.
+func loadOnLAN(t *testing.T, interfaces map[string]config.InterfaceConfig) (*simnet.Router, *wlandev.Device, *host.Host, *host.Plugin) {
+	t.Helper()
+	lan, err := simnet.NewRouter(simnet.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lan.Close() })
+	dev, err := wlandev.New(lan, "w")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dev.Close)
+	h, err := host.New(host.Options{Logger: slog.New(slog.DiscardHandler), Buses: dev.Sims})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	p, _, err := h.Load(wait.Context(t), config.PluginConfig{Name: "wifi", Source: ".", Class: abi.ClassWLAN, Buses: dev.Buses, Interfaces: interfaces})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lan, dev, h, p
 }

@@ -5,7 +5,6 @@ package main_test
 import (
 	"bytes"
 	"errors"
-	"log/slog"
 	"net"
 	"testing"
 	"time"
@@ -16,34 +15,14 @@ import (
 	"github.com/nichost/nichost/internal/wait"
 	"github.com/nichost/nichost/plugins/wlan/radio"
 	"github.com/nichost/nichost/plugins/wlan/wlandev"
-	"github.com/nichost/nichost/simnet"
 )
 
 // The WLANWiPy profile through the Go API: every method, init with each
 // mode, the scan tuple order and the errors of bad arguments, over the
 // same driver and NICs as the WLAN class.
 func TestWiPy_GoAPI(t *testing.T) {
-	lan, err := simnet.NewRouter(simnet.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lan.Close() })
-	dev, err := wlandev.New(lan, "w")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(dev.Close)
-	h, err := host.New(host.Options{Logger: slog.New(slog.DiscardHandler), Buses: dev.Sims})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
+	_, dev, h, p := loadOnLAN(t, map[string]config.InterfaceConfig{"sta": {Name: "wlan", Profile: host.ProfileWiPy}, "ap": {Name: "ap0"}})
 	ctx := wait.Context(t)
-	p, _, err := h.Load(ctx, config.PluginConfig{Name: "wifi", Source: ".", Class: abi.ClassWLAN, Buses: dev.Buses,
-		Interfaces: map[string]config.InterfaceConfig{"sta": {Name: "wlan", Profile: host.ProfileWiPy}, "ap": {Name: "ap0"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	sta, _ := h.NIC("wlan")
 	ap, _ := h.NIC("ap0")
 	if sta.Profile() != host.ProfileWiPy || ap.Profile() != "" {
