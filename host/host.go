@@ -18,6 +18,7 @@ import (
 	"github.com/nichost/nichost/host/build"
 	"github.com/nichost/nichost/host/config"
 	"github.com/nichost/nichost/host/internal/engine"
+	"github.com/nichost/nichost/host/sign"
 )
 
 // Options configure a Host.
@@ -49,6 +50,10 @@ type Options struct {
 	// hostname is sent with DHCP requests.
 	Hostname string
 	Country  string
+	// Signatures, if not nil, is what the host demands of every module it
+	// loads or reloads (package sign): a signature by one of its keys, and
+	// source directories only if it allows them. SetSignatures changes it.
+	Signatures *sign.Policy
 }
 
 // Host holds plugins, their NICs and the module-level state of
@@ -79,6 +84,8 @@ type Host struct {
 	macSem chan struct{}
 
 	events events // Subscribe's fan-out (events.go)
+
+	signatures atomic.Pointer[sign.Policy] // Options.Signatures, SetSignatures
 }
 
 // New makes a host.
@@ -134,8 +141,14 @@ func New(opts Options) (*Host, error) {
 		macSem:  make(chan struct{}, 1),
 	}
 	h.core = core.New(core.Options{Hostname: h.Hostname, Logger: opts.Logger.With("part", "core"), OnLease: h.leaseEvent})
+	h.signatures.Store(opts.Signatures)
 	return h, nil
 }
+
+// SetSignatures replaces the signature policy (Options.Signatures) for the
+// loads and reloads that begin after it; nil demands none. The plugins
+// running keep running.
+func (h *Host) SetSignatures(p *sign.Policy) { h.signatures.Store(p) }
 
 // EngineEnv is the environment variable that picks the engine of every
 // Host whose Options.Engine is empty: NICHOST_ENGINE=wasmtime runs a test

@@ -19,6 +19,7 @@ import (
 	"github.com/nichost/nichost/host/internal/grant"
 	"github.com/nichost/nichost/host/internal/hostcall"
 	"github.com/nichost/nichost/host/internal/supervise"
+	"github.com/nichost/nichost/host/sign"
 )
 
 // LoadInfo says how a plugin's module was obtained.
@@ -29,7 +30,15 @@ type LoadInfo struct {
 	CompileCached bool          // the module was compiled before: kept in memory by the host after its last plugin closed, or in the engine's disk cache
 	Start         time.Duration // instantiating, the handshake and nic_start
 	Digest        string        // "sha256:" and the hex SHA-256 of the module's bytes
+	Origin        string        // OriginBuild or OriginFile
+	SignedBy      string        // the KeyID of the signature the host checked; "" when it checked none
 }
+
+// Where a plugin's module came from (LoadInfo.Origin, Plugin.Origin).
+const (
+	OriginBuild = "build" // built by the host from a Go or C source directory
+	OriginFile  = "file"  // a .wasm file, prebuilt
+)
 
 // Load builds (or takes from the cache) and compiles the plugin, checks its
 // ABI version, its description against the config and the grants, starts it
@@ -58,18 +67,36 @@ func (h *Host) Load(ctx context.Context, cfg config.PluginConfig) (*Plugin, Load
 // runtime of its own with the plugin's memory limit.
 func (h *Host) prepare(ctx context.Context, name, source string, limits config.Limits, info *LoadInfo) (supervise.Module, error) {
 	wasmPath := source
-	if st, err := os.Stat(source); err != nil {
+	st, err := os.Stat(source)
+	if err != nil {
 		return supervise.Module{}, fmt.Errorf("source: %w", err)
-	} else if st.IsDir() {
+	}
+	policy := h.signatures.Load()
+	info.Origin = OriginFile
+	if st.IsDir() {
+		if policy != nil { // before anything is built
+			if _, err := policy.Check(source, true, nil); err != nil {
+				return supervise.Module{}, err
+			}
+		}
 		res, err := h.builder.Build(ctx, source)
 		if err != nil {
 			return supervise.Module{}, err
 		}
-		info.Build, wasmPath = &res, res.Path
+		info.Build, wasmPath, info.Origin = &res, res.Path, OriginBuild
 	}
 	wasm, err := os.ReadFile(wasmPath)
 	if err != nil {
 		return supervise.Module{}, fmt.Errorf("source: %w", err)
+	}
+	var declared func(abi.Description) error
+	if policy != nil && !st.IsDir() { // before the engine sees a byte of it
+		sig, err := policy.Check(source, false, wasm)
+		if err != nil {
+			return supervise.Module{}, err
+		}
+		info.SignedBy = sig.Key
+		declared = func(d abi.Description) error { return sign.CheckDeclaration(source, sig, d) }
 	}
 	info.Digest = digest(wasm)
 	info.Engine = h.engine.Name()
@@ -90,7 +117,8 @@ func (h *Host) prepare(ctx context.Context, name, source string, limits config.L
 			}
 			return mod.Instantiate(ctx, imp, out)
 		},
-		Release: func() { h.warm.put(warmModule{digest: info.Digest, limit: limit, rt: rt, mod: mod}) },
+		Release:  func() { h.warm.put(warmModule{digest: info.Digest, limit: limit, rt: rt, mod: mod}) },
+		Declared: declared,
 	}, nil
 }
 
@@ -159,7 +187,8 @@ func (h *Host) LoadNative(ctx context.Context, cfg config.PluginConfig, newExpor
 // start opens the grants, starts the first instance and registers the
 // plugin. On failure everything it opened is released.
 func (h *Host) start(cfg config.PluginConfig, limits config.Limits, m supervise.Module, info *LoadInfo) (*Plugin, error) {
-	p := &Plugin{h: h, name: cfg.Name, cfg: cfg, limits: limits, log: h.log.With("plugin", cfg.Name), digest: info.Digest, engine: info.Engine}
+	p := &Plugin{h: h, name: cfg.Name, cfg: cfg, limits: limits, log: h.log.With("plugin", cfg.Name), digest: info.Digest, engine: info.Engine,
+		origin: info.Origin, signedBy: info.SignedBy}
 	p.sup = supervise.New(cfg.Name, limits, p.log, h.epoch, (*hooks)(p), m)
 	if err := h.reserve(cfg); err != nil {
 		p.sup.Close()

@@ -34,11 +34,13 @@ type Plugin struct {
 	sup    *supervise.Supervisor
 	grants []*grant.Grant // handle-1 -> grant; fixed once loaded
 
-	mu     sync.Mutex
-	cfg    config.PluginConfig // Source changes with Reload
-	digest string              // the running module's (LoadInfo.Digest); changes with Reload
-	engine string              // LoadInfo.Engine
-	nics   atomic.Pointer[[]*NIC]
+	mu       sync.Mutex
+	cfg      config.PluginConfig // Source changes with Reload
+	digest   string              // the running module's (LoadInfo.Digest); changes with Reload
+	origin   string              // the running module's LoadInfo.Origin; changes with Reload
+	signedBy string              // the running module's LoadInfo.SignedBy; changes with Reload
+	engine   string              // LoadInfo.Engine
+	nics     atomic.Pointer[[]*NIC]
 
 	logLimit  rateLimiter
 	warnLimit rateLimiter     // the host's warnings about the plugin, apart from the plugin's own lines
@@ -93,6 +95,23 @@ func (p *Plugin) Digest() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.digest
+}
+
+// Origin says where the running module came from: OriginBuild (the host
+// built it from a source directory) or OriginFile (a .wasm file); ""
+// for a native plugin.
+func (p *Plugin) Origin() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.origin
+}
+
+// SignedBy is the KeyID of the running module's signature, when the
+// host's signature policy checked one; "" otherwise.
+func (p *Plugin) SignedBy() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.signedBy
 }
 
 // Engine is what runs the plugin: the host's WebAssembly engine
@@ -154,6 +173,7 @@ func (p *Plugin) Reload(ctx context.Context, source string) (LoadInfo, error) {
 		p.mu.Lock()
 		p.cfg.Source = source
 		p.digest = info.Digest
+		p.origin, p.signedBy = info.Origin, info.SignedBy
 		p.mu.Unlock()
 		p.log.Info("plugin reloaded", "source", source)
 	})

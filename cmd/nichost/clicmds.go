@@ -462,17 +462,24 @@ func newNetworkCmd(use, fn, short string, kv bool) *cobra.Command {
 func newPluginCmd() *cobra.Command {
 	var f clientFlags
 	cmd := &cobra.Command{
-		Use:   "plugin ls | plugin reload NAME | plugin restart NAME",
-		Short: "List, reload or restart the daemon's plugins",
-		Long: `plugin ls lists the plugins: class, driver, source, digest, whether an
-instance is up, its generation, restarts, reloads and faults. plugin reload
-NAME builds the plugin again from its configured source and swaps the new
-module in without dropping its NICs; plugin restart NAME starts a fresh
-instance of the same module (clearing a restart back-off).`,
+		Use:   "plugin ls | plugin reload NAME | plugin restart NAME | plugin keygen|sign|verify ...",
+		Short: "List, reload or restart the daemon's plugins; sign and verify modules",
+		Long: `plugin ls lists the plugins: class, driver, engine, where the module came
+from (ORIGIN: build, a source directory the daemon built; file, a .wasm),
+its digest, the key that signed it (when the configuration requires
+signatures), its source, whether an instance is up, its generation,
+restarts, reloads and faults. plugin reload NAME builds the plugin again
+from its configured source and swaps the new module in without dropping
+its NICs; plugin restart NAME starts a fresh instance of the same module
+(clearing a restart back-off).
+
+plugin keygen, plugin sign and plugin verify need no daemon: they make an
+Ed25519 key pair, sign .wasm modules and check signatures (see their
+--help).`,
 		Args: cobra.RangeArgs(1, 2),
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 			if len(args) == 0 {
-				return []string{"ls", "reload", "restart"}, cobra.ShellCompDirectiveNoFileComp
+				return []string{"ls", "reload", "restart", "keygen", "sign", "verify"}, cobra.ShellCompDirectiveNoFileComp
 			}
 			if len(args) == 1 && args[0] != "ls" {
 				return pluginNames(cmd), cobra.ShellCompDirectiveNoFileComp
@@ -496,10 +503,10 @@ instance of the same module (clearing a restart back-off).`,
 					return printJSON(out, ps)
 				}
 				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tCLASS\tDRIVER\tUP\tGEN\tRESTARTS\tRELOADS\tFAULTS\tENGINE\tDIGEST\tSOURCE")
+				fmt.Fprintln(tw, "NAME\tCLASS\tDRIVER\tUP\tGEN\tRESTARTS\tRELOADS\tFAULTS\tENGINE\tORIGIN\tDIGEST\tSIGNED BY\tSOURCE")
 				for _, p := range ps {
-					fmt.Fprintf(tw, "%s\t%s\t%s %s\t%v\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", p.Name, p.Class, p.Driver.Name, p.Driver.Version,
-						p.Up, p.Generation, p.Restarts, p.Reloads, p.Faults, p.Engine, short(p.Digest), p.Source)
+					fmt.Fprintf(tw, "%s\t%s\t%s %s\t%v\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Class, p.Driver.Name, p.Driver.Version,
+						p.Up, p.Generation, p.Restarts, p.Reloads, p.Faults, p.Engine, orDash(p.Origin), short(p.Digest), orDash(p.SignedBy), p.Source)
 				}
 				return tw.Flush()
 			case args[0] == "reload" && len(args) == 2:
@@ -520,7 +527,16 @@ instance of the same module (clearing a restart back-off).`,
 		},
 	}
 	cmd.Flags().BoolVar(&f.json, "json", false, "print JSON")
+	cmd.AddCommand(newSigningCmds()...)
 	return cmd
+}
+
+// orDash is s, or "-" for an empty column.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func newEventsCmd() *cobra.Command {

@@ -17,6 +17,7 @@ import (
 	"github.com/nichost/nichost/abi"
 	"github.com/nichost/nichost/host"
 	"github.com/nichost/nichost/host/config"
+	"github.com/nichost/nichost/host/sign"
 	"github.com/nichost/nichost/internal/control"
 	"github.com/nichost/nichost/internal/metrics"
 )
@@ -84,9 +85,13 @@ func runDaemon(ctx context.Context, f runFlags, out, errOut io.Writer) error {
 	if f.engine != "" {
 		eng = f.engine
 	}
+	policy, err := signaturePolicy(cfg.Signatures)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
 	h, err := host.New(host.Options{
 		Logger: log, Limits: cfg.Limits, Hostname: cfg.Hostname, Country: cfg.Country,
-		Progress: func(msg string) { log.Info(msg) }, Buses: buses, Engine: eng,
+		Progress: func(msg string) { log.Info(msg) }, Buses: buses, Engine: eng, Signatures: policy,
 	})
 	if err != nil {
 		return err
@@ -203,6 +208,15 @@ func (d *daemon) reconfigure(ctx context.Context) {
 		d.h.Publish(host.Event{Kind: host.EventConfig, Message: "not applied: " + err.Error()})
 		return
 	}
+	// The keys are read again even if the section is unchanged: a key
+	// file replaced in place takes effect too.
+	policy, err := signaturePolicy(next.Signatures)
+	if err != nil {
+		d.log.Error("SIGHUP: the configuration has an error; the running one stays", "err", err)
+		d.h.Publish(host.Event{Kind: host.EventConfig, Message: "not applied: " + err.Error()})
+		return
+	}
+	d.h.SetSignatures(policy)
 	prev := d.cfg
 	var changes []string
 	note := func(format string, a ...any) {
@@ -315,6 +329,19 @@ func (d *daemon) reconfigure(ctx context.Context) {
 	}
 	d.log.Info("SIGHUP: configuration applied", "changes", len(changes))
 	d.h.Publish(host.Event{Kind: host.EventConfig, Message: msg})
+}
+
+// signaturePolicy is the host's policy for the signatures: section: nil
+// when signatures are not required.
+func signaturePolicy(c config.SignaturesConfig) (*sign.Policy, error) {
+	if !c.Require {
+		return nil, nil
+	}
+	keys, err := sign.ReadKeys(c.Keys)
+	if err != nil {
+		return nil, fmt.Errorf("signatures.keys: %w", err)
+	}
+	return &sign.Policy{Keys: keys, AllowSource: c.AllowSource}, nil
 }
 
 // sameSettings reports whether two configurations of a plugin differ in

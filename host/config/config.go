@@ -77,12 +77,49 @@ type Config struct {
 	Limits   Limits         `yaml:"limits"`
 	Plugins  []PluginConfig `yaml:"plugins"`
 	Engine   string         `yaml:"engine"` // the WebAssembly engine (Engines); "" is the host's default
+	// Signatures says which plugin modules the host trusts (see
+	// SignaturesConfig); by default every configured source loads.
+	Signatures SignaturesConfig `yaml:"signatures"`
 
 	// The daemon's settings (daemon.go); a host embedded in a program
 	// ignores them.
 	Control ControlConfig `yaml:"control"`
 	Metrics MetricsConfig `yaml:"metrics"`
 	Log     LogConfig     `yaml:"log"`
+}
+
+// SignaturesConfig is the signatures: section: with require: true, a
+// plugin's source must be a .wasm module with a detached signature
+// (NAME.wasm.sig, written by nichost plugin sign) made by one of keys,
+// covering the module's bytes and its declaration (class, driver name,
+// version, buses). An unsigned module, one changed after signing, one
+// signed by another key, and a source directory (unless allow_source) are
+// refused at load and at reload.
+//
+//	signatures:
+//	  require: true
+//	  keys: [/etc/nichost/keys/release.pub]   # PEM public keys (nichost plugin keygen)
+//	  allow_source: false                     # true: Go and C source directories still load, unsigned
+type SignaturesConfig struct {
+	Require     bool     `yaml:"require"`
+	Keys        []string `yaml:"keys"` // public key files; relative ones are taken from the config file's directory
+	AllowSource bool     `yaml:"allow_source"`
+}
+
+// Validate checks the section's shape; reading the keys is the host's.
+func (s *SignaturesConfig) Validate() error {
+	if s.Require && len(s.Keys) == 0 {
+		return at(errors.New("require: true needs at least one public key in signatures.keys"), "require")
+	}
+	if !s.Require && s.AllowSource {
+		return at(errors.New("allow_source: only means something with require: true (without it every source loads)"), "allow_source")
+	}
+	for i, k := range s.Keys {
+		if strings.TrimSpace(k) == "" {
+			return at(fmt.Errorf("keys[%d]: empty path", i), "keys", strconv.Itoa(i))
+		}
+	}
+	return nil
 }
 
 // PluginConfig configures and grants one plugin.
@@ -475,6 +512,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Limits.Validate(); err != nil {
 		return at(fmt.Errorf("limits: %w", err), "limits")
+	}
+	if err := c.Signatures.Validate(); err != nil {
+		return at(fmt.Errorf("signatures: %w", err), "signatures")
 	}
 	if err := c.validateDaemon(); err != nil {
 		return err

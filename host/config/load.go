@@ -43,8 +43,8 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // LoadConfig reads and checks a configuration file. Relative plugin sources
-// are taken relative to the file's directory. A problem in the file is an
-// *Error naming the file and the line.
+// and signature keys are taken relative to the file's directory. A problem
+// in the file is an *Error naming the file and the line.
 func LoadConfig(path string) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -63,6 +63,11 @@ func LoadConfig(path string) (*Config, error) {
 	for i := range cfg.Plugins {
 		if src := cfg.Plugins[i].Source; !filepath.IsAbs(src) {
 			cfg.Plugins[i].Source = filepath.Join(filepath.Dir(path), src)
+		}
+	}
+	for i, k := range cfg.Signatures.Keys {
+		if !filepath.IsAbs(k) {
+			cfg.Signatures.Keys[i] = filepath.Join(filepath.Dir(path), k)
 		}
 	}
 	return cfg, nil

@@ -47,8 +47,10 @@ type PluginInfo struct {
 	Class      string      `json:"class"`
 	Driver     DriverInfo  `json:"driver"`
 	Source     string      `json:"source"`
-	Digest     string      `json:"digest"` // "sha256:..." of the running module; "" for a native one
-	Engine     string      `json:"engine"` // what runs it: "wazero", "wasmtime" or "native"
+	Digest     string      `json:"digest"`              // "sha256:..." of the running module; "" for a native one
+	Origin     string      `json:"origin"`              // where the module came from: "build" (a source directory the daemon built) or "file" (a .wasm); "" for a native one
+	SignedBy   string      `json:"signed_by,omitempty"` // the key ID of the signature checked at load ("ed25519:..."); absent when none was
+	Engine     string      `json:"engine"`              // what runs it: "wazero", "wasmtime" or "native"
 	Up         bool        `json:"up"`
 	Generation int         `json:"generation"`
 	Restarts   int         `json:"restarts"`
@@ -148,7 +150,7 @@ func pluginInfo(p *host.Plugin) PluginInfo {
 	s := p.Stats()
 	info := PluginInfo{
 		Name: p.Name(), Class: d.Class, Driver: DriverInfo{Name: d.Name, Version: d.Version},
-		Source: p.Config().Source, Digest: p.Digest(), Engine: p.Engine(), Up: st.Up, Generation: p.Generation(),
+		Source: p.Config().Source, Digest: p.Digest(), Origin: p.Origin(), SignedBy: p.SignedBy(), Engine: p.Engine(), Up: st.Up, Generation: p.Generation(),
 		Restarts: st.Restarts, Reloads: st.Reloads, Faults: st.Faults, NICs: []string{},
 		Stats: PluginStats{
 			Calls: s.Calls, Polls: s.Polls, Faults: s.Faults, HostCalls: s.HostCalls, SPICalls: s.SPICalls,

@@ -27,6 +27,8 @@ type candidate struct {
 	gate  *gate
 	desc  abi.Description
 	batch bool // it takes frames with nic_transmit_batch
+	// declared is the module's own check of the description (Module.Declared).
+	declared func(abi.Description) error
 }
 
 // gate is the owner a candidate's host calls reach. Until the candidate is
@@ -93,7 +95,7 @@ func (s *Supervisor) newCandidate(m Module, first bool) (*candidate, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &candidate{inst: inst, sess: sess, gate: g}
+	c := &candidate{inst: inst, sess: sess, gate: g, declared: m.Declared}
 	if err := s.handshake(c, first); err != nil {
 		closeInstance(inst)
 		return nil, err
@@ -148,6 +150,11 @@ func (s *Supervisor) handshake(c *candidate, first bool) error {
 	}
 	if desc.ABI != v {
 		return fmt.Errorf("%w: nic_abi_version says %s but the description says %s", ErrBadModule, abi.VersionString(v), abi.VersionString(desc.ABI))
+	}
+	if c.declared != nil {
+		if err := c.declared(desc); err != nil {
+			return err
+		}
 	}
 	if err := s.hooks.Check(desc, first); err != nil {
 		return err

@@ -105,6 +105,10 @@ type Step struct {
 type Module struct {
 	NewInstance func(ctx context.Context, imp abi.Imports) (engine.Instance, error)
 	Release     func()
+	// Declared, if set, checks every instance's description once it is
+	// found well-formed, before Hooks.Check: what this module may declare
+	// (a signed module, the declaration its signature covers).
+	Declared func(abi.Description) error
 }
 
 // State is a snapshot of a plugin's health.
