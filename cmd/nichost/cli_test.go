@@ -240,10 +240,11 @@ func TestCLI_ValuesStreamsAndCompletion(t *testing.T) {
 
 	events := stream(t, d.sock, "events", "--json")
 	logs := stream(t, d.sock, "logs", "-f", "-n", "0")
-	// The stream is live some time after the command starts: restart until
-	// a restart event arrives, then check that it says what happened.
-	wait.For(t, "a restart event", func() bool {
-		if strings.Contains(events.String(), `"kind":"restart"`) {
+	// Each stream is live some time after its command starts, and not
+	// necessarily both at once: restart until a restart event and the
+	// restart's log line have arrived, then check what the event says.
+	wait.For(t, "a restart event, and the restart in logs -f", func() bool {
+		if strings.Contains(events.String(), `"kind":"restart"`) && strings.Contains(logs.String(), "restarted by the operator") {
 			return true
 		}
 		ok("plugin", "restart", "eth0")
@@ -264,7 +265,6 @@ func TestCLI_ValuesStreamsAndCompletion(t *testing.T) {
 	if ev.Plugin != "eth0" || ev.Generation < 2 {
 		t.Errorf("restart event: %+v", ev)
 	}
-	wait.For(t, "the restart in logs -f", func() bool { return strings.Contains(logs.String(), "restarted by the operator") })
 
 	p, _ := d.h.Plugin("eth0")
 	before := p.Generation()
