@@ -2,6 +2,7 @@ package build_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,5 +173,17 @@ func TestBuilder_NotAPlugin(t *testing.T) {
 		if _, err := b.Build(context.Background(), dir); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v, want an error saying %q", tc.files, err, tc.want)
 		}
+	}
+}
+
+// Without go on PATH, a Go plugin that must be built fails saying that the
+// toolchain is missing and what to do instead; it does not fall back to
+// the Go that built nichost (runtime.GOROOT: wrong on a board).
+func TestBuild_NoGoOnPATH(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	b := &build.Builder{CacheDir: t.TempDir()}
+	_, err := b.Build(context.Background(), writePlugin(t, "nogo"))
+	if !errors.Is(err, build.ErrNoGo) || !strings.Contains(err.Error(), `"go" is not on PATH`) || !strings.Contains(err.Error(), "prebuilt .wasm") {
+		t.Fatalf("build without go: %v", err)
 	}
 }

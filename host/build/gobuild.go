@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -43,8 +44,12 @@ func (b *Builder) goJob(ctx context.Context, dir, abs string) (job, error) {
 		noOutput: "go build exited without error but wrote no module",
 		progress: fmt.Sprintf("building plugin %s for wasip1/wasm (a cold build takes a few seconds)...", dir),
 		compile: func(ctx context.Context, _, out string) error {
+			tool, err := goTool()
+			if err != nil {
+				return fmt.Errorf("build %s: %w", dir, err)
+			}
 			args := append(append([]string{}, buildFlags...), "-o", out, ".")
-			_, err := runTool(ctx, dir, abs, goTool(), "go build", args, buildEnv)
+			_, err = runTool(ctx, dir, abs, tool, "go build", args, buildEnv)
 			return err
 		},
 	}, nil
@@ -75,7 +80,11 @@ type listedPackage struct {
 // transcript a stamp can replay, and lists what else the stamp must watch
 // (stamp.go).
 func goKey(ctx context.Context, dir, abs string) (*transcript, []watched, error) {
-	cmd := exec.CommandContext(ctx, goTool(), "list", "-deps", "-json", ".")
+	tool, err := goTool()
+	if err != nil {
+		return nil, nil, fmt.Errorf("build %s: %w", dir, err)
+	}
+	cmd := exec.CommandContext(ctx, tool, "list", "-deps", "-json", ".")
 	cmd.Dir = abs
 	cmd.Env = append(os.Environ(), buildEnv...)
 	var stderr bytes.Buffer
@@ -166,15 +175,27 @@ func goKey(ctx context.Context, dir, abs string) (*transcript, []watched, error)
 	return t, watch, nil
 }
 
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
+// ErrNoGo is the error of building a Go plugin where no go command is on
+// PATH: a board that runs nichost rarely has a toolchain, and loads
+// prebuilt modules instead (nichost release builds them).
+var ErrNoGo = errors.New(`building a Go plugin needs the Go toolchain, and "go" is not on PATH: install Go (https://go.dev/dl/), or load a prebuilt .wasm (nichost release writes every plugin's)`)
+
+// goTool is the go command on PATH. (Not runtime.GOROOT's: that is where
+// nichost itself was built, wrong once the binary is copied to a board.)
+func goTool() (string, error) {
+	p, err := exec.LookPath("go")
+	if err != nil {
+		return "", ErrNoGo
 	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+	return p, nil
 }
 
 func goVersion(ctx context.Context) string {
-	out, err := exec.CommandContext(ctx, goTool(), "env", "GOVERSION").Output()
+	tool, err := goTool()
+	if err != nil {
+		return runtime.Version()
+	}
+	out, err := exec.CommandContext(ctx, tool, "env", "GOVERSION").Output()
 	if err != nil {
 		return runtime.Version()
 	}

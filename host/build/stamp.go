@@ -94,7 +94,10 @@ var goEnvVars = []string{"GOFLAGS", "GOEXPERIMENT", "GOWASM", "GOAMD64", "GOTOOL
 // goFingerprint is the go tool the builder would run (path, size, mtime)
 // and the environment it would see.
 func goFingerprint() []string {
-	tool := goTool()
+	tool, err := goTool()
+	if err != nil {
+		tool = "(none on PATH)"
+	}
 	fp := []string{"tool " + tool}
 	if st, err := os.Stat(tool); err == nil {
 		fp = append(fp, fmt.Sprintf("tool %d %d", st.Size(), st.ModTime().UnixNano()))
