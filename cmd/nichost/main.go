@@ -49,7 +49,7 @@ func newRoot() *cobra.Command {
 	}
 	root.PersistentFlags().String("socket", "", "the daemon's control socket (default $NICHOST_SOCKET, else "+config.DefaultControlSocket+")")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: exitUsage, err: err} })
-	root.AddCommand(newDemo(), newBuild(), newTest(), newCheck(), newRun(), newVersion(), newNC(), newBench())
+	root.AddCommand(newDemo(), newBuild(), newTest(), newCheck(), newRun(), newVersion(), newNC(), newBench(), newRelease())
 	root.AddCommand(clientCommands()...)
 	return root
 }

@@ -22,9 +22,16 @@ func newVersion() *cobra.Command {
 	}
 }
 
-// nichostVersion is the module version the binary was built from,
-// "(devel)" for a build from a checkout.
+// version is set by a release build (-ldflags "-X main.version=V").
+var version string
+
+// nichostVersion is the release's version (nichost release stamps it),
+// else the module version the binary was built from, "(devel)" for a
+// build from a checkout.
 func nichostVersion() string {
+	if version != "" {
+		return version
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 		return bi.Main.Version
 	}
