@@ -329,7 +329,10 @@ func TestClose_EveryMethodReturnsErrClosed(t *testing.T) {
 		"NIC.Name": true, "NIC.Class": true, "NIC.Plugin": true, "NIC.Index": true, "NIC.MAC": true,
 		"NIC.LinkState": true, "NIC.Reported": true, "NIC.Stats": true, "NIC.DHCPLeases": true, "NIC.Profile": true, "NIC.Interface": true,
 		"Plugin.Name": true, "Plugin.Config": true, "Plugin.Description": true, "Plugin.NICs": true, "Plugin.Digest": true, "Plugin.Engine": true,
-		"Plugin.State": true, "Plugin.Stats": true, "Plugin.Generation": true,
+		"Plugin.State": true, "Plugin.Stats": true, "Plugin.Generation": true, "Plugin.Origin": true, "Plugin.SignedBy": true,
+		// SetSignatures sets the policy of later loads, which fail with
+		// ErrClosed.
+		"Host.SetSignatures": true,
 		// Subscribe returns a closed channel after Close; Publish does
 		// nothing.
 		"Host.Subscribe": true, "Host.Publish": true,
