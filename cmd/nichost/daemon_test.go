@@ -64,6 +64,19 @@ func writeFile(t *testing.T, path, text string) {
 	}
 }
 
+// sighup writes text to the daemon's configuration file cfg, sends the
+// daemon (this process) SIGHUP, and waits until its log shows want once
+// more than before.
+func sighup(t *testing.T, cfg, text string, log *testenv.Buffer, want string) {
+	t.Helper()
+	writeFile(t, cfg, text)
+	before := strings.Count(log.String(), want)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	wait.For(t, "the daemon to log "+want, func() bool { return strings.Count(log.String(), want) > before })
+}
+
 // A bad configuration fails the start naming file and line; so does a
 // plugin that does not load, and then nothing runs: no socket is left.
 func TestDaemon_BadConfigStartsNothing(t *testing.T) {
@@ -98,15 +111,7 @@ func TestDaemon_SIGHUPAppliesOnlyChanges(t *testing.T) {
 	d, log := startDaemon(t, cfg)
 	lan0, _ := d.h.Plugin("lan0")
 	applied := 0
-	hup := func(text, want string) {
-		t.Helper()
-		writeFile(t, cfg, text)
-		before := strings.Count(log.String(), want)
-		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
-			t.Fatal(err)
-		}
-		wait.For(t, "the daemon to log "+want, func() bool { return strings.Count(log.String(), want) > before })
-	}
+	hup := func(text, want string) { t.Helper(); sighup(t, cfg, text, log, want) }
 
 	hup("hostname: [broken\n", "the running one stays")
 	if d.h.Hostname() != "first" || lan0.Generation() != 1 || len(d.h.Plugins()) != 1 {

@@ -7,13 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/nichost/nichost/host/build"
-	"github.com/nichost/nichost/host/sign"
 	"github.com/nichost/nichost/internal/control"
-	"github.com/nichost/nichost/internal/wait"
 )
 
 // signedSet is a key pair, a second key and the full test driver as
@@ -145,15 +142,7 @@ func TestDaemon_SignaturesRequired(t *testing.T) {
 		t.Fatalf("JSON: %s", b)
 	}
 
-	hup := func(text, want string) {
-		t.Helper()
-		writeFile(t, cfg, text)
-		before := strings.Count(log.String(), want)
-		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
-			t.Fatal(err)
-		}
-		wait.For(t, "the daemon to log "+want, func() bool { return strings.Count(log.String(), want) > before })
-	}
+	hup := func(text, want string) { t.Helper(); sighup(t, cfg, text, log, want) }
 	for src, reason := range s.refusals(t) {
 		// lan0's module swapped for the bad one, and a new plugin lan1 from it.
 		hup(s.config(src, src), "configuration applied")
@@ -173,5 +162,4 @@ func TestDaemon_SignaturesRequired(t *testing.T) {
 	if lan0.Generation() != 1 || !lan0.State().Up || !strings.Contains(log.String(), s.good+": does not match its signature") {
 		t.Fatalf("the running module changed in place: generation %d\n%s", lan0.Generation(), log.String())
 	}
-	_ = sign.Format
 }
