@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,6 +60,7 @@ type releasePlugin struct {
 type releaseOptions struct {
 	out, version, keyPath string
 	targets               []string
+	wasmtime              bool // also nichost-wasmtime-linux-T for the amd64 and arm64 targets
 	progress              io.Writer
 }
 
@@ -92,9 +94,14 @@ Targets: ` + targetHelp() + `.
 The version (default: from git describe) is stamped into the binaries
 (nichost version) and the packages; a Debian version must start with a
 digit. The packages' timestamps are $SOURCE_DATE_EPOCH, else the last
-commit's time, so a release of the same commit is the same bytes. The
-wasmtime engine is not in a release: it needs cgo and a C cross compiler
-(README, "Engines").`,
+commit's time, so a release of the same commit is the same bytes.
+
+--wasmtime also builds bin/nichost-wasmtime-linux-TARGET for the amd64 and
+arm64 targets, the two that wasmtime-go has static libraries for: nichost
+with both engines (README, "Engines"). That is a cgo build: gcc for the
+machine's own architecture, a cross compiler for the other
+(aarch64-linux-gnu-gcc, x86_64-linux-gnu-gcc). The packages keep the
+pure-Go build.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.progress = cmd.ErrOrStderr()
@@ -110,6 +117,7 @@ wasmtime engine is not in a release: it needs cgo and a C cross compiler
 	cmd.Flags().StringVar(&o.version, "version", "", "release version (default: from git describe)")
 	cmd.Flags().StringVarP(&o.keyPath, "key", "k", "", "sign every plugin with this private key (plugin keygen)")
 	cmd.Flags().StringSliceVar(&o.targets, "targets", nil, "targets to build (default: all)")
+	cmd.Flags().BoolVar(&o.wasmtime, "wasmtime", false, "also build nichost with the wasmtime engine for amd64 and arm64 (cgo)")
 	return cmd
 }
 
@@ -137,6 +145,20 @@ func runRelease(ctx context.Context, o releaseOptions) (*releaseArtifacts, error
 	targets, err := pickTargets(o.targets)
 	if err != nil {
 		return nil, err
+	}
+	ccs := map[string]string{} // target -> C compiler of its wasmtime build
+	if o.wasmtime {
+		for _, t := range targets {
+			if t.Name != "amd64" && t.Name != "arm64" {
+				continue
+			}
+			if ccs[t.Name], err = wasmtimeCC(t.GOARCH); err != nil {
+				return nil, err
+			}
+		}
+		if len(ccs) == 0 {
+			return nil, usage("release --wasmtime: wasmtime builds are for the amd64 and arm64 targets, and --targets has neither")
+		}
 	}
 	var key ed25519.PrivateKey
 	if o.keyPath != "" {
@@ -235,6 +257,18 @@ func runRelease(ctx context.Context, o releaseOptions) (*releaseArtifacts, error
 		}
 		a.Binaries[t.Name] = rel
 		say("[target %d/%d] %s: %d MiB in %v", i+1, len(targets), rel, len(bin)>>20, time.Since(t0).Round(time.Millisecond))
+		if cc, ok := ccs[t.Name]; ok {
+			t0 := time.Now()
+			wrel := filepath.Join("bin", "nichost-wasmtime-linux-"+t.Name)
+			cmd := exec.CommandContext(ctx, goBin, "build", "-trimpath", "-tags", "wasmtime", "-ldflags", "-s -w -X main.version="+version, "-o", filepath.Join(o.out, wrel), "./cmd/nichost")
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+t.GOARCH, "CGO_ENABLED=1", "CC="+cc, "GOFLAGS=")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return nil, fmt.Errorf("release: go build -tags wasmtime for %s: %w\n%s", t.Name, err, out)
+			}
+			a.Binaries["wasmtime-"+t.Name] = wrel
+			say("[target %d/%d] %s (cgo, %s): in %v", i+1, len(targets), wrel, filepath.Base(cc), time.Since(t0).Round(time.Millisecond))
+		}
 
 		pkg := deb.Package{
 			Control: deb.Control{
@@ -270,6 +304,21 @@ func runRelease(ctx context.Context, o releaseOptions) (*releaseArtifacts, error
 		return nil, err
 	}
 	return a, nil
+}
+
+// wasmtimeCC is the C compiler of a cgo build for goarch on this
+// machine: gcc for its own architecture, else the Debian cross compiler.
+func wasmtimeCC(goarch string) (string, error) {
+	cross := map[string][2]string{"amd64": {"x86_64-linux-gnu-gcc", "gcc-x86-64-linux-gnu"}, "arm64": {"aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"}}[goarch]
+	name, pkg := cross[0], cross[1]
+	if runtime.GOOS == "linux" && goarch == runtime.GOARCH {
+		name, pkg = "gcc", "gcc libc6-dev"
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("release --wasmtime: nichost with wasmtime for %s is a cgo build and needs the C compiler %s (Debian: apt-get install %s)", goarch, name, pkg)
+	}
+	return p, nil
 }
 
 const debMaintainer = "nichost developers <nichost@users.noreply.github.com>"

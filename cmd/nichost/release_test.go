@@ -167,7 +167,7 @@ func TestRelease(t *testing.T) {
 	})
 
 	t.Run("without go", func(t *testing.T) {
-		runWithoutGo(t, filepath.Join(dir, a.Binaries["amd64"]), filepath.Join(dir, "plugins"), filepath.Join(keys, "release.pub"))
+		runWithoutGo(t, filepath.Join(dir, a.Binaries["amd64"]), filepath.Join(dir, "plugins"), filepath.Join(keys, "release.pub"), "wazero")
 	})
 }
 
@@ -205,10 +205,10 @@ func sameFile(t *testing.T, a, b string) {
 
 // runWithoutGo runs the release's nichost with an empty PATH and a fresh
 // cache: a configuration of the shipped modules, signatures required,
-// loads on the simulated devices and brings their NICs up (the Ethernet
-// ones get DHCP leases from the simulated router); a source directory
-// fails, saying the toolchain is missing.
-func runWithoutGo(t *testing.T, bin, plugins, pub string) {
+// loads on the simulated devices, on engine, and brings their NICs up
+// (the Ethernet ones get DHCP leases from the simulated router); a source
+// directory fails, saying the toolchain is missing.
+func runWithoutGo(t *testing.T, bin, plugins, pub, engine string) {
 	work := t.TempDir()
 	env := []string{"PATH=" + filepath.Join(work, "empty-bin"), "HOME=" + work, "NICHOST_CACHE=" + filepath.Join(work, "cache")}
 	if _, err := exec.LookPath("go"); err != nil {
@@ -242,7 +242,7 @@ func runWithoutGo(t *testing.T, bin, plugins, pub string) {
 	writeFile(t, cfgPath, cfg)
 	sock := filepath.Join(work, "control.sock")
 	var log testenv.Buffer
-	cmd := exec.Command(bin, append([]string{"run", "-c", cfgPath, "--control-socket", sock, "--up"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"run", "-c", cfgPath, "--control-socket", sock, "--up", "--engine", engine}, args...)...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -280,8 +280,8 @@ func runWithoutGo(t *testing.T, bin, plugins, pub string) {
 	c := exec.Command(bin, "--socket", sock, "plugin", "ls")
 	c.Env = env
 	out, err := c.CombinedOutput()
-	if err != nil || strings.Count(string(out), " file ") < 4 || strings.Count(string(out), "ed25519:") < 4 {
-		t.Errorf("plugin ls: want four modules from files, signed: %v\n%s", err, out)
+	if err != nil || strings.Count(string(out), " file ") < 4 || strings.Count(string(out), "ed25519:") < 4 || strings.Count(string(out), " "+engine+" ") < 4 {
+		t.Errorf("plugin ls: want four modules from files, signed, on %s: %v\n%s", engine, err, out)
 	}
 
 	// A source directory needs the toolchain this PATH lacks.
