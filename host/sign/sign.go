@@ -248,17 +248,9 @@ func MarshalPublicKey(pub ed25519.PublicKey) []byte {
 
 // ReadPrivateKey reads a private key file (MarshalPrivateKey's form).
 func ReadPrivateKey(path string) (ed25519.PrivateKey, error) {
-	b, err := os.ReadFile(path)
+	k, err := readKey(path, "PRIVATE KEY", x509.ParsePKCS8PrivateKey)
 	if err != nil {
 		return nil, err
-	}
-	blk, _ := pem.Decode(b)
-	if blk == nil || blk.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("%s: not a PEM private key (want a PRIVATE KEY block, as nichost plugin keygen writes)", path)
-	}
-	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	ek, ok := k.(ed25519.PrivateKey)
 	if !ok {
@@ -269,23 +261,32 @@ func ReadPrivateKey(path string) (ed25519.PrivateKey, error) {
 
 // ReadPublicKey reads a public key file (MarshalPublicKey's form).
 func ReadPublicKey(path string) (ed25519.PublicKey, error) {
-	b, err := os.ReadFile(path)
+	k, err := readKey(path, "PUBLIC KEY", x509.ParsePKIXPublicKey)
 	if err != nil {
 		return nil, err
-	}
-	blk, _ := pem.Decode(b)
-	if blk == nil || blk.Type != "PUBLIC KEY" {
-		return nil, fmt.Errorf("%s: not a PEM public key (want a PUBLIC KEY block, as nichost plugin keygen writes)", path)
-	}
-	k, err := x509.ParsePKIXPublicKey(blk.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	ek, ok := k.(ed25519.PublicKey)
 	if !ok {
 		return nil, fmt.Errorf("%s: a %T, not an Ed25519 key", path, k)
 	}
 	return ek, nil
+}
+
+// readKey parses the PEM block of type blockType in the file at path.
+func readKey(path, blockType string, parse func([]byte) (any, error)) (any, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != blockType {
+		return nil, fmt.Errorf("%s: not a PEM %s (want a %s block, as nichost plugin keygen writes)", path, strings.ToLower(blockType), blockType)
+	}
+	k, err := parse(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return k, nil
 }
 
 // ReadKeys reads public key files into Keys.
