@@ -2,16 +2,14 @@ package host
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
+
+	"github.com/nichost/nichost/host/sign"
 )
 
-func digest(wasm []byte) string {
-	sum := sha256.Sum256(wasm)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
+// digest is a module's digest, as signatures name it too.
+func digest(wasm []byte) string { return sign.Digest(wasm) }
 
 // ModuleDigest is the digest (Plugin.Digest) of the module source names: a
 // .wasm file's, or what the host's builder makes of a Go or C source

@@ -203,14 +203,12 @@ func (d *daemon) reconfigure(ctx context.Context) {
 	defer d.mu.Unlock()
 	d.log.Info("SIGHUP: reading the configuration", "config", d.path)
 	next, err := config.LoadConfig(d.path)
-	if err != nil {
-		d.log.Error("SIGHUP: the configuration has an error; the running one stays", "err", err)
-		d.h.Publish(host.Event{Kind: host.EventConfig, Message: "not applied: " + err.Error()})
-		return
+	var policy *sign.Policy
+	if err == nil {
+		// The keys are read again even if the section is unchanged: a
+		// key file replaced in place takes effect too.
+		policy, err = signaturePolicy(next.Signatures)
 	}
-	// The keys are read again even if the section is unchanged: a key
-	// file replaced in place takes effect too.
-	policy, err := signaturePolicy(next.Signatures)
 	if err != nil {
 		d.log.Error("SIGHUP: the configuration has an error; the running one stays", "err", err)
 		d.h.Publish(host.Event{Kind: host.EventConfig, Message: "not applied: " + err.Error()})
