@@ -173,6 +173,8 @@ func runRelease(ctx context.Context, o releaseOptions) (*releaseArtifacts, error
 	if version == "" {
 		version = gitVersion(ctx, root)
 	}
+	// A version the packages cannot carry fails now, not after the builds:
+	// an empty package with it is checked as the real ones will be.
 	if err := (&deb.Package{Control: deb.Control{Package: "nichost", Version: version, Architecture: "all", Maintainer: debMaintainer, Description: "x"}}).Write(io.Discard); err != nil {
 		return nil, fmt.Errorf("release: --version %q: %w", version, err)
 	}
