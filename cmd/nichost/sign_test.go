@@ -163,3 +163,26 @@ func TestDaemon_SignaturesRequired(t *testing.T) {
 		t.Fatalf("the running module changed in place: generation %d\n%s", lan0.Generation(), log.String())
 	}
 }
+
+// nichost check with signatures required: the signed module passes, each
+// broken one is refused with the reason a start would give.
+func TestCheck_Signatures(t *testing.T) {
+	s := newSignedSet(t)
+	cfg := filepath.Join(s.dir, "check.yaml")
+	writeFile(t, cfg, s.config(s.good))
+	out, err := run(t, "check", cfg)
+	if err != nil || !strings.Contains(out, "signed by ed25519:") {
+		t.Fatalf("check of a signed module: %v\n%s", err, out)
+	}
+	for src, reason := range s.refusals(t) {
+		writeFile(t, cfg, s.config(s.good, src))
+		out, err := run(t, "check", cfg)
+		if err == nil || !strings.Contains(out, "REFUSED") || !strings.Contains(out, reason) || !strings.Contains(err.Error(), "1 plugin(s) would be refused") {
+			t.Errorf("check with %s: %v\n%s", filepath.Base(src), err, out)
+		}
+	}
+	writeFile(t, cfg, "signatures: {require: true, keys: [missing.pub]}\n")
+	if _, err := run(t, "check", cfg); err == nil || !strings.Contains(err.Error(), "signatures.keys") || !strings.Contains(err.Error(), "missing.pub") {
+		t.Errorf("check with a missing key file: %v", err)
+	}
+}
