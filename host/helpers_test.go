@@ -54,7 +54,7 @@ type rig struct {
 	limits config.Limits
 }
 
-func newRig(t *testing.T, limits config.Limits) *rig {
+func newRig(t testing.TB, limits config.Limits) *rig {
 	t.Helper()
 	r := &rig{log: &hosttest.LogBuffer{}, spiDev: &loopback{}, phy: &phyRegs{}}
 	r.spi = sim.NewSPI(r.spiDev)
